@@ -1,0 +1,165 @@
+"""Loading one landed export into `raw.*`, all or nothing, and only once per parser version.
+
+The rows of an export are replaced as a unit inside one transaction, keyed by the export's hash, so
+re-running an import (or the same export dropped twice) changes nothing, and a crash mid-way leaves
+the previous state. Overlapping exports both land; the counting rules deduplicate them in dbt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from .landing import LandedExport
+from .members import UnreadableExport, iter_members
+from .parsing import ParsedFile, file_role, parse_member
+from .raw_tables import BOOKKEEPING_TABLES, PARSER_VERSION, RECORD_TABLES, create_raw_tables
+
+_TABLES_BY_NAME = {table.name: table for table in RECORD_TABLES}
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    role: str
+    status: str
+    accepted: int = 0
+    quarantined: int = 0
+    without_content: int = 0
+    message: str | None = None
+
+
+@dataclass
+class ImportSummary:
+    export_hash: str
+    name: str
+    kind: str
+    already_loaded: bool = False
+    files: list[FileOutcome] = field(default_factory=list)
+    rows_by_table: dict[str, int] = field(default_factory=dict)
+
+    def count(self, attribute: str) -> int:
+        return sum(getattr(outcome, attribute) for outcome in self.files)
+
+    def files_with_status(self, status: str) -> list[FileOutcome]:
+        return [outcome for outcome in self.files if outcome.status == status]
+
+
+def import_export(connection, landed: LandedExport, log: Callable[[str], None] = lambda _: None) -> ImportSummary:
+    create_raw_tables(connection)
+    # DuckDB 2.0 keeps a result open until it is fully fetched, hence fetchall() even for one row.
+    loaded = connection.execute(
+        "SELECT parser_version FROM raw.export_imports WHERE export_hash = ?", [landed.export_hash]
+    ).fetchall()
+    if loaded and loaded[0][0] == PARSER_VERSION:
+        summary = summary_from_warehouse(connection, landed)
+        summary.already_loaded = True
+        return summary
+
+    summary = ImportSummary(landed.export_hash, landed.name, landed.kind)
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        _delete_export(connection, landed.export_hash)
+        try:
+            for member in iter_members(landed.payload, landed.kind):
+                role = file_role(member, single_file_export=landed.kind == "file")
+                if role is None:
+                    summary.files.append(FileOutcome(member.path, "not history", "ignored"))
+                    continue
+                parsed = parse_member(member, role)
+                _insert_parsed_file(connection, landed.export_hash, parsed, loaded_at)
+                outcome = FileOutcome(
+                    parsed.path, role, parsed.status, parsed.accepted, len(parsed.quarantined),
+                    parsed.without_content, parsed.message,
+                )
+                summary.files.append(outcome)
+                if parsed.status != "parsed" or parsed.quarantined:
+                    log(f"{landed.name}: {parsed.path}: {parsed.status}, {outcome.quarantined} records quarantined"
+                        + (f": {parsed.message}" if parsed.message else ""))
+        except UnreadableExport as error:
+            summary.files.append(FileOutcome(landed.name, "export", "unreadable", message=str(error)))
+            log(str(error))
+        _insert_bookkeeping(connection, summary, loaded_at)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    summary.rows_by_table = _rows_by_table(connection, landed.export_hash)
+    return summary
+
+
+def _delete_export(connection, export_hash: str) -> None:
+    for table in RECORD_TABLES:
+        connection.execute(f"DELETE FROM {table.qualified_name} WHERE _export_hash = ?", [export_hash])
+    for name in BOOKKEEPING_TABLES:
+        connection.execute(f"DELETE FROM raw.{name} WHERE export_hash = ?", [export_hash])
+
+
+def _insert_parsed_file(connection, export_hash: str, parsed: ParsedFile, loaded_at: datetime) -> None:
+    for table_name, rows in parsed.rows.items():
+        table = _TABLES_BY_NAME[table_name]
+        names = [column.name for column in table.columns] + ["_record_index"]
+        incoming = pd.DataFrame(rows, columns=names, dtype=object)
+        connection.register("incoming_rows", incoming)
+        try:
+            quoted = ", ".join(f'"{name}"' for name in names)
+            casts = ", ".join(
+                [f'CAST("{column.name}" AS {column.sql_type})' for column in table.columns]
+                + ["CAST(_record_index AS INTEGER)"]
+            )
+            connection.execute(
+                f"INSERT INTO {table.qualified_name} ({quoted}, _export_hash, _file_path, _loaded_at) "
+                f"SELECT {casts}, ?, ?, ? FROM incoming_rows",
+                [export_hash, parsed.path, loaded_at],
+            )
+        finally:
+            connection.unregister("incoming_rows")
+    if parsed.quarantined:
+        connection.executemany(
+            "INSERT INTO raw.quarantined_records VALUES (?, ?, ?, ?, ?)",
+            [(export_hash, parsed.path, index, reason, record) for index, reason, record in parsed.quarantined],
+        )
+
+
+def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime) -> None:
+    connection.executemany(
+        "INSERT INTO raw.export_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (summary.export_hash, f.path, f.role, f.status, f.accepted, f.quarantined, f.without_content, f.message)
+            for f in summary.files
+        ],
+    )
+    connection.execute(
+        "INSERT INTO raw.export_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            summary.export_hash, summary.name, summary.kind, PARSER_VERSION, loaded_at,
+            len(summary.files) - len(summary.files_with_status("ignored")) - len(summary.files_with_status("unreadable")),
+            len(summary.files_with_status("ignored")), len(summary.files_with_status("unreadable")),
+            summary.count("accepted"), summary.count("quarantined"), summary.count("without_content"),
+        ],
+    )
+
+
+def _rows_by_table(connection, export_hash: str) -> dict[str, int]:
+    return {
+        table.name: connection.execute(
+            f"SELECT count(*) FROM {table.qualified_name} WHERE _export_hash = ?", [export_hash]
+        ).fetchall()[0][0]
+        for table in RECORD_TABLES
+    }
+
+
+def summary_from_warehouse(connection, landed: LandedExport) -> ImportSummary:
+    summary = ImportSummary(landed.export_hash, landed.name, landed.kind)
+    for path, role, status, accepted, quarantined, without_content, message in connection.execute(
+        "SELECT file_path, file_role, status, records_accepted, records_quarantined, records_without_content, message "
+        "FROM raw.export_files WHERE export_hash = ? ORDER BY file_path",
+        [landed.export_hash],
+    ).fetchall():
+        summary.files.append(FileOutcome(path, role, status, accepted, quarantined, without_content, message))
+    summary.rows_by_table = _rows_by_table(connection, landed.export_hash)
+    return summary

@@ -1,0 +1,110 @@
+"""Receiving exports: each one is copied byte for byte into landing under its content hash.
+
+`landing/exports/<sha256>/payload/<original name>` holds the zip, folder or JSON file exactly as the
+listener gave it; `receipt.json` beside it says what it was and when it came. The hash makes
+receiving idempotent: the same export dropped twice lands once and is one Dagster partition.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class LandedExport:
+    export_hash: str
+    name: str
+    kind: str  # "zip", "folder" or "file"
+    directory: Path
+
+    @property
+    def payload(self) -> Path:
+        return self.directory / "payload" / self.name
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of a file's bytes; for a folder, of its sorted relative paths and their files' hashes."""
+    if path.is_file():
+        return _file_digest(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0" + _file_digest(file).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def export_kind(path: Path) -> str:
+    if path.is_dir():
+        return "folder"
+    return "zip" if path.suffix.lower() == ".zip" else "file"
+
+
+def is_candidate(path: Path) -> bool:
+    """What the inbox accepts: zips, JSON files and folders; hidden and partial downloads are skipped."""
+    if path.name.startswith(".") or path.suffix.lower() in {".part", ".crdownload", ".tmp"}:
+        return False
+    return path.is_dir() or path.suffix.lower() in {".zip", ".json"}
+
+
+def receive_export(source: Path, exports_landing: Path, export_hash: str | None = None) -> LandedExport:
+    """Copy `source` into landing (once) and return where it is. Safe to call again and concurrently."""
+    source = Path(source)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no such export file or folder")
+    export_hash = export_hash or content_hash(source)
+    kind = export_kind(source)
+    final = exports_landing / export_hash
+    if not (final / "receipt.json").exists():
+        exports_landing.mkdir(parents=True, exist_ok=True)
+        # Build the copy beside its final place and rename it in one step, so a crash never
+        # leaves a half-copied export that looks complete.
+        staging = Path(tempfile.mkdtemp(prefix=f".incoming-{export_hash[:12]}-", dir=exports_landing))
+        try:
+            target = staging / "payload" / source.name
+            target.parent.mkdir()
+            if kind == "folder":
+                shutil.copytree(source, target)
+            else:
+                shutil.copyfile(source, target)
+            receipt = {
+                "export_hash": export_hash,
+                "name": source.name,
+                "kind": kind,
+                "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+            (staging / "receipt.json").write_text(json.dumps(receipt, indent=2))
+            try:
+                os.rename(staging, final)
+            except OSError:
+                if not (final / "receipt.json").exists():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return load_landed_export(final)
+
+
+def load_landed_export(directory: Path) -> LandedExport:
+    receipt = json.loads((directory / "receipt.json").read_text())
+    return LandedExport(receipt["export_hash"], receipt["name"], receipt["kind"], directory)
+
+
+def landed_exports(exports_landing: Path) -> list[LandedExport]:
+    if not exports_landing.exists():
+        return []
+    return [load_landed_export(d) for d in sorted(exports_landing.iterdir()) if (d / "receipt.json").exists()]

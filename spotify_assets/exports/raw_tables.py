@@ -1,0 +1,163 @@
+"""The `raw.*` tables export records land in: one table per source format and content kind.
+
+Columns keep the export's own field names (dbt staging renames them) but are already typed, so a
+record that cannot be typed is quarantined here, with its reason, instead of failing a dbt run later.
+Personal fields (`username`, `ip_addr*`, `user_agent_decrypted`) have no column: they stay in landing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Each parse of an export is stamped with this version; a new version re-imports landed exports.
+PARSER_VERSION = 1
+
+PERSONAL_FIELDS = frozenset({"username", "ip_addr", "ip_addr_decrypted", "user_agent_decrypted"})
+
+PROVENANCE_COLUMNS = (
+    ("_export_hash", "VARCHAR NOT NULL"),
+    ("_file_path", "VARCHAR NOT NULL"),
+    ("_record_index", "INTEGER NOT NULL"),
+    ("_loaded_at", "TIMESTAMP NOT NULL"),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the export's field name
+    kind: str  # "timestamp", "standard_time", "integer", "text", "boolean"
+    required: bool = False
+
+    @property
+    def sql_type(self) -> str:
+        return {
+            "timestamp": "TIMESTAMP",
+            "standard_time": "TIMESTAMP",
+            "integer": "BIGINT",
+            "text": "VARCHAR",
+            "boolean": "BOOLEAN",
+        }[self.kind]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+
+    @property
+    def qualified_name(self) -> str:
+        return f"raw.{self.name}"
+
+    def create_statement(self) -> str:
+        column_sql = [f'"{column.name}" {column.sql_type}' for column in self.columns]
+        column_sql += [f"{name} {sql_type}" for name, sql_type in PROVENANCE_COLUMNS]
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} ({', '.join(column_sql)})"
+
+
+_EXTENDED_COMMON_START = (
+    Column("ts", "timestamp", required=True),
+    Column("platform", "text"),
+    Column("ms_played", "integer", required=True),
+    Column("conn_country", "text"),
+)
+_EXTENDED_COMMON_END = (
+    Column("reason_start", "text"),
+    Column("reason_end", "text"),
+    Column("shuffle", "boolean"),
+    Column("skipped", "boolean"),
+    Column("offline", "boolean"),
+    Column("offline_timestamp", "integer"),
+    Column("incognito_mode", "boolean"),
+)
+
+EXTENDED_MUSIC = RawTable(
+    "extended_music_streams",
+    "Music records of the extended streaming history (endsong / Streaming_History_Audio files).",
+    _EXTENDED_COMMON_START
+    + (
+        Column("master_metadata_track_name", "text"),
+        Column("master_metadata_album_artist_name", "text"),
+        Column("master_metadata_album_album_name", "text"),
+        Column("spotify_track_uri", "text"),
+    )
+    + _EXTENDED_COMMON_END,
+)
+EXTENDED_EPISODES = RawTable(
+    "extended_episode_streams",
+    "Podcast and video episode records of the extended streaming history.",
+    _EXTENDED_COMMON_START
+    + (
+        Column("episode_name", "text"),
+        Column("episode_show_name", "text"),
+        Column("spotify_episode_uri", "text"),
+    )
+    + _EXTENDED_COMMON_END,
+)
+EXTENDED_AUDIOBOOKS = RawTable(
+    "extended_audiobook_streams",
+    "Audiobook chapter records of the extended streaming history (exports from late 2024 on).",
+    _EXTENDED_COMMON_START
+    + (
+        Column("audiobook_title", "text"),
+        Column("audiobook_uri", "text"),
+        Column("audiobook_chapter_uri", "text"),
+        Column("audiobook_chapter_title", "text"),
+    )
+    + _EXTENDED_COMMON_END,
+)
+STANDARD_MUSIC = RawTable(
+    "standard_music_streams",
+    "Music records of the account-data export (StreamingHistory*.json, StreamingHistory_music_*.json).",
+    (
+        Column("endTime", "standard_time", required=True),
+        Column("artistName", "text"),
+        Column("trackName", "text"),
+        Column("msPlayed", "integer", required=True),
+    ),
+)
+STANDARD_EPISODES = RawTable(
+    "standard_episode_streams",
+    "Podcast records of the account-data export (StreamingHistory_podcast_*.json).",
+    (
+        Column("endTime", "standard_time", required=True),
+        Column("podcastName", "text"),
+        Column("episodeName", "text"),
+        Column("msPlayed", "integer", required=True),
+    ),
+)
+STANDARD_AUDIOBOOKS = RawTable(
+    "standard_audiobook_streams",
+    "Audiobook records of the account-data export (StreamingHistory_audiobook_*.json).",
+    (
+        Column("endTime", "standard_time", required=True),
+        Column("audiobookName", "text"),
+        Column("chapterName", "text"),
+        Column("authorName", "text"),
+        Column("msPlayed", "integer", required=True),
+    ),
+)
+
+RECORD_TABLES = (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS, STANDARD_MUSIC, STANDARD_EPISODES, STANDARD_AUDIOBOOKS)
+
+# Bookkeeping tables: what each import saw, file by file, and the records it could not read.
+BOOKKEEPING_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS raw.export_imports (
+        export_hash VARCHAR PRIMARY KEY, export_name VARCHAR, export_kind VARCHAR, parser_version INTEGER,
+        imported_at TIMESTAMP, files_read INTEGER, files_ignored INTEGER, files_unreadable INTEGER,
+        records_accepted BIGINT, records_quarantined BIGINT, records_without_content BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS raw.export_files (
+        export_hash VARCHAR, file_path VARCHAR, file_role VARCHAR, status VARCHAR, records_accepted BIGINT,
+        records_quarantined BIGINT, records_without_content BIGINT, message VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS raw.quarantined_records (
+        export_hash VARCHAR, file_path VARCHAR, record_index INTEGER, reason VARCHAR, record_json VARCHAR)""",
+)
+BOOKKEEPING_TABLES = ("export_imports", "export_files", "quarantined_records")
+
+
+def create_raw_tables(connection) -> None:
+    connection.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    for table in RECORD_TABLES:
+        connection.execute(table.create_statement())
+    for statement in BOOKKEEPING_STATEMENTS:
+        connection.execute(statement)

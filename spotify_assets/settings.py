@@ -1,0 +1,70 @@
+"""Where things live and which time zone counts, read from the environment when they are used.
+
+Every setting has a default that works on a laptop, so the demo needs no configuration. The values
+are read at run time (never at import), so one code location serves whatever environment the
+webserver, the daemon, a run worker or a test gives it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dagster import ConfigurableResource
+
+DEFAULT_DATA_DIR = "./data"
+DEFAULT_TIMEZONE = "UTC"
+
+
+class SpotifySettings(ConfigurableResource):
+    """Paths and the listener's time zone. Unset fields fall back to the environment, then defaults.
+
+    `SPOTIFY_DATA_DIR` (default `./data`), `SPOTIFY_INBOX` (default `$SPOTIFY_DATA_DIR/inbox`),
+    `SPOTIFY_TIMEZONE` (IANA name, default `UTC`).
+    """
+
+    data_dir: str | None = None
+    inbox: str | None = None
+    timezone: str | None = None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir or os.environ.get("SPOTIFY_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+
+    @property
+    def inbox_path(self) -> Path:
+        configured = self.inbox or os.environ.get("SPOTIFY_INBOX")
+        return Path(configured).resolve() if configured else self.data_path / "inbox"
+
+    @property
+    def landing_path(self) -> Path:
+        return self.data_path / "landing"
+
+    @property
+    def exports_landing_path(self) -> Path:
+        return self.landing_path / "exports"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_path / "warehouse.duckdb"
+
+    @property
+    def published_marts_path(self) -> Path:
+        return self.data_path / "marts.duckdb"
+
+    @property
+    def timezone_name(self) -> str:
+        name = self.timezone or os.environ.get("SPOTIFY_TIMEZONE") or DEFAULT_TIMEZONE
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"SPOTIFY_TIMEZONE={name!r} is not an IANA time zone name (e.g. Europe/Berlin)") from error
+        return name
+
+    def dbt_environment(self) -> dict[str, str]:
+        """The variables dbt's profile and project read, resolved to absolute values."""
+        return {
+            "SPOTIFY_WAREHOUSE_PATH": str(self.warehouse_path),
+            "SPOTIFY_TIMEZONE": self.timezone_name,
+        }
