@@ -1,0 +1,12 @@
+-- One row per audiobook record of every imported account-data export.
+select
+    "endTime" as played_at_utc,
+    "msPlayed" as ms_played,
+    "audiobookName" as audiobook_name,
+    "chapterName" as chapter_name,
+    "authorName" as author_name,
+    _export_hash as export_hash,
+    _file_path as source_file,
+    _record_index as record_index,
+    _loaded_at as loaded_at
+from {{ source('spotify_export', 'standard_audiobook_streams') }}

@@ -1,0 +1,11 @@
+-- One row per podcast record of every imported account-data export.
+select
+    "endTime" as played_at_utc,
+    "msPlayed" as ms_played,
+    "podcastName" as show_name,
+    "episodeName" as episode_name,
+    _export_hash as export_hash,
+    _file_path as source_file,
+    _record_index as record_index,
+    _loaded_at as loaded_at
+from {{ source('spotify_export', 'standard_episode_streams') }}

@@ -1,0 +1,163 @@
+"""`spotify-assets`: the commands a listener types. Every run goes through the shared Dagster instance,
+so what a command did shows in the UI exactly like a sensor- or schedule-started run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
+from pathlib import Path
+
+from .settings import SpotifySettings
+
+DEMO_PLAYS = 20_000
+DEMO_SEED = 42
+# Runs log in full to the Dagster instance (the UI shows them); the terminal gets warnings and errors.
+_QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+class CommandFailed(Exception):
+    """A one-line reason for a non-zero exit."""
+
+
+def _definitions():
+    from .definitions import defs  # imported late: it loads Dagster and the dbt manifest
+
+    return defs
+
+
+def prepare_dbt_manifest(settings: SpotifySettings, force: bool = False) -> None:
+    """Build dbt's manifest (once; `make install` does it) with the settings dbt runs with later,
+    so dbt's partial parsing stays valid for every run."""
+    import os
+    import subprocess
+
+    from .transformations.project import dbt_project
+
+    if force or not dbt_project.manifest_path.exists():
+        dbt = Path(sys.executable).with_name("dbt")
+        completed = subprocess.run([str(dbt), "parse", "--quiet"], cwd=dbt_project.project_dir,
+                                   capture_output=True, text=True, env={**os.environ, **settings.dbt_environment()})
+        if completed.returncode != 0:
+            raise CommandFailed(f"dbt parse failed: {completed.stdout[-500:]}{completed.stderr[-500:]}")
+
+
+@contextmanager
+def _output_to_log(settings: SpotifySettings) -> Iterator[None]:
+    """dbt's progress lines go to $SPOTIFY_DATA_DIR/logs/runs.log; the run itself is in the UI."""
+    log_path = settings.data_path / "logs" / "runs.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a") as log, redirect_stdout(log):
+        yield
+
+
+def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
+    """Land each export, import it as its partition, then build the warehouse. Returns the export hashes."""
+    from .exports.landing import receive_export
+    from .instance import get_instance
+    from .partitions import spotify_export_partitions
+
+    prepare_dbt_manifest(settings)
+    instance = get_instance(settings)
+    defs = _definitions()
+    import_job = defs.resolve_job_def("import_spotify_export_job")
+    hashes = []
+    for path in paths:
+        landed = receive_export(path, settings.exports_landing_path)
+        if not instance.has_dynamic_partition(spotify_export_partitions.name, landed.export_hash):
+            instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
+        print(f"importing {path.name} (export {landed.export_hash[:12]})", flush=True)
+        with _output_to_log(settings):
+            result = import_job.execute_in_process(instance=instance, partition_key=landed.export_hash, run_config=_QUIET_CONSOLE,
+                                                   raise_on_error=False, tags={"spotify/export": landed.name})
+        if not result.success:
+            raise CommandFailed(f"import of {path} failed; see run {result.run_id} in the Dagster UI")
+        hashes.append(landed.export_hash)
+    build_warehouse(settings)
+    return hashes
+
+
+def build_warehouse(settings: SpotifySettings) -> None:
+    from .instance import get_instance
+
+    prepare_dbt_manifest(settings)
+    print("building the warehouse (dbt build)", flush=True)
+    with _output_to_log(settings):
+        result = _definitions().resolve_job_def("build_warehouse_job").execute_in_process(
+            instance=get_instance(settings), run_config=_QUIET_CONSOLE, raise_on_error=False)
+    if not result.success:
+        raise CommandFailed(f"the warehouse build failed; see run {result.run_id} in the Dagster UI")
+
+
+def print_summary(settings: SpotifySettings) -> None:
+    from .exports.raw_tables import RECORD_TABLES
+    from .warehouse import warehouse_connection
+
+    with warehouse_connection(settings, read_only=True) as connection:
+        print("\nexports imported:")
+        for name, files, accepted, quarantined, without_content, ignored, unreadable in connection.execute(
+            "SELECT export_name, files_read, records_accepted, records_quarantined, records_without_content, "
+            "files_ignored, files_unreadable FROM raw.export_imports ORDER BY imported_at"
+        ).fetchall():
+            print(f"  {name}: {files} history files, {accepted:,} records accepted, {quarantined:,} quarantined, "
+                  f"{without_content:,} without content, {ignored} other files ignored, {unreadable} unreadable")
+        print("\nraw records by table:")
+        for table in RECORD_TABLES:
+            count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
+            print(f"  {table.qualified_name:<32} {count:>10,}")
+    print(f"\nwarehouse: {settings.warehouse_path}")
+
+
+def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:
+    from .exports.landing import is_candidate
+    from .synthetic.exports import SyntheticHistory
+
+    inbox = settings.inbox_path
+    print(f"writing a synthetic history of {plays:,} plays (seed {seed}) into {inbox}", flush=True)
+    history = SyntheticHistory.generate(plays=plays, seed=seed)
+    history.write_exports(inbox)
+    history.write_ground_truth(settings.data_path / "synthetic" / "ground_truth.csv.gz")
+    import_paths(sorted(p for p in inbox.iterdir() if is_candidate(p)), settings)
+    print_summary(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="spotify-assets", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="import a bundled synthetic history and build everything")
+    demo.add_argument("--plays", type=int, default=DEMO_PLAYS, help=f"true plays to generate (default {DEMO_PLAYS:,})")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED)
+    importer = commands.add_parser("import", help="import Spotify exports (zip, folder or JSON) and build everything")
+    importer.add_argument("paths", nargs="+", type=Path)
+    commands.add_parser("build", help="build and test the warehouse from what has landed")
+    commands.add_parser("prepare", help="build dbt's manifest (done by `make install`)")
+    commands.add_parser("summary", help="print what the warehouse holds")
+    arguments = parser.parse_args(argv)
+
+    settings = SpotifySettings()
+    try:
+        settings.timezone_name  # fail early, with the setting's name, on a bad time zone
+        if arguments.command == "demo":
+            run_demo(settings, arguments.plays, arguments.seed)
+        elif arguments.command == "import":
+            missing = [str(p) for p in arguments.paths if not p.exists()]
+            if missing:
+                raise CommandFailed(f"no such file or folder: {', '.join(missing)}")
+            import_paths(arguments.paths, settings)
+            print_summary(settings)
+        elif arguments.command == "prepare":
+            prepare_dbt_manifest(settings, force=True)
+        elif arguments.command == "build":
+            build_warehouse(settings)
+        elif arguments.command == "summary":
+            print_summary(settings)
+    except (CommandFailed, ValueError) as error:
+        print(f"spotify-assets {arguments.command}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The import asset: one landed export (a partition) parsed into the `raw.*` tables.
+
+One multi-asset writes all raw tables because one export feeds several of them in one transaction.
+Its metadata is the ingest report (accepted, quarantined, without content, ignored, unreadable) and a
+check warns when any file of the export could not be fully read.
+"""
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from ..partitions import spotify_export_partitions
+from ..settings import SpotifySettings
+from ..warehouse import WAREHOUSE_POOL, warehouse_connection
+from .importing import ImportSummary, import_export
+from .landing import load_landed_export
+from .raw_tables import RECORD_TABLES
+
+EXPORT_FILES_KEY = AssetKey(["raw", "export_files"])
+_MARKDOWN_ROWS = 60
+
+RAW_TABLE_SPECS = [
+    AssetSpec(AssetKey(["raw", table.name]), description=table.description, group_name="sources",
+              kinds={"duckdb", "python"}, partitions_def=spotify_export_partitions)
+    for table in RECORD_TABLES
+] + [
+    AssetSpec(EXPORT_FILES_KEY, group_name="sources", kinds={"duckdb", "python"}, partitions_def=spotify_export_partitions,
+              description="Every file of every export and what became of it; the quarantine is raw.quarantined_records."),
+]
+
+
+def _files_markdown(summary: ImportSummary) -> str:
+    lines = ["| file | role | status | accepted | quarantined | without content | message |", "|---|---|---|---|---|---|---|"]
+    for f in summary.files[:_MARKDOWN_ROWS]:
+        message = (f.message or "").replace("|", "\\|")[:300]
+        lines.append(f"| {f.path} | {f.role} | {f.status} | {f.accepted} | {f.quarantined} | {f.without_content} | {message} |")
+    if len(summary.files) > _MARKDOWN_ROWS:
+        lines.append(f"| … {len(summary.files) - _MARKDOWN_ROWS} more files in raw.export_files | | | | | | |")
+    return "\n".join(lines)
+
+
+@multi_asset(
+    name="import_spotify_export",
+    specs=RAW_TABLE_SPECS,
+    check_specs=[AssetCheckSpec("every_file_fully_read", asset=EXPORT_FILES_KEY,
+                                description="Warns when a history file of the export was unreadable or only partly read.")],
+    partitions_def=spotify_export_partitions,
+    pool=WAREHOUSE_POOL,
+)
+def import_spotify_export(context: AssetExecutionContext, spotify_settings: SpotifySettings):
+    """Parse one export from landing into raw.*; idempotent per export and parser version."""
+    directory = spotify_settings.exports_landing_path / context.partition_key
+    if not (directory / "receipt.json").exists():
+        raise Failure(f"Export {context.partition_key} is not in landing ({directory}). "
+                      "Drop the file into the inbox again or run `spotify-assets import PATH`.")
+    landed = load_landed_export(directory)
+    with warehouse_connection(spotify_settings) as connection:
+        summary = import_export(connection, landed, log=context.log.warning)
+    if summary.already_loaded:
+        context.log.info(f"{landed.name} ({landed.export_hash[:12]}) was already imported; nothing changed.")
+
+    for table in RECORD_TABLES:
+        yield MaterializeResult(asset_key=AssetKey(["raw", table.name]),
+                                metadata={"dagster/row_count": summary.rows_by_table.get(table.name, 0)})
+    troubled = summary.files_with_status("unreadable") + summary.files_with_status("partial")
+    yield MaterializeResult(
+        asset_key=EXPORT_FILES_KEY,
+        metadata={
+            "export": landed.name,
+            "export_kind": landed.kind,
+            "records_accepted": summary.count("accepted"),
+            "records_quarantined": summary.count("quarantined"),
+            "records_without_content": summary.count("without_content"),
+            "files_ignored": len(summary.files_with_status("ignored")),
+            "files_unreadable": len(summary.files_with_status("unreadable")),
+            "files_partly_read": len(summary.files_with_status("partial")),
+            "already_imported": summary.already_loaded,
+            "files": MetadataValue.md(_files_markdown(summary)),
+        },
+    )
+    yield AssetCheckResult(
+        asset_key=EXPORT_FILES_KEY,
+        check_name="every_file_fully_read",
+        passed=not troubled,
+        severity=AssetCheckSeverity.WARN,
+        description="; ".join(f"{f.path}: {f.message}" for f in troubled)[:2000] or "All history files were read completely.",
+        metadata={"troubled_files": len(troubled), "records_quarantined": summary.count("quarantined")},
+    )

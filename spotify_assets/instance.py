@@ -1,0 +1,34 @@
+"""The Dagster instance the command line, the UI and the daemon share.
+
+`DAGSTER_HOME` wins when set. Otherwise it is `$SPOTIFY_DATA_DIR/dagster_home`, seeded with the
+project's `dagster.yaml` (SQLite storage, telemetry off, pool `warehouse` limited to one step), so the
+demo needs no set-up and `make ui` shows the very runs the command line made.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from dagster import DagsterInstance
+
+from .settings import SpotifySettings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_INSTANCE_CONFIG = PROJECT_ROOT / "dagster.yaml"
+
+
+def dagster_home(settings: SpotifySettings) -> Path:
+    configured = os.environ.get("DAGSTER_HOME")
+    home = Path(configured).resolve() if configured else settings.data_path / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists() and PROJECT_INSTANCE_CONFIG.exists():
+        shutil.copyfile(PROJECT_INSTANCE_CONFIG, home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def get_instance(settings: SpotifySettings) -> DagsterInstance:
+    dagster_home(settings)
+    return DagsterInstance.get()

@@ -1,0 +1,51 @@
+"""Every dbt model as a Dagster asset, its tests as asset checks, all in the warehouse pool.
+
+dbt reads the warehouse path and time zone from the environment (see dbt_project/profiles.yml); we
+hand it the values the settings resolve, so dbt and the Python assets always agree on both.
+"""
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from dagster import AssetExecutionContext, AutomationCondition
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from ..settings import SpotifySettings
+from ..warehouse import WAREHOUSE_POOL
+from .project import dbt_project
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Groups follow the dbt layers (staging, intermediate, marts); models follow their inputs."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "warehouse"
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
+        return AutomationCondition.eager()
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    # dagster-dbt passes a copy of os.environ to the dbt process it starts inside `cli()`.
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=WarehouseTranslator(),
+            pool=WAREHOUSE_POOL)
+def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, spotify_settings: SpotifySettings):
+    with _environment(spotify_settings.dbt_environment()):
+        invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
