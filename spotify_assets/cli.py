@@ -123,6 +123,21 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:
     print_summary(settings)
 
 
+def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
+    """Replace this process with `dagster dev` (webserver + daemon) on the project's instance."""
+    import os
+
+    from .instance import PROJECT_ROOT, dagster_home
+
+    dagster_home(settings)
+    prepare_dbt_manifest(settings)
+    # The code server runs from the project root: hand it absolute paths so it sees the same data.
+    os.environ["SPOTIFY_DATA_DIR"] = str(settings.data_path)
+    os.environ["SPOTIFY_INBOX"] = str(settings.inbox_path)
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spotify-assets", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     importer = commands.add_parser("import", help="import Spotify exports (zip, folder or JSON) and build everything")
     importer.add_argument("paths", nargs="+", type=Path)
     commands.add_parser("build", help="build and test the warehouse from what has landed")
+    ui = commands.add_parser("ui", help="start the Dagster UI and daemon (sensors, schedules, automation)")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
     commands.add_parser("prepare", help="build dbt's manifest (done by `make install`)")
     commands.add_parser("summary", help="print what the warehouse holds")
     arguments = parser.parse_args(argv)
@@ -147,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise CommandFailed(f"no such file or folder: {', '.join(missing)}")
             import_paths(arguments.paths, settings)
             print_summary(settings)
+        elif arguments.command == "ui":
+            run_ui(settings, arguments.host, arguments.port)
         elif arguments.command == "prepare":
             prepare_dbt_manifest(settings, force=True)
         elif arguments.command == "build":

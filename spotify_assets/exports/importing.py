@@ -126,13 +126,14 @@ def _insert_parsed_file(connection, export_hash: str, parsed: ParsedFile, loaded
 
 
 def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime) -> None:
-    connection.executemany(
-        "INSERT INTO raw.export_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (summary.export_hash, f.path, f.role, f.status, f.accepted, f.quarantined, f.without_content, f.message)
-            for f in summary.files
-        ],
-    )
+    if summary.files:
+        connection.executemany(
+            "INSERT INTO raw.export_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (summary.export_hash, f.path, f.role, f.status, f.accepted, f.quarantined, f.without_content, f.message)
+                for f in summary.files
+            ],
+        )
     connection.execute(
         "INSERT INTO raw.export_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

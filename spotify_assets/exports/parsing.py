@@ -37,6 +37,7 @@ _KNOWN_STANDARD_FIELDS = frozenset(
     column.name for table in (STANDARD_MUSIC, STANDARD_EPISODES, STANDARD_AUDIOBOOKS) for column in table.columns
 )
 _QUARANTINED_JSON_LIMIT = 20_000
+_EXTENDED_REQUIRED = tuple(column for column in EXTENDED_MUSIC.columns if column.required)
 
 
 class BadValue(ValueError):
@@ -212,6 +213,7 @@ def parse_member(member: Member, role: str) -> ParsedFile:
                 raise BadValue(f"record is {type(record).__name__}, expected a JSON object")
             table = _extended_table(record) if extended else _standard_table(record)
             if table is None:
+                _typed_values(record, _EXTENDED_REQUIRED)  # a row without content still needs ts and ms_played
                 parsed.without_content += 1
                 continue
             values = _typed_values(record, table.columns)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from spotify_assets.settings import SpotifySettings
+from spotify_assets.synthetic.exports import SyntheticHistory
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> Path:
+    """The definitions need dbt's manifest; build it once if this checkout has none."""
+    manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
+    if not manifest.exists():
+        subprocess.run([str(Path(sys.executable).with_name("dbt")), "parse", "--quiet"],
+                       cwd=PROJECT_ROOT / "dbt_project", check=True)
+    return manifest
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> SpotifySettings:
+    return SpotifySettings(data_dir=str(tmp_path / "data"), timezone="UTC")
+
+
+@pytest.fixture(scope="session")
+def small_history(tmp_path_factory) -> SyntheticHistory:
+    """3,000 true plays rendered as the default four overlapping exports (written once per session)."""
+    history = SyntheticHistory.generate(plays=3_000, seed=7)
+    history.write_exports(tmp_path_factory.mktemp("small_history"))
+    return history
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    yield connection
+    connection.close()
+
+
+def write_json(path: Path, value) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, ensure_ascii=False))
+    return path
+
+
+def raw_counts(connection) -> dict[str, int]:
+    from spotify_assets.exports.raw_tables import RECORD_TABLES
+
+    return {t.name: connection.execute(f"SELECT count(*) FROM {t.qualified_name}").fetchall()[0][0] for t in RECORD_TABLES}
+
+
+def cli_environment(data_dir: Path) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIFY_", "DAGSTER_", "LASTFM_"))}
+    environment |= {"SPOTIFY_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home")}
+    return environment

@@ -1,0 +1,120 @@
+"""Real Dagster materializations, a real sensor evaluation and a real dbt build on a temporary data dir."""
+
+import os
+import shutil
+import time
+
+import pytest
+from dagster import DagsterInstance, build_sensor_context, materialize
+
+from conftest import raw_counts
+from spotify_assets.definitions import defs
+from spotify_assets.exports.assets import EXPORT_FILES_KEY, import_spotify_export
+from spotify_assets.exports.landing import receive_export
+from spotify_assets.exports.sensor import spotify_inbox_sensor
+from spotify_assets.partitions import spotify_export_partitions
+from spotify_assets.transformations.assets import warehouse_models
+from spotify_assets.warehouse import warehouse_connection
+
+
+def _age(path, seconds=60):
+    past = time.time() - seconds
+    for p in [path, *path.rglob("*")] if path.is_dir() else [path]:
+        os.utime(p, (past, past))
+
+
+def test_sensor_lands_new_exports_adds_partitions_and_requests_one_run_each(small_history, settings):
+    instance = DagsterInstance.ephemeral()
+    inbox = settings.inbox_path
+    inbox.mkdir(parents=True)
+    for export in small_history.exports[:2] + small_history.exports[3:]:  # two zips and the folder
+        target = inbox / export.path.name
+        shutil.copytree(export.path, target) if export.path.is_dir() else shutil.copyfile(export.path, target)
+        _age(target)
+    (inbox / "downloading.zip.crdownload").write_bytes(b"partial")
+
+    context = build_sensor_context(instance=instance, resources={"spotify_settings": settings})
+    result = spotify_inbox_sensor(context)
+    hashes = sorted(r.partition_key for r in result.run_requests)
+    assert len(hashes) == 3 and hashes == sorted(r.run_key for r in result.run_requests)
+    (add_request,) = result.dynamic_partitions_requests
+    assert sorted(add_request.partition_keys) == hashes
+    assert sorted(p.name for p in settings.exports_landing_path.iterdir()) == hashes
+
+    # The next tick with an unchanged inbox requests nothing and hashes nothing.
+    instance.add_dynamic_partitions(spotify_export_partitions.name, hashes)
+    again = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=result.cursor,
+                                                      resources={"spotify_settings": settings}))
+    assert again.run_requests == [] and again.dynamic_partitions_requests == []
+
+    # A file still being written waits for the next tick.
+    fresh = inbox / small_history.exports[2].path.name
+    shutil.copyfile(small_history.exports[2].path, fresh)
+    waiting = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=result.cursor,
+                                                        resources={"spotify_settings": settings}))
+    assert waiting.run_requests == []
+    _age(fresh)
+    ready = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=waiting.cursor,
+                                                      resources={"spotify_settings": settings}))
+    assert len(ready.run_requests) == 1
+
+
+@pytest.mark.slow
+def test_import_and_build_end_to_end_matches_the_generator_and_is_idempotent(small_history, settings):
+    instance = DagsterInstance.ephemeral()
+    resources = {"spotify_settings": settings, "dbt": defs.resources["dbt"]}
+    hashes = []
+    for export in small_history.exports:
+        landed = receive_export(export.path, settings.exports_landing_path)
+        instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
+        hashes.append(landed.export_hash)
+        result = materialize([import_spotify_export], partition_key=landed.export_hash, resources=resources, instance=instance)
+        assert result.success
+        metadata = next(e.materialization.metadata for e in result.get_asset_materialization_events()
+                        if e.asset_key == EXPORT_FILES_KEY)
+        assert metadata["records_accepted"].value == sum(export.raw_rows.values())
+        assert metadata["records_without_content"].value == export.without_content
+        assert metadata["records_quarantined"].value == 0
+        assert metadata["files_ignored"].value == (1 if export.spec.source == "extended" else 3)
+        (check,) = result.get_asset_check_evaluations()
+        assert check.passed
+
+    build = materialize([warehouse_models], resources=resources, instance=instance)
+    assert build.success
+    assert build.get_asset_check_evaluations() and all(c.passed for c in build.get_asset_check_evaluations())
+    expected = dict(small_history.expected_raw_rows())
+    with warehouse_connection(settings, read_only=True) as connection:
+        counts = raw_counts(connection)
+        assert counts == {name: expected.get(name, 0) for name in counts}
+        for table, count in counts.items():
+            assert connection.execute(f"SELECT count(*) FROM staging.stg_spotify_export__{table}").fetchall()[0][0] == count
+
+    for export_hash in hashes:  # importing everything again changes nothing
+        again = materialize([import_spotify_export], partition_key=export_hash, resources=resources, instance=instance)
+        metadata = next(e.materialization.metadata for e in again.get_asset_materialization_events()
+                        if e.asset_key == EXPORT_FILES_KEY)
+        assert metadata["already_imported"].value is True
+    with warehouse_connection(settings, read_only=True) as connection:
+        assert raw_counts(connection) == counts
+
+
+@pytest.mark.slow
+def test_quarantine_counts_reach_metadata_and_the_check_warns(settings, tmp_path):
+    import json
+
+    from test_parsing import OLD_EXTENDED_MUSIC
+
+    export = tmp_path / "endsong_0.json"
+    export.write_text(json.dumps([OLD_EXTENDED_MUSIC, dict(OLD_EXTENDED_MUSIC, ms_played="x")])[:-30])
+    instance = DagsterInstance.ephemeral()
+    landed = receive_export(export, settings.exports_landing_path)
+    instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
+    result = materialize([import_spotify_export], partition_key=landed.export_hash,
+                         resources={"spotify_settings": settings}, instance=instance)
+    assert result.success  # bad input never fails the run: it is reported
+    metadata = next(e.materialization.metadata for e in result.get_asset_materialization_events()
+                    if e.asset_key == EXPORT_FILES_KEY)
+    assert metadata["records_accepted"].value == 1 and metadata["files_partly_read"].value == 1
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and check.severity.value == "WARN"
+    assert "endsong_0.json" in check.description

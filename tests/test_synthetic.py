@@ -1,0 +1,88 @@
+"""The generator is deterministic and carries every feature the counting rules must handle."""
+
+import json
+import unicodedata
+import zipfile
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from spotify_assets.synthetic.exports import SyntheticHistory
+
+
+def _files(export) -> dict[str, bytes]:
+    if export.path.is_dir():
+        return {p.relative_to(export.path).as_posix(): p.read_bytes() for p in export.path.rglob("*") if p.is_file()}
+    with zipfile.ZipFile(export.path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_same_seed_same_bytes_other_seed_other_history(tmp_path):
+    one = SyntheticHistory.generate(plays=1_000, seed=3)
+    two = SyntheticHistory.generate(plays=1_000, seed=3)
+    other = SyntheticHistory.generate(plays=1_000, seed=4)
+    one.write_exports(tmp_path / "one")
+    two.write_exports(tmp_path / "two")
+    assert [e.path.name for e in one.exports] == [e.path.name for e in two.exports]
+    for a, b in zip(one.exports, two.exports):
+        assert _files(a) == _files(b)
+    assert [p.ended_at for p in one.plays] != [p.ended_at for p in other.plays]
+
+
+def test_sizes_and_limits():
+    assert len(SyntheticHistory.generate(plays=1_000).plays) == 1_000
+    assert len(SyntheticHistory.generate(plays=12_345, seed=1).plays) == 12_345
+    with pytest.raises(ValueError):
+        SyntheticHistory.generate(plays=10)
+
+
+def test_history_has_every_feature(small_history):
+    plays = small_history.plays
+    kinds = Counter(p.kind for p in plays)
+    assert {"music", "episode", "audiobook", "no_content"} <= set(kinds)
+    music = [p for p in plays if p.kind == "music"]
+    assert sum(p.ms_played < 30_000 for p in music) > 0.1 * len(music)  # skips
+    assert any(a.item is b.item and a.kind == b.kind == "music" for a, b in zip(plays, plays[1:]))  # repeats
+    assert any(a.ended_at.replace(microsecond=0) == b.ended_at.replace(microsecond=0) and a.item is not b.item
+               for a, b in zip(music, music[1:]))  # two devices, one second
+    assert any(not p.item.artist.isascii() for p in music)
+    assert any(p.uri == p.item.single_uri for p in music)  # the same song as a single
+    zone = ZoneInfo(small_history.listener_timezone)
+    local = [p.ended_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone) for p in music]
+    offsets = {moment.utcoffset() for moment in local}
+    assert len(offsets) == 2  # both sides of DST
+    assert any(m.month in (3, 10) and m.day >= 25 and 1 <= m.hour <= 3 for m in local)  # the night the clocks change
+
+
+def test_exports_cover_both_generations_of_names_and_keys(small_history):
+    names = {n.rsplit("/", 1)[-1] for e in small_history.exports for n in _files(e)}
+    assert {"endsong_0.json", "endvideo.json", "StreamingHistory0.json", "StreamingHistory_music_0.json",
+            "StreamingHistory_podcast_0.json", "StreamingHistory_audiobook_0.json", "Playlist1.json",
+            "ReadMeFirst_ExtendedStreamingHistory.pdf"} <= names
+    assert any(n.startswith("Streaming_History_Audio_") for n in names)
+    assert any(n.startswith("Streaming_History_Video_") for n in names)
+    old = json.loads(_files(small_history.exports[0])["MyData/endsong_0.json"])
+    new_files = _files(small_history.exports[1])
+    new = json.loads(next(v for k, v in new_files.items() if "Streaming_History_Audio_" in k))
+    assert {"username", "ip_addr_decrypted", "user_agent_decrypted"} <= old[0].keys()
+    assert "ip_addr" in new[0] and "audiobook_title" in new[0] and "username" not in new[0]
+    standard = json.loads(_files(small_history.exports[2])["Spotify Account Data/StreamingHistory_music_0.json"])
+    assert any(unicodedata.normalize("NFC", r["artistName"]) != r["artistName"] for r in standard)  # NFD spellings
+
+
+def test_exports_overlap_like_real_ones(small_history):
+    sources = Counter("+".join(sorted(small_history.sources_of(p))) for p in small_history.plays if p.kind == "music")
+    assert sources["extended+standard"] > 0 and sources["standard"] > 0 and sources["extended"] > 0
+    assert sources[""] == 0  # every true play is in at least one export
+
+
+def test_ground_truth_file_has_every_play_once(small_history, tmp_path):
+    import csv
+    import gzip
+
+    path = small_history.write_ground_truth(tmp_path / "truth.csv.gz")
+    with gzip.open(path, "rt") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(small_history.plays)
+    assert Counter(r["kind"] for r in rows) == Counter(p.kind for p in small_history.plays)
