@@ -92,7 +92,7 @@ def build_warehouse(settings: SpotifySettings) -> None:
 
 
 def print_summary(settings: SpotifySettings) -> None:
-    from .exports.raw_tables import RECORD_TABLES
+    from .raw_tables import RECORD_TABLES
     from .warehouse import warehouse_connection
 
     with warehouse_connection(settings, read_only=True) as connection:

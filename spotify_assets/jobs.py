@@ -3,13 +3,11 @@
 from dagster import AssetSelection, define_asset_job
 
 from .exports.assets import import_spotify_export
-from .partitions import spotify_export_partitions
 from .transformations.assets import warehouse_models
 
 import_spotify_export_job = define_asset_job(
     "import_spotify_export_job",
     selection=AssetSelection.assets(import_spotify_export),
-    partitions_def=spotify_export_partitions,
     description="Import one landed Spotify export (a partition) into raw.*.",
 )
 

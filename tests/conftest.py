@@ -52,7 +52,7 @@ def write_json(path: Path, value) -> Path:
 
 
 def raw_counts(connection) -> dict[str, int]:
-    from spotify_assets.exports.raw_tables import RECORD_TABLES
+    from spotify_assets.raw_tables import RECORD_TABLES
 
     return {t.name: connection.execute(f"SELECT count(*) FROM {t.qualified_name}").fetchall()[0][0] for t in RECORD_TABLES}
 

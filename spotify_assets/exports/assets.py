@@ -23,7 +23,7 @@ from ..settings import SpotifySettings
 from ..warehouse import WAREHOUSE_POOL, warehouse_connection
 from .importing import ImportSummary, import_export
 from .landing import load_landed_export
-from .raw_tables import RECORD_TABLES
+from ..raw_tables import RECORD_TABLES
 
 EXPORT_FILES_KEY = AssetKey(["raw", "export_files"])
 _MARKDOWN_ROWS = 60

@@ -16,7 +16,7 @@ import pandas as pd
 from .landing import LandedExport
 from .members import UnreadableExport, iter_members
 from .parsing import ParsedFile, file_role, parse_member
-from .raw_tables import BOOKKEEPING_TABLES, PARSER_VERSION, RECORD_TABLES, create_raw_tables
+from ..raw_tables import BOOKKEEPING_TABLES, PARSER_VERSION, RECORD_TABLES, create_raw_tables
 
 _TABLES_BY_NAME = {table.name: table for table in RECORD_TABLES}
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .members import Member
-from .raw_tables import (
+from ..raw_tables import (
     EXTENDED_AUDIOBOOKS,
     EXTENDED_EPISODES,
     EXTENDED_MUSIC,

@@ -12,8 +12,9 @@ from typing import Any
 from dagster import AssetExecutionContext, AutomationCondition
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from ..raw_tables import create_raw_tables
 from ..settings import SpotifySettings
-from ..warehouse import WAREHOUSE_POOL
+from ..warehouse import WAREHOUSE_POOL, warehouse_connection
 from .project import dbt_project
 
 
@@ -46,6 +47,9 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=WarehouseTranslator(),
             pool=WAREHOUSE_POOL)
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, spotify_settings: SpotifySettings):
+    # Every raw table exists before dbt reads it, even for a source that has sent nothing yet.
+    with warehouse_connection(spotify_settings) as connection:
+        create_raw_tables(connection)
     with _environment(spotify_settings.dbt_environment()):
         invocation = dbt.cli(["build"], context=context)
     yield from invocation.stream()

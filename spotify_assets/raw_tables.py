@@ -1,4 +1,4 @@
-"""The `raw.*` tables export records land in: one table per source format and content kind.
+"""The `raw.*` tables: one per source format and content kind, typed, with provenance.
 
 Columns keep the export's own field names (dbt staging renames them) but are already typed, so a
 record that cannot be typed is quarantined here, with its reason, instead of failing a dbt run later.
@@ -140,6 +140,14 @@ STANDARD_AUDIOBOOKS = RawTable(
 
 RECORD_TABLES = (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS, STANDARD_MUSIC, STANDARD_EPISODES, STANDARD_AUDIOBOOKS)
 
+# Written by the recently-played poll: one row per item of each stored API response. It exists from
+# the first build on, so the warehouse builds (and deduplicates) the same with or without live data.
+RECENTLY_PLAYED_COLUMNS = """
+    played_at TIMESTAMP NOT NULL, track_id VARCHAR, track_uri VARCHAR, track_name VARCHAR, duration_ms BIGINT,
+    explicit BOOLEAN, is_local BOOLEAN, isrc VARCHAR, album_id VARCHAR, album_name VARCHAR,
+    album_release_date VARCHAR, artists_json VARCHAR, context_type VARCHAR, context_uri VARCHAR,
+    _response_file VARCHAR NOT NULL, _item_index INTEGER NOT NULL, _loaded_at TIMESTAMP NOT NULL"""
+
 # Bookkeeping tables: what each import saw, file by file, and the records it could not read.
 BOOKKEEPING_STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS raw.export_imports (
@@ -151,6 +159,7 @@ BOOKKEEPING_STATEMENTS = (
         records_quarantined BIGINT, records_without_content BIGINT, message VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS raw.quarantined_records (
         export_hash VARCHAR, file_path VARCHAR, record_index INTEGER, reason VARCHAR, record_json VARCHAR)""",
+    f"CREATE TABLE IF NOT EXISTS raw.recently_played_items ({RECENTLY_PLAYED_COLUMNS})",
 )
 BOOKKEEPING_TABLES = ("export_imports", "export_files", "quarantined_records")
 

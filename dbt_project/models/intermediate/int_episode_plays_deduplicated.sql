@@ -1,0 +1,91 @@
+-- One row per podcast/video episode or audiobook chapter play, never counted as music.
+-- The same rules as music, by name: duplicates within a source collapse (same time, same item,
+-- same ms_played), and an account-data record matches the nearest extended record of the same show and
+-- episode (audiobooks: the same book) within 90 s, one to one.
+with extended_records as (
+    select 'podcast_episode' as content_type, played_at_utc, show_name, episode_name, episode_uri as item_uri,
+           ms_played, concat_ws(':', 'extended', export_hash, source_file, record_index) as record_id, loaded_at
+    from {{ ref('stg_spotify_export__extended_episode_streams') }}
+    union all
+    select 'audiobook_chapter', played_at_utc, audiobook_name, chapter_name, chapter_uri,
+           ms_played, concat_ws(':', 'extended', export_hash, source_file, record_index), loaded_at
+    from {{ ref('stg_spotify_export__extended_audiobook_streams') }}
+),
+
+standard_records as (
+    select 'podcast_episode' as content_type, played_at_utc, show_name, episode_name, null as item_uri,
+           ms_played, concat_ws(':', 'standard', export_hash, source_file, record_index) as record_id, loaded_at
+    from {{ ref('stg_spotify_export__standard_episode_streams') }}
+    union all
+    select 'audiobook_chapter', played_at_utc, audiobook_name, chapter_name, null,
+           ms_played, concat_ws(':', 'standard', export_hash, source_file, record_index), loaded_at
+    from {{ ref('stg_spotify_export__standard_audiobook_streams') }}
+),
+
+keyed as (
+    select
+        'extended' as source,
+        *,
+        -- The account-data export names no chapter, so audiobooks match by book alone.
+        case when content_type = 'audiobook_chapter' then 'book' || chr(31) || normalize_name(show_name)
+             else normalize_name(show_name) || chr(31) || normalize_name(episode_name) end as item_key
+    from extended_records
+    union all
+    select
+        'standard' as source,
+        *,
+        case when content_type = 'audiobook_chapter' then 'book' || chr(31) || normalize_name(show_name)
+             else normalize_name(show_name) || chr(31) || normalize_name(episode_name) end
+    from standard_records
+),
+
+distinct_records as (
+    select *
+    from keyed
+    qualify row_number() over (
+        partition by source, played_at_utc, coalesce(item_uri, item_key), ms_played order by loaded_at desc, record_id
+    ) = 1
+),
+
+extended as (select * from distinct_records where source = 'extended'),
+standard as (select * from distinct_records where source = 'standard'),
+
+candidates as (
+    select
+        standard.record_id as lower_id,
+        extended.record_id as higher_id,
+        {{ distance_to_minute('extended.played_at_utc', 'standard.played_at_utc') }} as distance_ms
+    from standard
+    inner join extended
+        on extended.item_key = standard.item_key
+        and extended.played_at_utc between standard.played_at_utc - interval 90 second
+                                       and standard.played_at_utc + interval 90 second
+),
+
+{{ mutual_nearest_pairs('candidates', 'episode') }}
+
+plays as (
+    select extended.*, list_value('extended') || case when pairs.lower_id is not null then ['standard'] else [] end as seen_in_sources
+    from extended
+    left join episode_pairs as pairs on pairs.higher_id = extended.record_id
+    union all
+    select standard.*, ['standard']
+    from standard
+    where standard.record_id not in (select lower_id from episode_pairs)
+)
+
+select
+    md5(record_id) as episode_play_id,
+    content_type,
+    played_at_utc,
+    {{ to_local_time('played_at_utc') }} as played_at_local,
+    cast({{ to_local_time('played_at_utc') }} as date) as local_date,
+    hour({{ to_local_time('played_at_utc') }}) as local_hour,
+    show_name,
+    episode_name,
+    item_uri,
+    item_key,
+    ms_played,
+    source,
+    seen_in_sources
+from plays

@@ -1,0 +1,170 @@
+-- One row per music play, whichever sources saw it (counting rules, section 6, rules 2-4).
+--
+-- Rule 2, API <-> extended: same track URI and the API played_at inside
+--   [ts - ms_played - 10 s, ts + 10 s]. Spotify's played_at may mark the start or the end of the
+--   stream, so "nearest" measures to whichever of the two is closer.
+-- Rule 3, standard <-> (API or extended): same track_key, within 90 s of the higher-priority
+--   timestamp (the API's, or the extended export's when the play has one). Nearness is measured to
+--   the minute endTime names (macro distance_to_minute), since endTime drops the seconds.
+-- Each lower-priority record matches at most one higher-priority record and vice versa, nearest
+-- first (macro mutual_nearest_pairs). Everything unmatched is its own play (rule 4).
+with api as (
+    select * from {{ ref('int_api_plays_deduplicated') }}
+),
+
+extended as (
+    select * from {{ ref('int_extended_streams_deduplicated') }}
+),
+
+standard as (
+    select * from {{ ref('int_standard_streams_deduplicated') }}
+),
+
+api_extended_candidates as (
+    select
+        extended.record_id as lower_id,
+        api.record_id as higher_id,
+        least(
+            abs(epoch_ms(api.played_at_utc) - epoch_ms(extended.played_at_utc)),
+            abs(epoch_ms(api.played_at_utc) - (epoch_ms(extended.played_at_utc) - extended.ms_played))
+        ) as distance_ms
+    from extended
+    inner join api
+        on api.track_uri = extended.track_uri
+        and api.played_at_utc >= extended.played_at_utc - to_milliseconds(extended.ms_played) - interval 10 second
+        and api.played_at_utc <= extended.played_at_utc + interval 10 second
+),
+
+{{ mutual_nearest_pairs('api_extended_candidates', 'api_extended') }}
+
+-- API plays, merged with their extended record where one matched: identity and time from the API,
+-- listening details from the export.
+higher_priority_plays as (
+    select
+        'api' as source,
+        api.played_at_utc,
+        api.track_uri,
+        api.track_name,
+        api.artist_name,
+        api.album_name,
+        api.isrc,
+        api.artists_json,
+        api.track_key,
+        api.artist_key,
+        api.album_key,
+        coalesce(extended.ms_played, api.duration_ms) as ms_played,
+        extended.ms_played is null as is_ms_played_estimated,
+        extended.is_skipped,
+        extended.is_shuffle,
+        extended.platform,
+        extended.reason_start,
+        extended.reason_end,
+        extended.is_offline,
+        extended.is_incognito,
+        api.record_id as api_record_id,
+        extended.record_id as extended_record_id,
+        extended.played_at_utc as extended_played_at_utc
+    from api
+    left join api_extended_pairs on api_extended_pairs.higher_id = api.record_id
+    left join extended on extended.record_id = api_extended_pairs.lower_id
+
+    union all
+
+    select
+        'extended' as source,
+        extended.played_at_utc,
+        extended.track_uri,
+        extended.track_name,
+        extended.artist_name,
+        extended.album_name,
+        null as isrc,
+        null as artists_json,
+        extended.track_key,
+        extended.artist_key,
+        extended.album_key,
+        extended.ms_played,
+        false as is_ms_played_estimated,
+        extended.is_skipped,
+        extended.is_shuffle,
+        extended.platform,
+        extended.reason_start,
+        extended.reason_end,
+        extended.is_offline,
+        extended.is_incognito,
+        null as api_record_id,
+        extended.record_id as extended_record_id,
+        extended.played_at_utc as extended_played_at_utc
+    from extended
+    where extended.record_id not in (select lower_id from api_extended_pairs)
+),
+
+standard_candidates as (
+    select
+        standard.record_id as lower_id,
+        coalesce(higher.api_record_id, higher.extended_record_id) as higher_id,
+        least(
+            {{ distance_to_minute('higher.played_at_utc', 'standard.played_at_utc') }},
+            coalesce({{ distance_to_minute('higher.extended_played_at_utc', 'standard.played_at_utc') }}, 9223372036854775807)
+        ) as distance_ms
+    from standard
+    inner join higher_priority_plays as higher
+        on higher.track_key = standard.track_key
+        and (
+            higher.played_at_utc between standard.played_at_utc - interval 90 second and standard.played_at_utc + interval 90 second
+            or higher.extended_played_at_utc between standard.played_at_utc - interval 90 second and standard.played_at_utc + interval 90 second
+        )
+),
+
+{{ mutual_nearest_pairs('standard_candidates', 'standard') }}
+
+plays as (
+    select
+        higher.*,
+        standard_pairs.lower_id as standard_record_id
+    from higher_priority_plays as higher
+    left join standard_pairs on standard_pairs.higher_id = coalesce(higher.api_record_id, higher.extended_record_id)
+
+    union all
+
+    select
+        'standard' as source,
+        standard.played_at_utc,
+        null as track_uri,
+        standard.track_name,
+        standard.artist_name,
+        null as album_name,
+        null as isrc,
+        null as artists_json,
+        standard.track_key,
+        standard.artist_key,
+        null as album_key,
+        standard.ms_played,
+        false as is_ms_played_estimated,
+        null as is_skipped,
+        null as is_shuffle,
+        null as platform,
+        null as reason_start,
+        null as reason_end,
+        null as is_offline,
+        null as is_incognito,
+        null as api_record_id,
+        null as extended_record_id,
+        null as extended_played_at_utc,
+        standard.record_id as standard_record_id
+    from standard
+    where standard.record_id not in (select lower_id from standard_pairs)
+)
+
+select
+    md5(coalesce(api_record_id, extended_record_id, standard_record_id)) as play_id,
+    * exclude (extended_played_at_utc),
+    list_filter(
+        [
+            case when api_record_id is not null then 'api' end,
+            case when extended_record_id is not null then 'extended' end,
+            case when standard_record_id is not null then 'standard' end
+        ],
+        lambda source_name: source_name is not null
+    ) as seen_in_sources,
+    api_record_id is not null or ms_played >= 30000 as is_stream
+from plays

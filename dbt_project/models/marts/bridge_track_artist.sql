@@ -1,0 +1,44 @@
+-- Track x credited artist. Every track has its primary artist (position 0); where the Web API
+-- has seen the track, every credited artist in Spotify's order.
+with credit_lists as (
+    select distinct
+        track_key,
+        json_transform(artists_json, '[{"id": "VARCHAR", "name": "VARCHAR", "uri": "VARCHAR"}]') as artists
+    from {{ ref('int_plays_deduplicated') }}
+    where artists_json is not null
+),
+
+api_credits as (
+    select distinct
+        track_key,
+        cast(generate_subscripts(artists, 1) - 1 as integer) as artist_position,
+        unnest(artists) as artist
+    from credit_lists
+),
+
+primary_artists as (
+    select track_key, artist_key, artist_name from {{ ref('dim_track') }}
+)
+
+select
+    primary_artists.track_key,
+    primary_artists.artist_key,
+    primary_artists.artist_name,
+    0 as artist_position,
+    api_credits.artist.uri as artist_uri,
+    true as is_primary
+from primary_artists
+left join api_credits
+    on api_credits.track_key = primary_artists.track_key and api_credits.artist_position = 0
+
+union all
+
+select
+    track_key,
+    normalize_name(artist.name) as artist_key,
+    artist.name as artist_name,
+    artist_position,
+    artist.uri as artist_uri,
+    false as is_primary
+from api_credits
+where artist_position > 0

@@ -1,0 +1,23 @@
+-- One row per local calendar day from the first play to the last.
+with bounds as (
+    select min(local_date) as first_date, max(local_date) as last_date from {{ ref('fct_plays') }}
+),
+
+days as (
+    select cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date) as local_date
+    from bounds
+)
+
+select
+    days.local_date,
+    year(days.local_date) as year,
+    month(days.local_date) as month,
+    day(days.local_date) as day_of_month,
+    isoyear(days.local_date) as iso_year,
+    week(days.local_date) as iso_week,
+    isodow(days.local_date) as iso_weekday,
+    dayname(days.local_date) as day_name,
+    isodow(days.local_date) >= 6 as is_weekend,
+    coalesce(daily.streams, 0) as streams
+from days
+left join {{ ref('agg_daily_streams') }} as daily on daily.local_date = days.local_date

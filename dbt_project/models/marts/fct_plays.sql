@@ -1,0 +1,38 @@
+-- One row per deduplicated music play, with display names and local calendar fields.
+select
+    plays.play_id,
+    plays.played_at_utc,
+    plays.played_at_local,
+    plays.local_date,
+    plays.local_hour,
+    plays.iso_weekday,
+    plays.track_key,
+    plays.artist_key,
+    plays.album_key,
+    plays.isrc as recording_key,
+    track_names.display_name as track_name,
+    artist_names.display_name as artist_name,
+    album_names.display_name as album_name,
+    plays.track_uri,
+    plays.ms_played,
+    plays.is_ms_played_estimated,
+    plays.is_stream,
+    plays.is_skipped as skipped,
+    plays.is_shuffle as shuffle,
+    plays.is_offline as offline,
+    plays.is_incognito as incognito,
+    plays.platform,
+    plays.reason_start,
+    plays.reason_end,
+    plays.source,
+    plays.seen_in_sources,
+    plays.api_record_id,
+    plays.extended_record_id,
+    plays.standard_record_id
+from {{ ref('int_plays_localized') }} as plays
+inner join {{ ref('int_names_ranked') }} as track_names
+    on track_names.entity = 'track' and track_names.entity_key = plays.track_key
+inner join {{ ref('int_names_ranked') }} as artist_names
+    on artist_names.entity = 'artist' and artist_names.entity_key = plays.artist_key
+left join {{ ref('int_names_ranked') }} as album_names
+    on album_names.entity = 'album' and album_names.entity_key = plays.album_key

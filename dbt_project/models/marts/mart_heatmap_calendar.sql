@@ -1,0 +1,8 @@
+-- A GitHub-style calendar: every local date from the first play to the last, with ISO week fields.
+select
+    local_date,
+    iso_year,
+    iso_week,
+    iso_weekday,
+    streams
+from {{ ref('dim_date') }}
