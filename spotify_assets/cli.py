@@ -92,22 +92,10 @@ def build_warehouse(settings: SpotifySettings) -> None:
 
 
 def print_summary(settings: SpotifySettings) -> None:
-    from .raw_tables import RECORD_TABLES
-    from .warehouse import warehouse_connection
+    from .summary import print_ingest_report, print_results
 
-    with warehouse_connection(settings, read_only=True) as connection:
-        print("\nexports imported:")
-        for name, files, accepted, quarantined, without_content, ignored, unreadable in connection.execute(
-            "SELECT export_name, files_read, records_accepted, records_quarantined, records_without_content, "
-            "files_ignored, files_unreadable FROM raw.export_imports ORDER BY imported_at"
-        ).fetchall():
-            print(f"  {name}: {files} history files, {accepted:,} records accepted, {quarantined:,} quarantined, "
-                  f"{without_content:,} without content, {ignored} other files ignored, {unreadable} unreadable")
-        print("\nraw records by table:")
-        for table in RECORD_TABLES:
-            count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
-            print(f"  {table.qualified_name:<32} {count:>10,}")
-    print(f"\nwarehouse: {settings.warehouse_path}")
+    print_ingest_report(settings)
+    print_results(settings)
 
 
 def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:

@@ -3,6 +3,7 @@
 from dagster import AssetSelection, define_asset_job
 
 from .exports.assets import import_spotify_export
+from .publishing.assets import published_marts_database
 from .transformations.assets import warehouse_models
 
 import_spotify_export_job = define_asset_job(
@@ -13,6 +14,6 @@ import_spotify_export_job = define_asset_job(
 
 build_warehouse_job = define_asset_job(
     "build_warehouse_job",
-    selection=AssetSelection.assets(warehouse_models),
-    description="Build and test every dbt model (staging, intermediate, marts).",
+    selection=AssetSelection.assets(warehouse_models, published_marts_database),
+    description="Build and test every dbt model (staging, intermediate, marts), then publish marts.duckdb.",
 )

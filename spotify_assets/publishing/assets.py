@@ -1,0 +1,31 @@
+"""The published marts database: what people, the report and the demo read."""
+
+from dagster import AssetExecutionContext, AssetKey, AutomationCondition, MaterializeResult, MetadataValue, asset
+
+from ..settings import SpotifySettings
+from ..transformations.assets import warehouse_models
+from ..warehouse import WAREHOUSE_POOL
+from .publish import publish_marts
+
+MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
+
+
+@asset(
+    key=AssetKey(["published", "marts_database"]),
+    deps=MART_KEYS,
+    group_name="published",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,  # reads the warehouse file, so it must not overlap a writer
+    automation_condition=AutomationCondition.eager(),
+    description="$SPOTIFY_DATA_DIR/marts.duckdb: every marts table and the range macros (top_artists, "
+    "top_tracks, heatmap, hour_drilldown), replaced atomically after each build.",
+)
+def published_marts_database(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
+    counts = publish_marts(spotify_settings.warehouse_path, spotify_settings.published_marts_path)
+    context.log.info(f"Published {len(counts)} tables to {spotify_settings.published_marts_path}")
+    table = "\n".join(["| table | rows |", "|---|---|"] + [f"| marts.{name} | {rows:,} |" for name, rows in counts.items()])
+    return MaterializeResult(metadata={
+        "path": MetadataValue.path(str(spotify_settings.published_marts_path)),
+        "tables": MetadataValue.md(table),
+        "plays": counts.get("fct_plays", 0),
+    })

@@ -1,0 +1,93 @@
+-- Range queries over the published marts, for any inclusive range of local dates.
+-- They answer from the pre-counted buckets: whole years where the range covers a year, whole
+-- months where it covers a month, and day buckets only at the edges. Table names are unqualified
+-- and resolve through the search path (SET search_path = 'marts'), which works both when
+-- marts.duckdb is opened directly and when it is attached under another name.
+
+-- The buckets that tile [start_date, end_date] exactly, largest first.
+CREATE OR REPLACE MACRO range_buckets(start_date, end_date) AS TABLE
+WITH bounds AS (
+    SELECT CAST(start_date AS DATE) AS first_day, CAST(end_date AS DATE) AS last_day
+),
+years AS (
+    SELECT 'year' AS bucket_grain, CAST(year_start AS DATE) AS bucket_start
+    FROM bounds, unnest(generate_series(date_trunc('year', first_day), date_trunc('year', last_day), INTERVAL 1 YEAR)) AS y(year_start)
+    WHERE CAST(year_start AS DATE) >= first_day
+      AND CAST(year_start + INTERVAL 1 YEAR AS DATE) - 1 <= last_day
+),
+months AS (
+    SELECT 'month' AS bucket_grain, CAST(month_start AS DATE) AS bucket_start
+    FROM bounds, unnest(generate_series(date_trunc('month', first_day), date_trunc('month', last_day), INTERVAL 1 MONTH)) AS m(month_start)
+    WHERE CAST(month_start AS DATE) >= first_day
+      AND CAST(month_start + INTERVAL 1 MONTH AS DATE) - 1 <= last_day
+      AND CAST(date_trunc('year', month_start) AS DATE) NOT IN (SELECT years.bucket_start FROM years)
+),
+days AS (
+    SELECT 'day' AS bucket_grain, CAST(day_start AS DATE) AS bucket_start
+    FROM bounds, unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS d(day_start)
+    WHERE CAST(date_trunc('month', day_start) AS DATE) NOT IN (SELECT months.bucket_start FROM months)
+      AND CAST(date_trunc('year', day_start) AS DATE) NOT IN (SELECT years.bucket_start FROM years)
+)
+SELECT * FROM years UNION ALL SELECT * FROM months UNION ALL SELECT * FROM days;
+
+-- Top artists by streams; ties by artist name in code-point order (UTF-8 bytes order the same way).
+CREATE OR REPLACE MACRO top_artists(start_date, end_date, n := 10) AS TABLE
+SELECT bucket.artist_key, artist.artist_name, CAST(sum(bucket.streams) AS BIGINT) AS streams
+FROM agg_artist_buckets AS bucket
+JOIN range_buckets(start_date, end_date) AS covering
+    ON covering.bucket_grain = bucket.bucket_grain AND covering.bucket_start = bucket.bucket_start
+JOIN dim_artist AS artist ON artist.artist_key = bucket.artist_key
+GROUP BY bucket.artist_key, artist.artist_name
+HAVING sum(bucket.streams) > 0
+ORDER BY streams DESC, encode(artist.artist_name)
+LIMIT n;
+
+-- Top tracks by streams; ties by track name, then artist name, in code-point order.
+CREATE OR REPLACE MACRO top_tracks(start_date, end_date, n := 10) AS TABLE
+SELECT bucket.track_key, track.track_name, track.artist_name, CAST(sum(bucket.streams) AS BIGINT) AS streams
+FROM agg_track_buckets AS bucket
+JOIN range_buckets(start_date, end_date) AS covering
+    ON covering.bucket_grain = bucket.bucket_grain AND covering.bucket_start = bucket.bucket_start
+JOIN dim_track AS track ON track.track_key = bucket.track_key
+GROUP BY bucket.track_key, track.track_name, track.artist_name
+HAVING sum(bucket.streams) > 0
+ORDER BY streams DESC, encode(track.track_name), encode(track.artist_name)
+LIMIT n;
+
+-- Streams per local hour for every date of the range (zeros included), for everything, one artist
+-- or one track.
+CREATE OR REPLACE MACRO heatmap(start_date, end_date, artist_key := NULL, track_key := NULL) AS TABLE
+WITH days AS (
+    SELECT CAST(day_start AS DATE) AS local_date
+    FROM unnest(generate_series(CAST(start_date AS DATE), CAST(end_date AS DATE), INTERVAL 1 DAY)) AS d(day_start)
+),
+counted AS (
+    SELECT bucket.bucket_start AS local_date, bucket.hourly_streams
+    FROM agg_track_buckets AS bucket
+    WHERE track_key IS NOT NULL AND bucket.bucket_grain = 'day' AND bucket.track_key = track_key
+      AND bucket.bucket_start BETWEEN CAST(start_date AS DATE) AND CAST(end_date AS DATE)
+    UNION ALL
+    SELECT bucket.bucket_start, bucket.hourly_streams
+    FROM agg_artist_buckets AS bucket
+    WHERE track_key IS NULL AND artist_key IS NOT NULL AND bucket.bucket_grain = 'day' AND bucket.artist_key = artist_key
+      AND bucket.bucket_start BETWEEN CAST(start_date AS DATE) AND CAST(end_date AS DATE)
+    UNION ALL
+    SELECT daily.local_date, daily.hourly_streams
+    FROM agg_daily_streams AS daily
+    WHERE track_key IS NULL AND artist_key IS NULL
+      AND daily.local_date BETWEEN CAST(start_date AS DATE) AND CAST(end_date AS DATE)
+)
+SELECT
+    days.local_date,
+    isodow(days.local_date) AS iso_weekday,
+    coalesce(counted.hourly_streams, CAST(list_resize(CAST([] AS INTEGER[]), 24, 0) AS INTEGER[24])) AS hourly_streams
+FROM days
+LEFT JOIN counted ON counted.local_date = days.local_date
+ORDER BY days.local_date;
+
+-- Which tracks filled one local hour of one local date.
+CREATE OR REPLACE MACRO hour_drilldown(local_date, local_hour) AS TABLE
+SELECT drilldown.track_name, drilldown.artist_name, drilldown.streams
+FROM mart_hour_drilldown AS drilldown
+WHERE drilldown.local_date = CAST(local_date AS DATE) AND drilldown.local_hour = local_hour
+ORDER BY drilldown.streams DESC, encode(drilldown.track_name), encode(drilldown.artist_name);

@@ -1,0 +1,74 @@
+"""What the demo prints: the ingest report from the warehouse, the results from the published marts."""
+
+from __future__ import annotations
+
+from .publishing.publish import connect_published
+from .raw_tables import RECORD_TABLES
+from .settings import SpotifySettings
+from .warehouse import warehouse_connection
+
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_SHADES = " ░▒▓█"
+
+
+def print_ingest_report(settings: SpotifySettings) -> None:
+    with warehouse_connection(settings, read_only=True) as connection:
+        print("\nexports imported:")
+        for name, files, accepted, quarantined, without_content, ignored, unreadable in connection.execute(
+            "SELECT export_name, files_read, records_accepted, records_quarantined, records_without_content, "
+            "files_ignored, files_unreadable FROM raw.export_imports ORDER BY imported_at, export_name"
+        ).fetchall():
+            print(f"  {name}: {files} history files, {accepted:,} records accepted, {quarantined:,} quarantined, "
+                  f"{without_content:,} without content, {ignored} other files ignored, {unreadable} unreadable")
+        print("\nraw records by table:")
+        for table in RECORD_TABLES:
+            count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
+            print(f"  {table.qualified_name:<32} {count:>10,}")
+
+
+def heatmap_lines(cells: dict[tuple[int, int], int]) -> list[str]:
+    """Weekday x hour as shaded blocks, darker for more streams (two characters per hour)."""
+    peak = max(cells.values(), default=0) or 1
+    lines = ["       " + "".join(f"{hour:<2}" if hour % 3 == 0 else "  " for hour in range(24))]
+    for weekday in range(1, 8):
+        row = ""
+        for hour in range(24):
+            streams = cells.get((weekday, hour), 0)
+            shade = _SHADES[0] if streams == 0 else _SHADES[1 + min(3, int(4 * streams / (peak + 1)))]
+            row += shade * 2
+        lines.append(f"  {_WEEKDAYS[weekday - 1]}  {row}")
+    lines.append(f"       scale: '{_SHADES[1]}' few … '{_SHADES[4]}' {peak:,} streams (busiest cell)")
+    return lines
+
+
+def print_results(settings: SpotifySettings, top: int = 5) -> None:
+    path = settings.published_marts_path
+    if not path.exists():
+        print("\n(no published marts yet: run `spotify-assets build`)")
+        return
+    connection = connect_published(path)
+    try:
+        plays, streams, first, last, hours = connection.execute(
+            "SELECT count(*), count_if(is_stream), min(local_date), max(local_date), sum(ms_played) / 3600000.0 "
+            "FROM fct_plays").fetchall()[0]
+        episodes = connection.execute("SELECT count(*) FROM fct_episode_plays").fetchall()[0][0]
+        timezone = settings.timezone_name
+        print(f"\nlistening history ({timezone}): {plays:,} music plays, {streams:,} streams (30 s or more), "
+              f"{hours or 0:,.0f} hours, {episodes:,} episode and audiobook plays, {first} to {last}")
+        if not plays:
+            return
+        print(f"\ntop {top} artists, all time:")
+        for rank, (_, name, count) in enumerate(connection.execute(
+                "SELECT * FROM top_artists(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
+            print(f"  {rank}. {name} ({count:,} streams)")
+        print(f"\ntop {top} tracks, all time:")
+        for rank, (_, track, artist, count) in enumerate(connection.execute(
+                "SELECT * FROM top_tracks(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
+            print(f"  {rank}. {track} by {artist} ({count:,} streams)")
+        cells = {(weekday, hour): count for weekday, hour, count in connection.execute(
+            "SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour").fetchall()}
+        print("\nstreams by weekday and hour:")
+        print("\n".join(heatmap_lines(cells)))
+    finally:
+        connection.close()
+    print(f"\npublished marts: {path}  (duckdb -readonly {path} -cmd \"SET search_path='marts'\")")
