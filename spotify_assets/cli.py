@@ -109,6 +109,24 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:
     history.write_ground_truth(settings.data_path / "synthetic" / "ground_truth.csv.gz")
     import_paths(sorted(p for p in inbox.iterdir() if is_candidate(p)), settings)
     print_summary(settings)
+    verify_against_truth(history, settings)
+
+
+def verify_against_truth(history, settings: SpotifySettings) -> None:
+    """The demo checks itself: the published marts against figures computed from the true plays."""
+    from .publishing.publish import connect_published
+    from .synthetic.oracle import Oracle, compare_with_marts
+
+    connection = connect_published(settings.published_marts_path)
+    try:
+        compared, mismatches = compare_with_marts(Oracle(history, settings.timezone_name), connection)
+    finally:
+        connection.close()
+    if mismatches:
+        print("\n".join(mismatches[:20]), file=sys.stderr)
+        raise CommandFailed(f"{len(mismatches)} of {compared} figures differ from the synthetic ground truth")
+    print(f"\noracle: all {compared:,} figures (totals, 168 heatmap cells, every calendar day, months, "
+          "top 10 lists, hour drilldowns) match the synthetic ground truth")
 
 
 def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
@@ -126,6 +144,22 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
     os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)])
 
 
+def run_sql(settings: SpotifySettings, query: str) -> None:
+    from .publishing.publish import connect_published
+
+    if not settings.published_marts_path.exists():
+        raise CommandFailed(f"{settings.published_marts_path} does not exist yet: run `spotify-assets demo` or `build`")
+    connection = connect_published(settings.published_marts_path)
+    try:
+        relation = connection.sql(query)
+        if relation is not None:
+            relation.show(max_width=200, max_rows=100)
+    except Exception as error:  # a user's SQL error: one line, not a traceback
+        raise CommandFailed(str(error).splitlines()[0]) from None
+    finally:
+        connection.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spotify-assets", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--port", type=int, default=3000)
     commands.add_parser("prepare", help="build dbt's manifest (done by `make install`)")
     commands.add_parser("summary", help="print what the warehouse holds")
+    sql = commands.add_parser("sql", help="run SQL against the published marts (read-only, search_path marts)")
+    sql.add_argument("query")
     arguments = parser.parse_args(argv)
 
     settings = SpotifySettings()
@@ -159,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             prepare_dbt_manifest(settings, force=True)
         elif arguments.command == "build":
             build_warehouse(settings)
+        elif arguments.command == "sql":
+            run_sql(settings, arguments.query)
         elif arguments.command == "summary":
             print_summary(settings)
     except (CommandFailed, ValueError) as error:

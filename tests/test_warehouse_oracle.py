@@ -7,9 +7,8 @@ without SQL, and compared with the published marts.
 
 import random
 import unicodedata
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from dagster import DagsterInstance, materialize
@@ -22,40 +21,11 @@ from spotify_assets.publishing.assets import published_marts_database
 from spotify_assets.publishing.publish import connect_published
 from spotify_assets.settings import SpotifySettings
 from spotify_assets.synthetic.exports import SyntheticHistory
+from spotify_assets.synthetic.oracle import Oracle, compare_with_marts
 from spotify_assets.transformations.assets import warehouse_models
 
 ZONE = "America/New_York"
 pytestmark = pytest.mark.slow
-
-
-def normalize(name: str) -> str:
-    return unicodedata.normalize("NFC", name).strip().casefold()
-
-
-class Truth:
-    """Every figure the marts promise, computed from the true plays."""
-
-    def __init__(self, history: SyntheticHistory):
-        zone = ZoneInfo(ZONE)
-        utc = ZoneInfo("UTC")
-        self.plays = []
-        for play in history.plays:
-            if play.kind != "music" or not history.sources_of(play):
-                continue
-            local = play.ended_at.replace(tzinfo=utc).astimezone(zone)
-            self.plays.append({
-                "date": local.date(), "hour": local.hour, "weekday": local.isoweekday(),
-                "artist_key": normalize(play.item.artist),
-                "track_key": normalize(play.item.artist) + "\x1f" + normalize(play.item.name),
-                "artist": play.item.artist, "track": play.item.name, "stream": play.ms_played >= 30_000,
-            })
-        self.streams = [p for p in self.plays if p["stream"]]
-
-    def top(self, key: str, start: date, end: date, n: int = 10) -> list[tuple[str, int]]:
-        counts = Counter(p[key] for p in self.streams if start <= p["date"] <= end)
-        names = {p[key]: (p["track"], p["artist"]) if key == "track_key" else (p["artist"],) for p in self.plays}
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], names[item[0]]))
-        return ranked[:n]
 
 
 @pytest.fixture(scope="module")
@@ -76,42 +46,36 @@ def built(tmp_path_factory):
     failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
     assert not failed, failed
     connection = connect_published(settings.published_marts_path)
-    yield Truth(history), connection, settings, resources, instance
+    yield Oracle(history, ZONE), connection, settings, resources, instance
     connection.close()
 
 
 def test_totals(built):
-    truth, marts, *_ = built
+    oracle, marts, *_ = built
     assert marts.execute("SELECT count(*), count_if(is_stream) FROM fct_plays").fetchall() == [
-        (len(truth.plays), len(truth.streams))]
+        (len(oracle.plays), len(oracle.streams))]
 
 
 def test_every_weekday_hour_cell(built):
-    truth, marts, *_ = built
-    expected = Counter((p["weekday"], p["hour"]) for p in truth.streams)
+    oracle, marts, *_ = built
     rows = marts.execute("SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour").fetchall()
-    assert len(rows) == 168
-    assert {(w, h): s for w, h, s in rows} == {(w, h): expected.get((w, h), 0) for w in range(1, 8) for h in range(24)}
+    assert len(rows) == 168 and {(w, h): s for w, h, s in rows} == oracle.weekday_hour()
 
 
 def test_every_calendar_day(built):
-    truth, marts, *_ = built
-    per_day = Counter(p["date"] for p in truth.streams)
-    first, last = min(p["date"] for p in truth.plays), max(p["date"] for p in truth.plays)
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    oracle, marts, *_ = built
     rows = marts.execute("SELECT local_date, iso_year, iso_week, iso_weekday, streams FROM mart_heatmap_calendar "
                          "ORDER BY local_date").fetchall()
-    assert rows == [(d, *d.isocalendar(), per_day.get(d, 0)) for d in days]
+    assert rows == oracle.calendar()
 
 
 def test_year_month_and_daily_aggregates(built):
-    truth, marts, *_ = built
-    per_month = Counter((p["date"].year, p["date"].month) for p in truth.streams)
+    oracle, marts, *_ = built
     rows = marts.execute("SELECT year, month, streams FROM mart_heatmap_year_month").fetchall()
-    assert {(y, m): s for y, m, s in rows if s} == dict(per_month)
+    assert {(y, m): s for y, m, s in rows if s} == oracle.year_month()
     hourly = defaultdict(lambda: [0] * 24)
-    for p in truth.streams:
-        hourly[p["date"]][p["hour"]] += 1
+    for p in oracle.streams:
+        hourly[p.local_date][p.local_hour] += 1
     daily = marts.execute("SELECT local_date, hourly_streams FROM agg_daily_streams WHERE streams > 0").fetchall()
     assert {d: list(h) for d, h in daily} == dict(hourly)
 
@@ -124,25 +88,26 @@ def test_year_month_and_daily_aggregates(built):
     (date(2024, 12, 15), date(2025, 1, 20)),  # across a year boundary
 ])
 def test_top_ten_artists_and_tracks(built, start, end):
-    truth, marts, *_ = built
-    artists = marts.execute("SELECT artist_key, streams FROM top_artists(?, ?)", [start, end]).fetchall()
-    tracks = marts.execute("SELECT track_key, streams FROM top_tracks(?, ?)", [start, end]).fetchall()
-    assert artists == truth.top("artist_key", start, end)
-    assert tracks == truth.top("track_key", start, end)
+    oracle, marts, *_ = built
+    assert marts.execute("SELECT artist_key, streams FROM top_artists(?, ?)", [start, end]).fetchall() == \
+        oracle.top("artist_key", start, end)
+    assert marts.execute("SELECT track_key, streams FROM top_tracks(?, ?)", [start, end]).fetchall() == \
+        oracle.top("track_key", start, end)
 
 
 def test_hour_drilldowns(built):
-    truth, marts, *_ = built
-    by_hour = defaultdict(Counter)
-    for p in truth.streams:
-        by_hour[(p["date"], p["hour"])][(p["track"], p["artist"])] += 1
-    busiest = sorted(by_hour, key=lambda h: -sum(by_hour[h].values()))[:3]
-    chosen = busiest + random.Random(5).sample(sorted(by_hour), 5)
-    for local_date, hour in chosen:
+    oracle, marts, *_ = built
+    for local_date, hour in oracle.sample_hours():
         rows = marts.execute("SELECT track_name, artist_name, streams FROM hour_drilldown(?, ?)", [local_date, hour]).fetchall()
-        got = Counter({(unicodedata.normalize("NFC", t), unicodedata.normalize("NFC", a)): s for t, a, s in rows})
-        assert got == by_hour[(local_date, hour)], (local_date, hour)
+        got = {(unicodedata.normalize("NFC", t), unicodedata.normalize("NFC", a)): s for t, a, s in rows}
+        assert got == dict(oracle.drilldown(local_date, hour)), (local_date, hour)
     assert marts.execute("SELECT count(*) FROM hour_drilldown('1999-01-01', 3)").fetchall() == [(0,)]
+
+
+def test_the_packaged_oracle_comparison_finds_nothing(built):
+    oracle, marts, *_ = built
+    compared, mismatches = compare_with_marts(oracle, marts)
+    assert compared > 168 + 365 and mismatches == []
 
 
 def test_range_macros_equal_a_direct_count_over_many_random_ranges(built):
