@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+
 -- Rule 1 for the Web API: overlapping polls return the same item again; the same played_at (to the
 -- second) and the same track URI is one play.
 with records as (
@@ -6,6 +8,10 @@ with records as (
         concat_ws(':', 'api', response_file, item_index) as record_id
     from {{ ref('stg_spotify_api__recently_played_items') }}
     where track_name is not null and artist_name is not null
+    {% if is_incremental() %}
+    -- Only the UTC days that received records since the last run are recomputed (whole days).
+    and cast(played_at_utc as date) in ({{ days_with_new_records(ref('stg_spotify_api__recently_played_items')) }})
+    {% endif %}
 ),
 
 names as (
@@ -43,6 +49,10 @@ copies as (
     from keyed
 )
 
-select * exclude (copy_rank)
+select
+    * exclude (copy_rank),
+    cast(played_at_utc as date) as played_on_utc,
+    (select max(loaded_at) from {{ ref('stg_spotify_api__recently_played_items') }}) as loaded_through,
+    {{ current_batch_at() }} as batch_at
 from copies
 where copy_rank = 1

@@ -1,8 +1,31 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+
 -- One row per podcast/video episode or audiobook chapter play, never counted as music.
 -- The same rules as music, by name: duplicates within a source collapse (same time, same item,
 -- same ms_played), and an account-data record matches the nearest extended record of the same show and
 -- episode (audiobooks: the same book) within 90 s, one to one.
-with extended_records as (
+-- Incremental: days with new records and their neighbours are recomputed, as for music.
+with
+{% set sources = ['stg_spotify_export__extended_episode_streams', 'stg_spotify_export__extended_audiobook_streams',
+                  'stg_spotify_export__standard_episode_streams', 'stg_spotify_export__standard_audiobook_streams'] %}
+{% if is_incremental() %}
+affected_days as (
+    select distinct utc_date + day_offset as utc_date
+    from (
+        {% for source in sources %}
+        {{ days_with_new_records(ref(source)) }}
+        {{ "union" if not loop.last }}
+        {% endfor %}
+    ), (values (-1), (0), (1)) as offsets(day_offset)
+),
+
+input_days as (
+    select distinct utc_date + day_offset as utc_date
+    from affected_days, (values (-1), (0), (1)) as offsets(day_offset)
+),
+{% endif %}
+
+extended_records as (
     select 'podcast_episode' as content_type, played_at_utc, show_name, episode_name, episode_uri as item_uri,
            ms_played, concat_ws(':', 'extended', export_hash, source_file, record_index) as record_id, loaded_at
     from {{ ref('stg_spotify_export__extended_episode_streams') }}
@@ -22,21 +45,22 @@ standard_records as (
     from {{ ref('stg_spotify_export__standard_audiobook_streams') }}
 ),
 
+window_records as (
+    select 'extended' as source, * from extended_records
+    union all
+    select 'standard' as source, * from standard_records
+),
+
 keyed as (
     select
-        'extended' as source,
         *,
         -- The account-data export names no chapter, so audiobooks match by book alone.
         case when content_type = 'audiobook_chapter' then 'book' || chr(31) || normalize_name(show_name)
              else normalize_name(show_name) || chr(31) || normalize_name(episode_name) end as item_key
-    from extended_records
-    union all
-    select
-        'standard' as source,
-        *,
-        case when content_type = 'audiobook_chapter' then 'book' || chr(31) || normalize_name(show_name)
-             else normalize_name(show_name) || chr(31) || normalize_name(episode_name) end
-    from standard_records
+    from window_records
+    {% if is_incremental() %}
+    where cast(played_at_utc as date) in (select utc_date from input_days)
+    {% endif %}
 ),
 
 distinct_records as (
@@ -87,5 +111,15 @@ select
     item_key,
     ms_played,
     source,
-    seen_in_sources
+    seen_in_sources,
+    cast(played_at_utc as date) as played_on_utc,
+    greatest(
+        {% for source in sources %}
+        coalesce((select max(loaded_at) from {{ ref(source) }}), cast('1970-01-01' as timestamp)){{ "," if not loop.last }}
+        {% endfor %}
+    ) as loaded_through,
+    {{ current_batch_at() }} as batch_at
 from plays
+{% if is_incremental() %}
+where cast(played_at_utc as date) in (select utc_date from affected_days)
+{% endif %}

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+
 -- Rule 1 for the extended export: the same record seen in several exports (or twice in one) is one
 -- record: same ts (to the second), same track (URI, or track_key without one), same ms_played.
 -- The surviving copy is the one with skip flags (newer key sets), then the most recently loaded.
@@ -6,6 +8,10 @@ with records as (
         *,
         concat_ws(':', 'extended', export_hash, source_file, record_index) as record_id
     from {{ ref('stg_spotify_export__extended_music_streams') }}
+    {% if is_incremental() %}
+    -- Only the UTC days that received records since the last run are recomputed (whole days).
+    where cast(played_at_utc as date) in ({{ days_with_new_records(ref('stg_spotify_export__extended_music_streams')) }})
+    {% endif %}
 ),
 
 -- normalize_name() runs once per distinct spelling, not once per play.
@@ -44,6 +50,10 @@ copies as (
     from keyed
 )
 
-select * exclude (copy_rank)
+select
+    * exclude (copy_rank),
+    cast(played_at_utc as date) as played_on_utc,
+    (select max(loaded_at) from {{ ref('stg_spotify_export__extended_music_streams') }}) as loaded_through,
+    {{ current_batch_at() }} as batch_at
 from copies
 where copy_rank = 1

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+
 -- One row per music play, whichever sources saw it (counting rules, section 6, rules 2-4).
 --
 -- Rule 2, API <-> extended: same track URI and the API played_at inside
@@ -8,16 +10,43 @@
 --   the minute endTime names (macro distance_to_minute), since endTime drops the seconds.
 -- Each lower-priority record matches at most one higher-priority record and vice versa, nearest
 -- first (macro mutual_nearest_pairs). Everything unmatched is its own play (rule 4).
-with api as (
+--
+-- Incremental: the UTC days whose source records changed, and the day on each side (a match can
+-- cross midnight), are recomputed from the records of one more day on each side.
+with
+{% if is_incremental() %}
+changed_days as (
+    {{ days_changed_in(ref('int_api_plays_deduplicated'), 'played_on_utc') }}
+    union
+    {{ days_changed_in(ref('int_extended_streams_deduplicated'), 'played_on_utc') }}
+    union
+    {{ days_changed_in(ref('int_standard_streams_deduplicated'), 'played_on_utc') }}
+),
+
+affected_days as (
+    select distinct changed_date + day_offset as utc_date
+    from changed_days, (values (-1), (0), (1)) as offsets(day_offset)
+),
+
+input_days as (
+    select distinct utc_date + day_offset as utc_date
+    from affected_days, (values (-1), (0), (1)) as offsets(day_offset)
+),
+{% endif %}
+
+api as (
     select * from {{ ref('int_api_plays_deduplicated') }}
+    {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
 ),
 
 extended as (
     select * from {{ ref('int_extended_streams_deduplicated') }}
+    {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
 ),
 
 standard as (
     select * from {{ ref('int_standard_streams_deduplicated') }}
+    {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
 ),
 
 api_extended_candidates as (
@@ -166,5 +195,10 @@ select
         ],
         lambda source_name: source_name is not null
     ) as seen_in_sources,
-    api_record_id is not null or ms_played >= 30000 as is_stream
+    api_record_id is not null or ms_played >= 30000 as is_stream,
+    cast(played_at_utc as date) as played_on_utc,
+    {{ current_batch_at() }} as batch_at
 from plays
+{% if is_incremental() %}
+where cast(played_at_utc as date) in (select utc_date from affected_days)
+{% endif %}

@@ -1,4 +1,7 @@
+{{ config(materialized='view') }}
+
 -- Every deduplicated music play with its calendar fields in the configured zone (section 3).
+-- A view: the conversion is cheap, and readers filter it (by batch_at or date) before it runs.
 select
     plays.*,
     {{ to_local_time('played_at_utc') }} as played_at_local,

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+
 -- Rule 1 for the account-data export: same endTime, same track_key, same msPlayed -> one record.
 -- Names here may be decomposed Unicode or carry stray spaces; the keys are normalized.
 with records as (
@@ -5,6 +7,10 @@ with records as (
         *,
         concat_ws(':', 'standard', export_hash, source_file, record_index) as record_id
     from {{ ref('stg_spotify_export__standard_music_streams') }}
+    {% if is_incremental() %}
+    -- Only the UTC days that received records since the last run are recomputed (whole days).
+    where cast(played_at_utc as date) in ({{ days_with_new_records(ref('stg_spotify_export__standard_music_streams')) }})
+    {% endif %}
 ),
 
 names as (
@@ -36,6 +42,10 @@ copies as (
     from keyed
 )
 
-select * exclude (copy_rank)
+select
+    * exclude (copy_rank),
+    cast(played_at_utc as date) as played_on_utc,
+    (select max(loaded_at) from {{ ref('stg_spotify_export__standard_music_streams') }}) as loaded_through,
+    {{ current_batch_at() }} as batch_at
 from copies
 where copy_rank = 1

@@ -1,4 +1,26 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='album_key',
+    post_hook=[
+        "{{ refresh_display_names('album', 'album_key', 'album_name') }}",
+        "{{ refresh_display_names('artist', 'artist_key', 'artist_name') }}",
+    ],
+) }}
+
 -- One row per album key (primary artist + album name); account-data plays carry no album.
+-- Incremental: only keys with plays on the days fct_plays rewrote are aggregated again.
+with plays as (
+    select * from {{ ref('fct_plays') }}
+    where album_key is not null
+)
+
+{% if is_incremental() %}
+, touched as (
+    select distinct album_key from plays where batch_at > {{ last_batch_at() }}
+)
+{% endif %}
+
 select
     album_key,
     any_value(album_name) as album_name,
@@ -8,7 +30,10 @@ select
     max(played_at_utc) filter (where is_stream) as last_stream_at_utc,
     count_if(is_stream) as streams,
     count(*) as plays_all,
-    count(distinct track_key) as tracks
-from {{ ref('fct_plays') }}
-where album_key is not null
+    count(distinct track_key) as tracks,
+    {{ current_batch_at() }} as batch_at
+from plays
+{% if is_incremental() %}
+where album_key in (select album_key from touched)
+{% endif %}
 group by album_key

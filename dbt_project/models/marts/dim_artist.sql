@@ -1,4 +1,25 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='artist_key',
+    post_hook=[
+        "{{ refresh_display_names('artist', 'artist_key', 'artist_name') }}",
+    ],
+) }}
+
 -- One row per primary artist key.
+-- Incremental: only keys with plays on the days fct_plays rewrote are aggregated again.
+with plays as (
+    select * from {{ ref('fct_plays') }}
+    
+)
+
+{% if is_incremental() %}
+, touched as (
+    select distinct artist_key from plays where batch_at > {{ last_batch_at() }}
+)
+{% endif %}
+
 select
     artist_key,
     any_value(artist_name) as artist_name,
@@ -10,6 +31,10 @@ select
     count(*) as plays_all,
     count_if(skipped) as skips,
     sum(ms_played) as ms_played,
-    count(distinct track_key) as tracks
-from {{ ref('fct_plays') }}
+    count(distinct track_key) as tracks,
+    {{ current_batch_at() }} as batch_at
+from plays
+{% if is_incremental() %}
+where artist_key in (select artist_key from touched)
+{% endif %}
 group by artist_key

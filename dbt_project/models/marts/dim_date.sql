@@ -1,6 +1,6 @@
--- One row per local calendar day from the first play to the last.
+-- One row per local calendar day from the first play to the last (from the daily counts, not the plays).
 with bounds as (
-    select min(local_date) as first_date, max(local_date) as last_date from {{ ref('fct_plays') }}
+    select min(local_date) as first_date, max(local_date) as last_date from {{ ref('agg_daily_streams') }}
 ),
 
 days as (

@@ -1,10 +1,45 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='track_key',
+    post_hook=[
+        "{{ refresh_display_names('track', 'track_key', 'track_name') }}",
+        "{{ refresh_display_names('artist', 'artist_key', 'artist_name') }}",
+    ],
+) }}
+
 -- One row per track key (artist + track name): album and single releases of a song are one track.
+-- Incremental: only keys with plays on the days fct_plays rewrote are aggregated again.
+with plays as (
+    select * from {{ ref('fct_plays') }}
+    
+)
+
+{% if is_incremental() %}
+, touched as (
+    select distinct track_key from plays where batch_at > {{ last_batch_at() }}
+)
+{% endif %}
+
+-- The album a track was played from most often (ties: the most recent, then by name): deterministic,
+-- so an incremental build and a full one agree.
+, albums as (
+    select track_key, album_name
+    from plays
+    where album_name is not null
+    {% if is_incremental() %} and track_key in (select track_key from touched) {% endif %}
+    group by track_key, album_name
+    qualify row_number() over (
+        partition by track_key order by count(*) desc, max(played_at_utc) desc, album_name
+    ) = 1
+)
+
 select
     track_key,
     any_value(artist_key) as artist_key,
     any_value(track_name) as track_name,
     any_value(artist_name) as artist_name,
-    mode(album_name) as album_name,
+    (select albums.album_name from albums where albums.track_key = plays.track_key) as album_name,
     list(distinct track_uri order by track_uri) filter (where track_uri is not null) as track_uris,
     max(recording_key) as recording_key,
     min(played_at_utc) filter (where is_stream) as first_stream_at_utc,
@@ -14,6 +49,10 @@ select
     count_if(is_stream) as streams,
     count(*) as plays_all,
     count_if(skipped) as skips,
-    sum(ms_played) as ms_played
-from {{ ref('fct_plays') }}
+    sum(ms_played) as ms_played,
+    {{ current_batch_at() }} as batch_at
+from plays
+{% if is_incremental() %}
+where track_key in (select track_key from touched)
+{% endif %}
 group by track_key

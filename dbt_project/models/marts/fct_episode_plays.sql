@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+
 -- One row per podcast/video episode or audiobook chapter play; never counted as music.
 select
     episode_play_id,
@@ -11,5 +13,10 @@ select
     item_uri,
     ms_played,
     source,
-    seen_in_sources
+    seen_in_sources,
+    played_on_utc,
+    {{ current_batch_at() }} as batch_at
 from {{ ref('int_episode_plays_deduplicated') }}
+{% if is_incremental() %}
+where batch_at > {{ last_batch_at() }}
+{% endif %}

@@ -1,4 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='played_on_utc',
+    post_hook=[
+        "{{ refresh_display_names('track', 'track_key', 'track_name') }}",
+        "{{ refresh_display_names('artist', 'artist_key', 'artist_name') }}",
+        "{{ refresh_display_names('album', 'album_key', 'album_name') }}",
+    ],
+) }}
+
 -- One row per deduplicated music play, with display names and local calendar fields.
+-- Incremental: the UTC days the deduplication recomputed are replaced whole.
 select
     plays.play_id,
     plays.played_at_utc,
@@ -28,7 +40,9 @@ select
     plays.seen_in_sources,
     plays.api_record_id,
     plays.extended_record_id,
-    plays.standard_record_id
+    plays.standard_record_id,
+    plays.played_on_utc,
+    {{ current_batch_at() }} as batch_at
 from {{ ref('int_plays_localized') }} as plays
 inner join {{ ref('int_names_ranked') }} as track_names
     on track_names.entity = 'track' and track_names.entity_key = plays.track_key
@@ -36,3 +50,6 @@ inner join {{ ref('int_names_ranked') }} as artist_names
     on artist_names.entity = 'artist' and artist_names.entity_key = plays.artist_key
 left join {{ ref('int_names_ranked') }} as album_names
     on album_names.entity = 'album' and album_names.entity_key = plays.album_key
+{% if is_incremental() %}
+where plays.batch_at > {{ last_batch_at() }}
+{% endif %}

@@ -1,0 +1,45 @@
+{#- Helpers for the incremental models. Each incremental row carries `batch_at`, the start of the dbt
+    run that (re)computed it. A downstream model finds what changed since its own last run by comparing
+    its input's batch_at with the newest batch_at it holds itself; whole days are recomputed, so every
+    row of a recomputed day carries the new batch_at. -#}
+
+{% macro current_batch_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{#- The newest batch this model has processed (the epoch before the first run). -#}
+{% macro last_batch_at() -%}
+    (select coalesce(max(batch_at), cast('1970-01-01' as timestamp)) from {{ this }})
+{%- endmacro %}
+
+{#- UTC days whose staging records arrived after this model's load watermark (`loaded_through`). -#}
+{% macro days_with_new_records(staging_relation) -%}
+    select distinct cast(played_at_utc as date) as utc_date
+    from {{ staging_relation }}
+    where loaded_at > (select coalesce(max(loaded_through), cast('1970-01-01' as timestamp)) from {{ this }})
+{%- endmacro %}
+
+{#- Days (of `date_column`) that `relation` recomputed since this model last ran. -#}
+{% macro days_changed_in(relation, date_column) -%}
+    select distinct {{ date_column }} as changed_date
+    from {{ relation }}
+    where batch_at > {{ last_batch_at() }}
+{%- endmacro %}
+
+{#- Local dates whose plays may have changed: every local date within a day of a UTC day that
+    `relation` (fct_plays) rewrote since this model last ran. -#}
+{% macro local_dates_changed_in(relation) -%}
+    select distinct changed_date + day_offset as local_date
+    from ({{ days_changed_in(relation, 'played_on_utc') }}), (values (-1), (0), (1)) as offsets(day_offset)
+{%- endmacro %}
+
+{#- Post-hook: rows this run did not recompute still get a key's new display name. -#}
+{% macro refresh_display_names(entity, key_column, name_column) -%}
+    update {{ this }} as target
+    set {{ name_column }} = names.display_name
+    from {{ ref('int_names_ranked') }} as names
+    where names.entity = '{{ entity }}'
+      and names.entity_key = target.{{ key_column }}
+      and names.batch_at = {{ current_batch_at() }}
+      and target.{{ name_column }} is distinct from names.display_name
+{%- endmacro %}
