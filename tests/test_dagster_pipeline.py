@@ -118,3 +118,33 @@ def test_quarantine_counts_reach_metadata_and_the_check_warns(settings, tmp_path
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed and check.severity.value == "WARN"
     assert "endsong_0.json" in check.description
+
+
+@pytest.mark.slow
+def test_automation_follows_new_raw_data_to_the_published_marts(small_history, settings):
+    from dagster import evaluate_automation_conditions
+
+    from spotify_assets.publishing.assets import published_marts_database
+
+    def requested(result) -> set[str]:
+        return {r.key.to_user_string() for r in result.results
+                if r.true_subset.size > 0 and hasattr(r.key, "to_user_string")}
+
+    instance = DagsterInstance.ephemeral()
+    resources = {"spotify_settings": settings, "dbt": defs.resources["dbt"]}
+    first = evaluate_automation_conditions(defs=defs, instance=instance)
+    assert {"marts/fct_plays", "published/marts_database"} <= requested(first)  # missing: built once
+    assert materialize([warehouse_models, published_marts_database], resources=resources, instance=instance).success
+    quiet = evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert requested(quiet) == set()
+
+    landed = receive_export(small_history.exports[0].path, settings.exports_landing_path)
+    instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
+    assert materialize([import_spotify_export], partition_key=landed.export_hash, resources=resources, instance=instance).success
+    after_import = evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
+    wanted = requested(after_import)
+    # Everything downstream of the export tables follows, whatever the Web API source has (not) sent.
+    assert {"staging/stg_spotify_export__extended_music_streams", "intermediate/int_plays_deduplicated",
+            "marts/fct_plays", "marts/agg_artist_buckets", "marts/mart_heatmap_weekday_hour",
+            "published/marts_database"} <= wanted
+    assert "staging/stg_spotify_api__recently_played_items" not in wanted

@@ -1,6 +1,8 @@
 """The published marts database: what people, the report and the demo read."""
 
-from dagster import AssetExecutionContext, AssetKey, AutomationCondition, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from ..automation import follows_new_data
 
 from ..settings import SpotifySettings
 from ..transformations.assets import warehouse_models
@@ -16,7 +18,7 @@ MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
     group_name="published",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,  # reads the warehouse file, so it must not overlap a writer
-    automation_condition=AutomationCondition.eager(),
+    automation_condition=follows_new_data,
     description="$SPOTIFY_DATA_DIR/marts.duckdb: every marts table and the range macros (top_artists, "
     "top_tracks, heatmap, hour_drilldown), replaced atomically after each build.",
 )

@@ -12,6 +12,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AutomationCondition
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from ..automation import follows_new_data
 from ..raw_tables import create_raw_tables
 from ..settings import SpotifySettings
 from ..warehouse import WAREHOUSE_POOL, warehouse_connection
@@ -26,7 +27,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "warehouse"
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
-        return AutomationCondition.eager()
+        return follows_new_data
 
 
 @contextmanager
