@@ -14,30 +14,7 @@ with records as (
     {% endif %}
 ),
 
--- normalize_name() runs once per distinct spelling, not once per play.
-names as (
-    select distinct artist_name, track_name, album_name from records
-),
-
-keyed_names as (
-    select
-        artist_name,
-        track_name,
-        album_name,
-        normalize_name(artist_name) as artist_key,
-        normalize_name(artist_name) || chr(31) || normalize_name(track_name) as track_key,
-        normalize_name(artist_name) || chr(31) || normalize_name(album_name) as album_key
-    from names
-),
-
-keyed as (
-    select records.*, keyed_names.artist_key, keyed_names.track_key, keyed_names.album_key
-    from records
-    inner join keyed_names
-        on records.artist_name = keyed_names.artist_name
-        and records.track_name = keyed_names.track_name
-        and records.album_name is not distinct from keyed_names.album_name
-),
+{{ with_identity_keys('records') }}
 
 copies as (
     select

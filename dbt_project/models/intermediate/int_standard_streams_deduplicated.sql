@@ -13,26 +13,7 @@ with records as (
     {% endif %}
 ),
 
-names as (
-    select distinct artist_name, track_name from records
-),
-
-keyed_names as (
-    select
-        artist_name,
-        track_name,
-        normalize_name(artist_name) as artist_key,
-        normalize_name(artist_name) || chr(31) || normalize_name(track_name) as track_key
-    from names
-),
-
-keyed as (
-    select records.*, keyed_names.artist_key, keyed_names.track_key
-    from records
-    inner join keyed_names
-        on records.artist_name = keyed_names.artist_name
-        and records.track_name = keyed_names.track_name
-),
+{{ with_identity_keys('records', with_album=false) }}
 
 copies as (
     select

@@ -26,10 +26,7 @@ select
     any_value(album_name) as album_name,
     any_value(artist_key) as artist_key,
     any_value(artist_name) as artist_name,
-    min(played_at_utc) filter (where is_stream) as first_stream_at_utc,
-    max(played_at_utc) filter (where is_stream) as last_stream_at_utc,
-    count_if(is_stream) as streams,
-    count(*) as plays_all,
+    {{ play_stats() }},
     count(distinct track_key) as tracks,
     {{ current_batch_at() }} as batch_at
 from plays

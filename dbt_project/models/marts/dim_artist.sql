@@ -23,14 +23,7 @@ with plays as (
 select
     artist_key,
     any_value(artist_name) as artist_name,
-    min(played_at_utc) filter (where is_stream) as first_stream_at_utc,
-    max(played_at_utc) filter (where is_stream) as last_stream_at_utc,
-    min(played_at_utc) as first_played_at_utc,
-    max(played_at_utc) as last_played_at_utc,
-    count_if(is_stream) as streams,
-    count(*) as plays_all,
-    count_if(skipped) as skips,
-    sum(ms_played) as ms_played,
+    {{ play_stats() }},
     count(distinct track_key) as tracks,
     {{ current_batch_at() }} as batch_at
 from plays

@@ -42,14 +42,7 @@ select
     (select albums.album_name from albums where albums.track_key = plays.track_key) as album_name,
     list(distinct track_uri order by track_uri) filter (where track_uri is not null) as track_uris,
     max(recording_key) as recording_key,
-    min(played_at_utc) filter (where is_stream) as first_stream_at_utc,
-    max(played_at_utc) filter (where is_stream) as last_stream_at_utc,
-    min(played_at_utc) as first_played_at_utc,
-    max(played_at_utc) as last_played_at_utc,
-    count_if(is_stream) as streams,
-    count(*) as plays_all,
-    count_if(skipped) as skips,
-    sum(ms_played) as ms_played,
+    {{ play_stats() }},
     {{ current_batch_at() }} as batch_at
 from plays
 {% if is_incremental() %}

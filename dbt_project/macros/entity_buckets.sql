@@ -1,0 +1,93 @@
+{#- Pre-counted stats per `key_column` and year, month and day (local dates); day rows carry streams
+    per hour. Months are sums of their day rows and years of their month rows, so the levels agree by
+    construction (and are tested). Incremental: day rows are counted again from fct_plays only for the
+    local dates it rewrote; their months and years are re-summed from the stored day and month rows. -#}
+{% macro entity_buckets(key_column) -%}
+with
+{% if is_incremental() %}
+affected_dates as (
+    {{ local_dates_changed_in(ref('fct_plays')) }}
+),
+
+affected_months as (
+    select distinct cast(date_trunc('month', local_date) as date) as month_start from affected_dates
+),
+
+affected_years as (
+    select distinct cast(date_trunc('year', local_date) as date) as year_start from affected_dates
+),
+{% endif %}
+
+new_days as (
+    select
+        'day' as bucket_grain,
+        local_date as bucket_start,
+        {{ key_column }},
+        count_if(is_stream) as streams,
+        sum(ms_played) as ms_played,
+        count(*) as plays_all,
+        count_if(skipped) as skips,
+        {{ hourly_counts('local_hour', 'is_stream') }} as hourly_streams
+    from {{ ref('fct_plays') }}
+    {% if is_incremental() %}
+    where local_date in (select local_date from affected_dates)
+    {% endif %}
+    group by local_date, {{ key_column }}
+),
+
+days_of_affected_months as (
+    select bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips from new_days
+    {% if is_incremental() %}
+    union all
+    select bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips
+    from {{ this }}
+    where bucket_grain = 'day'
+      and cast(date_trunc('month', bucket_start) as date) in (select month_start from affected_months)
+      and bucket_start not in (select local_date from affected_dates)
+    {% endif %}
+),
+
+new_months as (
+    select
+        'month' as bucket_grain,
+        cast(date_trunc('month', bucket_start) as date) as bucket_start,
+        {{ key_column }},
+        sum(streams) as streams,
+        sum(ms_played) as ms_played,
+        sum(plays_all) as plays_all,
+        sum(skips) as skips
+    from days_of_affected_months
+    group by all
+),
+
+months_of_affected_years as (
+    select * from new_months
+    {% if is_incremental() %}
+    union all
+    select bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips
+    from {{ this }}
+    where bucket_grain = 'month'
+      and cast(date_trunc('year', bucket_start) as date) in (select year_start from affected_years)
+      and bucket_start not in (select month_start from affected_months)
+    {% endif %}
+),
+
+new_years as (
+    select
+        'year' as bucket_grain,
+        cast(date_trunc('year', bucket_start) as date) as bucket_start,
+        {{ key_column }},
+        sum(streams) as streams,
+        sum(ms_played) as ms_played,
+        sum(plays_all) as plays_all,
+        sum(skips) as skips
+    from months_of_affected_years
+    group by all
+)
+
+select *, {{ current_batch_at() }} as batch_at from new_days
+union all
+select *, null as hourly_streams, {{ current_batch_at() }} as batch_at from new_months
+union all
+select *, null as hourly_streams, {{ current_batch_at() }} as batch_at from new_years
+{%- endmacro %}

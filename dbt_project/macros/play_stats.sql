@@ -1,0 +1,11 @@
+{#- The stats every dimension carries, aggregated over its plays (fct_plays rows). -#}
+{% macro play_stats() -%}
+    min(played_at_utc) filter (where is_stream) as first_stream_at_utc,
+    max(played_at_utc) filter (where is_stream) as last_stream_at_utc,
+    min(played_at_utc) as first_played_at_utc,
+    max(played_at_utc) as last_played_at_utc,
+    count_if(is_stream) as streams,
+    count(*) as plays_all,
+    count_if(skipped) as skips,
+    sum(ms_played) as ms_played
+{%- endmacro %}
