@@ -79,14 +79,15 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
     return hashes
 
 
-def build_warehouse(settings: SpotifySettings) -> None:
+def build_warehouse(settings: SpotifySettings, full_refresh: bool = False) -> None:
     from .instance import get_instance
 
     prepare_dbt_manifest(settings)
-    print("building the warehouse (dbt build)", flush=True)
+    print(f"building the warehouse (dbt build{' --full-refresh' if full_refresh else ''})", flush=True)
+    run_config = {**_QUIET_CONSOLE, "ops": {"warehouse_models": {"config": {"full_refresh": full_refresh}}}}
     with _output_to_log(settings):
         result = _definitions().resolve_job_def("build_warehouse_job").execute_in_process(
-            instance=get_instance(settings), run_config=_QUIET_CONSOLE, raise_on_error=False)
+            instance=get_instance(settings), run_config=run_config, raise_on_error=False)
     if not result.success:
         raise CommandFailed(f"the warehouse build failed; see run {result.run_id} in the Dagster UI")
 
@@ -168,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=DEMO_SEED)
     importer = commands.add_parser("import", help="import Spotify exports (zip, folder or JSON) and build everything")
     importer.add_argument("paths", nargs="+", type=Path)
-    commands.add_parser("build", help="build and test the warehouse from what has landed")
+    build = commands.add_parser("build", help="build and test the warehouse from what has landed, then publish")
+    build.add_argument("--full-refresh", action="store_true", help="rebuild every model instead of the changed days")
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon (sensors, schedules, automation)")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         elif arguments.command == "prepare":
             prepare_dbt_manifest(settings, force=True)
         elif arguments.command == "build":
-            build_warehouse(settings)
+            build_warehouse(settings, arguments.full_refresh)
+            print_summary(settings)
         elif arguments.command == "sql":
             run_sql(settings, arguments.query)
         elif arguments.command == "summary":

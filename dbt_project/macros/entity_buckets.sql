@@ -23,10 +23,10 @@ new_days as (
         'day' as bucket_grain,
         local_date as bucket_start,
         {{ key_column }},
-        count_if(is_stream) as streams,
-        sum(ms_played) as ms_played,
-        count(*) as plays_all,
-        count_if(skipped) as skips,
+        cast(count_if(is_stream) as bigint) as streams,
+        cast(sum(ms_played) as bigint) as ms_played,
+        cast(count(*) as bigint) as plays_all,
+        cast(count_if(skipped) as bigint) as skips,
         {{ hourly_counts('local_hour', 'is_stream') }} as hourly_streams
     from {{ ref('fct_plays') }}
     {% if is_incremental() %}
@@ -52,10 +52,10 @@ new_months as (
         'month' as bucket_grain,
         cast(date_trunc('month', bucket_start) as date) as bucket_start,
         {{ key_column }},
-        sum(streams) as streams,
-        sum(ms_played) as ms_played,
-        sum(plays_all) as plays_all,
-        sum(skips) as skips
+        cast(sum(streams) as bigint) as streams,
+        cast(sum(ms_played) as bigint) as ms_played,
+        cast(sum(plays_all) as bigint) as plays_all,
+        cast(sum(skips) as bigint) as skips
     from days_of_affected_months
     group by all
 ),
@@ -77,10 +77,10 @@ new_years as (
         'year' as bucket_grain,
         cast(date_trunc('year', bucket_start) as date) as bucket_start,
         {{ key_column }},
-        sum(streams) as streams,
-        sum(ms_played) as ms_played,
-        sum(plays_all) as plays_all,
-        sum(skips) as skips
+        cast(sum(streams) as bigint) as streams,
+        cast(sum(ms_played) as bigint) as ms_played,
+        cast(sum(plays_all) as bigint) as plays_all,
+        cast(sum(skips) as bigint) as skips
     from months_of_affected_years
     group by all
 )

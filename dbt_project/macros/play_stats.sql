@@ -4,8 +4,8 @@
     max(played_at_utc) filter (where is_stream) as last_stream_at_utc,
     min(played_at_utc) as first_played_at_utc,
     max(played_at_utc) as last_played_at_utc,
-    count_if(is_stream) as streams,
-    count(*) as plays_all,
-    count_if(skipped) as skips,
-    sum(ms_played) as ms_played
+    cast(count_if(is_stream) as bigint) as streams,
+    cast(count(*) as bigint) as plays_all,
+    cast(count_if(skipped) as bigint) as skips,
+    cast(sum(ms_played) as bigint) as ms_played
 {%- endmacro %}

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from dagster import AssetExecutionContext, AutomationCondition
+from dagster import AssetExecutionContext, AutomationCondition, Config
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ..automation import follows_new_data
@@ -45,12 +45,20 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+class WarehouseBuildConfig(Config):
+    """Routine runs are incremental; a full refresh rebuilds every model from landing's raw tables
+    (after a change to the models, or after removing data)."""
+
+    full_refresh: bool = False
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=WarehouseTranslator(),
             pool=WAREHOUSE_POOL)
-def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, spotify_settings: SpotifySettings):
+def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfig, dbt: DbtCliResource,
+                     spotify_settings: SpotifySettings):
     # Every raw table exists before dbt reads it, even for a source that has sent nothing yet.
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
     with _environment(spotify_settings.dbt_environment()):
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context)
     yield from invocation.stream()

@@ -104,7 +104,7 @@ select
     played_at_utc,
     {{ to_local_time('played_at_utc') }} as played_at_local,
     cast({{ to_local_time('played_at_utc') }} as date) as local_date,
-    hour({{ to_local_time('played_at_utc') }}) as local_hour,
+    cast(hour({{ to_local_time('played_at_utc') }}) as integer) as local_hour,
     show_name,
     episode_name,
     item_uri,

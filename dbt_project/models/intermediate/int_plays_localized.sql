@@ -6,6 +6,6 @@ select
     plays.*,
     {{ to_local_time('played_at_utc') }} as played_at_local,
     cast({{ to_local_time('played_at_utc') }} as date) as local_date,
-    hour({{ to_local_time('played_at_utc') }}) as local_hour,
-    isodow({{ to_local_time('played_at_utc') }}) as iso_weekday
+    cast(hour({{ to_local_time('played_at_utc') }}) as integer) as local_hour,
+    cast(isodow({{ to_local_time('played_at_utc') }}) as integer) as iso_weekday
 from {{ ref('int_plays_deduplicated') }} as plays

@@ -4,12 +4,12 @@
 -- Incremental: only local dates next to the UTC days fct_plays rewrote are counted again.
 select
     local_date,
-    any_value(iso_weekday) as iso_weekday,
-    count_if(is_stream) as streams,
+    cast(any_value(iso_weekday) as integer) as iso_weekday,
+    cast(count_if(is_stream) as bigint) as streams,
     {{ hourly_counts('local_hour', 'is_stream') }} as hourly_streams,
-    count(*) as plays_all,
-    count_if(skipped) as skips,
-    sum(ms_played) as ms_played,
+    cast(count(*) as bigint) as plays_all,
+    cast(count_if(skipped) as bigint) as skips,
+    cast(sum(ms_played) as bigint) as ms_played,
     {{ current_batch_at() }} as batch_at
 from {{ ref('fct_plays') }}
 {% if is_incremental() %}

@@ -10,14 +10,14 @@ days as (
 
 select
     days.local_date,
-    year(days.local_date) as year,
-    month(days.local_date) as month,
-    day(days.local_date) as day_of_month,
-    isoyear(days.local_date) as iso_year,
-    week(days.local_date) as iso_week,
-    isodow(days.local_date) as iso_weekday,
+    cast(year(days.local_date) as integer) as year,
+    cast(month(days.local_date) as integer) as month,
+    cast(day(days.local_date) as integer) as day_of_month,
+    cast(isoyear(days.local_date) as integer) as iso_year,
+    cast(week(days.local_date) as integer) as iso_week,
+    cast(isodow(days.local_date) as integer) as iso_weekday,
     dayname(days.local_date) as day_name,
     isodow(days.local_date) >= 6 as is_weekend,
-    coalesce(daily.streams, 0) as streams
+    cast(coalesce(daily.streams, 0) as bigint) as streams
 from days
 left join {{ ref('agg_daily_streams') }} as daily on daily.local_date = days.local_date

@@ -15,8 +15,8 @@ select
     track_key,
     any_value(track_name) as track_name,
     any_value(artist_name) as artist_name,
-    count_if(is_stream) as streams,
-    sum(ms_played) as ms_played,
+    cast(count_if(is_stream) as bigint) as streams,
+    cast(sum(ms_played) as bigint) as ms_played,
     {{ current_batch_at() }} as batch_at
 from {{ ref('fct_plays') }}
 {% if is_incremental() %}
