@@ -1,0 +1,216 @@
+"""A small Spotify Web API client on httpx: refresh-token auth, retries, and errors a listener can act on.
+
+- The access token (1 h) is cached until a minute before it expires; a 401 triggers one refresh and
+  one retry. Refresh uses the Basic header (client id and secret) or, for PKCE apps without a secret,
+  the client id in the body. A new refresh token in the answer replaces the old one (and is handed to
+  `on_refresh_token`, so it can be stored); otherwise the old one is kept.
+- 429: waits `Retry-After` (any case; missing, 0 or garbage fall back to backoff), capped.
+  5xx, timeouts, connection errors and malformed JSON: exponential backoff. Retries are bounded.
+- Secrets never appear in messages: errors name the endpoint, the status and Spotify's own message.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+RECENTLY_PLAYED_SCOPE = "user-read-recently-played"
+
+
+class SpotifyError(Exception):
+    """Spotify could not be reached or kept failing."""
+
+
+class SpotifyAuthError(SpotifyError):
+    """The credentials need the listener's attention (expired, revoked, wrong, or missing a scope)."""
+
+
+class SpotifyNotFound(SpotifyError):
+    """The requested object does not exist (an answer worth caching)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    backoff_seconds: float = 1.0  # doubled per attempt
+    max_wait_seconds: float = 60.0  # cap for Retry-After and backoff alike
+    timeout_seconds: float = 20.0
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")  # httpx headers are case-insensitive
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds and seconds > 0 else None
+
+
+def _spotify_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message", response.reason_phrase))
+    if isinstance(error, str):
+        return f"{error}: {body.get('error_description', '')}".strip(": ")
+    return response.reason_phrase
+
+
+class SpotifyClient:
+    def __init__(
+        self,
+        client_id: str,
+        refresh_token: str,
+        client_secret: str | None = None,
+        api_base_url: str = "https://api.spotify.com",
+        accounts_base_url: str = "https://accounts.spotify.com",
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        on_refresh_token: Callable[[str], None] | None = None,
+        http: httpx.Client | None = None,
+    ):
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._refresh_token = refresh_token
+        self._api = api_base_url.rstrip("/")
+        self._accounts = accounts_base_url.rstrip("/")
+        self._retry = retry
+        self._sleep = sleep
+        self._on_refresh_token = on_refresh_token
+        self._http = http or httpx.Client(timeout=retry.timeout_seconds,
+                                          headers={"User-Agent": "spotify-assets (personal listening history)"})
+        self._access_token: str | None = None
+        self._expires_at = 0.0
+        self.requests_made = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "SpotifyClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ auth
+
+    def _refresh(self) -> None:
+        data = {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
+        headers = {}
+        if self._client_secret:
+            basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
+            headers["Authorization"] = f"Basic {basic}"
+        else:  # PKCE: no secret, the client id travels in the body
+            data["client_id"] = self._client_id
+        response = self._send("POST", f"{self._accounts}/api/token", "token refresh", data=data, headers=headers)
+        if response.status_code in (400, 401):
+            message = _spotify_message(response)
+            if "invalid_grant" in message:
+                raise SpotifyAuthError(
+                    "Spotify rejected the refresh token (revoked, or older than 6 months): run `spotify-assets auth` "
+                    f"again ({message})")
+            raise SpotifyAuthError(f"Spotify rejected the app credentials (SPOTIFY_CLIENT_ID/SECRET): {message}")
+        payload = self._json(response, "token refresh")
+        try:
+            self._access_token = str(payload["access_token"])
+            self._expires_at = time.monotonic() + float(payload.get("expires_in", 3600)) - 60
+        except (KeyError, TypeError, ValueError):
+            raise SpotifyError("token refresh: the answer has no access_token") from None
+        new_refresh_token = payload.get("refresh_token")
+        if new_refresh_token and new_refresh_token != self._refresh_token:
+            self._refresh_token = str(new_refresh_token)
+            if self._on_refresh_token:
+                self._on_refresh_token(self._refresh_token)
+
+    def _bearer(self) -> str:
+        if self._access_token is None or time.monotonic() >= self._expires_at:
+            self._refresh()
+        return f"Bearer {self._access_token}"
+
+    # ------------------------------------------------------------------ transport
+
+    def _wait(self, attempt: int, response: httpx.Response | None = None) -> None:
+        seconds = _retry_after_seconds(response) if response is not None else None
+        if seconds is None:
+            seconds = self._retry.backoff_seconds * 2**attempt
+        self._sleep(min(seconds, self._retry.max_wait_seconds))
+
+    def _send(self, method: str, url: str, what: str, **kwargs) -> httpx.Response:
+        """One logical request with retries on 429, 5xx and network faults. Other statuses return."""
+        last_problem = ""
+        for attempt in range(self._retry.max_attempts):
+            try:
+                self.requests_made += 1
+                response = self._http.request(method, url, **kwargs)
+            except httpx.TimeoutException:
+                last_problem = "timed out"
+                self._wait(attempt)
+                continue
+            except httpx.TransportError as error:
+                last_problem = f"network error ({type(error).__name__})"
+                self._wait(attempt)
+                continue
+            if response.status_code == 429 or response.status_code >= 500:
+                last_problem = f"HTTP {response.status_code}"
+                self._wait(attempt, response)
+                continue
+            return response
+        raise SpotifyError(f"{what}: gave up after {self._retry.max_attempts} attempts ({last_problem})")
+
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise SpotifyError(f"{what}: Spotify answered HTTP {response.status_code} with a body that is not JSON") from None
+
+    def get(self, path: str, params: dict | None = None) -> Any:
+        """GET an API path; JSON of a 2xx answer. Malformed bodies count as a transient fault."""
+        url = f"{self._api}{path}"
+        refreshed = False
+        malformed = 0
+        while True:
+            response = self._send("GET", url, path, params=params, headers={"Authorization": self._bearer()})
+            if response.status_code == 401 and not refreshed:
+                refreshed = True  # expired or revoked access token: one refresh, one retry
+                self._access_token = None
+                continue
+            if response.status_code == 401:
+                raise SpotifyAuthError(f"{path}: Spotify rejected a freshly refreshed access token ({_spotify_message(response)})")
+            if response.status_code == 403:
+                message = _spotify_message(response)
+                if "scope" in message.lower():
+                    raise SpotifyAuthError(f"{path}: the authorization lacks a scope ({message}); run `spotify-assets auth` "
+                                           f"again, which asks for {RECENTLY_PLAYED_SCOPE}")
+                raise SpotifyAuthError(f"{path}: forbidden ({message}); development-mode apps need the listener added "
+                                       "as a user in the Spotify developer dashboard")
+            if response.status_code == 404:
+                raise SpotifyNotFound(f"{path}: not found")
+            if response.status_code >= 400:
+                raise SpotifyError(f"{path}: HTTP {response.status_code} ({_spotify_message(response)})")
+            try:
+                return response.json()
+            except ValueError:
+                malformed += 1
+                if malformed >= self._retry.max_attempts:
+                    raise SpotifyError(f"{path}: Spotify kept answering with bodies that are not JSON") from None
+                self._wait(malformed)
+
+    # ------------------------------------------------------------------ endpoints
+
+    def recently_played(self, after_ms: int | None = None, limit: int = 50) -> dict:
+        params: dict[str, Any] = {"limit": limit}
+        if after_ms is not None:
+            params["after"] = after_ms
+        return self.get("/v1/me/player/recently-played", params)
+
+    def track(self, track_id: str) -> dict:
+        return self.get(f"/v1/tracks/{track_id}")
