@@ -145,6 +145,51 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
     os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)])
 
 
+def _failure_reason(result) -> str:
+    """The innermost error message of a failed in-process run: what the listener can act on."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            return error.message.strip().splitlines()[-1]
+    return "see the run in the Dagster UI"
+
+
+def poll(settings: SpotifySettings) -> None:
+    """One recently-played poll, the day partitions it touched, then the warehouse (as the schedule does)."""
+    from .instance import get_instance
+    from .recently_played.assets import GAP_CHECK, RESPONSES_KEY
+    from .recently_played.sensors import range_tags
+    from .spotify_api.resource import credentials_configured
+
+    if not credentials_configured():
+        raise CommandFailed("live polling needs SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET (empty for PKCE apps) and "
+                            "SPOTIFY_REFRESH_TOKEN; `spotify-assets auth` sets them up")
+    prepare_dbt_manifest(settings)
+    instance = get_instance(settings)
+    defs = _definitions()
+    with _output_to_log(settings):
+        result = defs.resolve_job_def("poll_recently_played_job").execute_in_process(
+            instance=instance, run_config=_QUIET_CONSOLE, raise_on_error=False)
+    if not result.success:
+        raise CommandFailed(f"the poll failed: {_failure_reason(result)}")
+    metadata = next(e.materialization.metadata for e in result.get_asset_materialization_events()
+                    if e.asset_key == RESPONSES_KEY)
+    days = list(metadata["touched_days"].value)
+    print(f"poll: {metadata['plays_received'].value} new plays, newest {metadata['newest_play'].value}", flush=True)
+    for check in result.get_asset_check_evaluations():
+        if check.check_name == GAP_CHECK and not check.passed:
+            print(f"warning: {check.description}", file=sys.stderr)
+    if days:
+        with _output_to_log(settings):
+            items = defs.resolve_job_def("recently_played_items_job").execute_in_process(
+                instance=instance, run_config=_QUIET_CONSOLE, raise_on_error=False, tags=range_tags(days))
+        if not items.success:
+            raise CommandFailed(f"loading the polled plays failed: {_failure_reason(items)}")
+    build_warehouse(settings)
+
+
 def run_sql(settings: SpotifySettings, query: str) -> None:
     from .publishing.publish import connect_published
 
@@ -175,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     commands.add_parser("prepare", help="build dbt's manifest (done by `make install`)")
+    commands.add_parser("poll", help="poll recently-played once, then update the warehouse (what the schedule runs)")
     commands.add_parser("summary", help="print what the warehouse holds")
     sql = commands.add_parser("sql", help="run SQL against the published marts (read-only, search_path marts)")
     sql.add_argument("query")
@@ -200,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
             print_summary(settings)
         elif arguments.command == "sql":
             run_sql(settings, arguments.query)
+        elif arguments.command == "poll":
+            poll(settings)
+            print_summary(settings)
         elif arguments.command == "summary":
             print_summary(settings)
     except (CommandFailed, ValueError) as error:

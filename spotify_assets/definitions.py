@@ -3,24 +3,36 @@
 import sys
 from pathlib import Path
 
-from dagster import Definitions
+from dagster import Definitions, EnvVar
 from dagster_dbt import DbtCliResource
 
 from .automation import warehouse_automation_sensor
 from .exports.assets import import_spotify_export
 from .exports.sensor import spotify_inbox_sensor
+from .jobs import build_warehouse_job, import_spotify_export_job, poll_recently_played_job, recently_played_items_job
 from .publishing.assets import published_marts_database
-from .jobs import build_warehouse_job, import_spotify_export_job
+from .recently_played.assets import recently_played_items, recently_played_responses
+from .recently_played.sensors import recently_played_days_sensor, recently_played_poll_schedule
 from .settings import SpotifySettings
+from .spotify_api.resource import SpotifyApiResource
 from .transformations.assets import warehouse_models
 from .transformations.project import dbt_project
 
 defs = Definitions(
-    assets=[import_spotify_export, warehouse_models, published_marts_database],
-    jobs=[import_spotify_export_job, build_warehouse_job],
-    sensors=[spotify_inbox_sensor, warehouse_automation_sensor],
+    assets=[import_spotify_export, recently_played_responses, recently_played_items, warehouse_models,
+            published_marts_database],
+    jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, build_warehouse_job],
+    schedules=[recently_played_poll_schedule],
+    sensors=[spotify_inbox_sensor, recently_played_days_sensor, warehouse_automation_sensor],
     resources={
         "spotify_settings": SpotifySettings(),
+        # Secrets only through EnvVar: resolved when a run needs them, never logged or shown.
+        # PKCE apps have no secret: set SPOTIFY_CLIENT_SECRET to an empty value.
+        "spotify_api": SpotifyApiResource(
+            client_id=EnvVar("SPOTIFY_CLIENT_ID"),
+            client_secret=EnvVar("SPOTIFY_CLIENT_SECRET"),
+            refresh_token=EnvVar("SPOTIFY_REFRESH_TOKEN"),
+        ),
         # The dbt installed beside this Python, so it works without an activated virtualenv.
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },

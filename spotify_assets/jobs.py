@@ -4,6 +4,7 @@ from dagster import AssetSelection, define_asset_job
 
 from .exports.assets import import_spotify_export
 from .publishing.assets import published_marts_database
+from .recently_played.assets import ITEMS_KEY, RESPONSES_KEY
 from .transformations.assets import warehouse_models
 
 import_spotify_export_job = define_asset_job(
@@ -16,4 +17,16 @@ build_warehouse_job = define_asset_job(
     "build_warehouse_job",
     selection=AssetSelection.assets(warehouse_models, published_marts_database),
     description="Build and test every dbt model (staging, intermediate, marts), then publish marts.duckdb.",
+)
+
+poll_recently_played_job = define_asset_job(
+    "poll_recently_played_job",
+    selection=AssetSelection.assets(RESPONSES_KEY),
+    description="One recently-played poll into landing (its gap check runs with it).",
+)
+
+recently_played_items_job = define_asset_job(
+    "recently_played_items_job",
+    selection=AssetSelection.assets(ITEMS_KEY),
+    description="Rebuild raw.recently_played_items for a range of UTC days from landing.",
 )

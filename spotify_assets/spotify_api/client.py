@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -174,6 +175,10 @@ class SpotifyClient:
 
     def get(self, path: str, params: dict | None = None) -> Any:
         """GET an API path; JSON of a 2xx answer. Malformed bodies count as a transient fault."""
+        return self._json(self.get_response(path, params), path)
+
+    def get_response(self, path: str, params: dict | None = None) -> httpx.Response:
+        """GET an API path; the 2xx response, whose body is known to be JSON (landing stores it as sent)."""
         url = f"{self._api}{path}"
         refreshed = False
         malformed = 0
@@ -197,7 +202,8 @@ class SpotifyClient:
             if response.status_code >= 400:
                 raise SpotifyError(f"{path}: HTTP {response.status_code} ({_spotify_message(response)})")
             try:
-                return response.json()
+                response.json()
+                return response
             except ValueError:
                 malformed += 1
                 if malformed >= self._retry.max_attempts:
@@ -206,11 +212,15 @@ class SpotifyClient:
 
     # ------------------------------------------------------------------ endpoints
 
-    def recently_played(self, after_ms: int | None = None, limit: int = 50) -> dict:
+    def recently_played_response(self, after_ms: int | None = None, limit: int = 50) -> bytes:
+        """The body of GET /v1/me/player/recently-played, unchanged."""
         params: dict[str, Any] = {"limit": limit}
         if after_ms is not None:
             params["after"] = after_ms
-        return self.get("/v1/me/player/recently-played", params)
+        return self.get_response("/v1/me/player/recently-played", params).content
+
+    def recently_played(self, after_ms: int | None = None, limit: int = 50) -> dict:
+        return json.loads(self.recently_played_response(after_ms, limit))
 
     def track(self, track_id: str) -> dict:
         return self.get(f"/v1/tracks/{track_id}")
