@@ -11,6 +11,7 @@ from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 from .settings import SpotifySettings
+from .spotify_api.client import SpotifyError
 
 DEMO_PLAYS = 20_000
 DEMO_SEED = 42
@@ -190,6 +191,44 @@ def poll(settings: SpotifySettings) -> None:
     build_warehouse(settings)
 
 
+def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: str, print_only: bool,
+              timeout_seconds: float, open_url=None) -> None:
+    """The one-time authorization-code flow; stores the credentials (0600) or prints them to export."""
+    import os
+    import webbrowser
+
+    from .spotify_api.authorization import (
+        CREDENTIALS_FILE_NAME,
+        authorization_request,
+        exchange_code,
+        wait_for_code,
+        write_credentials_file,
+    )
+
+    client_id = client_id or os.environ.get("SPOTIFY_CLIENT_ID")
+    if not client_id:
+        raise CommandFailed("give --client-id (or set SPOTIFY_CLIENT_ID): the Client ID of your app at "
+                            "https://developer.spotify.com/dashboard")
+    client_secret = os.environ.get("SPOTIFY_CLIENT_SECRET") or None  # unset or empty: a PKCE app
+    accounts = os.environ.get("SPOTIFY_ACCOUNTS_BASE_URL") or "https://accounts.spotify.com"
+    request = authorization_request(client_id, redirect_uri, accounts, pkce=client_secret is None)
+    print(f"Open this address, sign in and approve ({'PKCE' if client_secret is None else 'client secret'} flow):\n\n"
+          f"  {request.url}\n\nWaiting for Spotify to redirect to {redirect_uri} ...", flush=True)
+    (open_url or webbrowser.open)(request.url)
+    code = wait_for_code(request, timeout_seconds)
+    refresh_token = exchange_code(request, code, client_id, client_secret, accounts)
+    values = {"SPOTIFY_CLIENT_ID": client_id, "SPOTIFY_CLIENT_SECRET": client_secret or "",
+              "SPOTIFY_REFRESH_TOKEN": refresh_token}
+    if print_only:
+        print("\nAuthorized. Add these lines to your environment:\n")
+        print("\n".join(f"export {name}='{value}'" for name, value in values.items()))
+        return
+    path = settings.data_path / CREDENTIALS_FILE_NAME
+    write_credentials_file(path, values)
+    print(f"\nAuthorized. Credentials stored in {path} (readable by you only); spotify-assets commands load it, "
+          "and the schedule starts polling under `spotify-assets ui`.")
+
+
 def run_sql(settings: SpotifySettings, query: str) -> None:
     from .publishing.publish import connect_published
 
@@ -220,6 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     commands.add_parser("prepare", help="build dbt's manifest (done by `make install`)")
+    auth = commands.add_parser("auth", help="authorize your own Spotify app once (scope user-read-recently-played)")
+    auth.add_argument("--client-id", help="your app's Client ID (default: SPOTIFY_CLIENT_ID)")
+    auth.add_argument("--redirect-uri", default="http://127.0.0.1:8888/callback",
+                      help="must be registered in your app's settings (default: %(default)s)")
+    auth.add_argument("--print-only", action="store_true", help="print export lines instead of storing the credentials")
+    auth.add_argument("--timeout", type=float, default=300, help="seconds to wait for the redirect")
     commands.add_parser("poll", help="poll recently-played once, then update the warehouse (what the schedule runs)")
     commands.add_parser("summary", help="print what the warehouse holds")
     sql = commands.add_parser("sql", help="run SQL against the published marts (read-only, search_path marts)")
@@ -227,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
 
     settings = SpotifySettings()
+    from .spotify_api.authorization import CREDENTIALS_FILE_NAME, load_credentials_into_environment
+
+    # Credentials stored by `spotify-assets auth` reach EnvVar through this process's environment.
+    load_credentials_into_environment(settings.data_path / CREDENTIALS_FILE_NAME)
     try:
         settings.timezone_name  # fail early, with the setting's name, on a bad time zone
         if arguments.command == "demo":
@@ -246,12 +295,14 @@ def main(argv: list[str] | None = None) -> int:
             print_summary(settings)
         elif arguments.command == "sql":
             run_sql(settings, arguments.query)
+        elif arguments.command == "auth":
+            authorize(settings, arguments.client_id, arguments.redirect_uri, arguments.print_only, arguments.timeout)
         elif arguments.command == "poll":
             poll(settings)
             print_summary(settings)
         elif arguments.command == "summary":
             print_summary(settings)
-    except (CommandFailed, ValueError) as error:
+    except (CommandFailed, ValueError, SpotifyError) as error:
         print(f"spotify-assets {arguments.command}: {error}", file=sys.stderr)
         return 1
     return 0

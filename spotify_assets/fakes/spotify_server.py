@@ -53,6 +53,7 @@ class FakeSpotify:
         self.tracks: dict[str, dict] = {}
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.requests: list[tuple[str, str, dict]] = []  # (route, path, query)
+        self.authorization_codes: dict[str, tuple[str, str | None]] = {}  # code -> (redirect_uri, challenge)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -88,6 +89,17 @@ class FakeSpotify:
         with self._lock:
             self.plays.append((played_at_ms, {"track": track, "played_at": iso_ms(played_at_ms), "context": context}))
 
+    def approve(self, authorize_url: str) -> str:
+        """What the listener's browser does at /authorize: returns the redirect URL with a fresh code."""
+        from urllib.parse import urlencode
+
+        query = {k: v[0] for k, v in parse_qs(urlparse(authorize_url).query).items()}
+        if query.get("client_id") != self.client_id:
+            return f"{query['redirect_uri']}?{urlencode({'error': 'invalid_client', 'state': query.get('state', '')})}"
+        code = secrets.token_urlsafe(16)
+        self.authorization_codes[code] = (query["redirect_uri"], query.get("code_challenge"))
+        return f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+
     def expire_access_tokens(self) -> None:
         self.access_tokens.clear()
 
@@ -113,6 +125,8 @@ class FakeSpotify:
                 return 400, {"error": "invalid_client", "error_description": "Invalid client secret"}
         elif client_id != self.client_id or self.client_secret is not None:
             return 400, {"error": "invalid_client", "error_description": "Invalid client"}
+        if form.get("grant_type") == "authorization_code":
+            return self._exchange_code(form)
         if form.get("grant_type") != "refresh_token" or form.get("refresh_token") not in self.valid_refresh_tokens:
             return 400, {"error": "invalid_grant", "error_description": "Invalid refresh token"}
         access_token = secrets.token_urlsafe(24)
@@ -124,6 +138,23 @@ class FakeSpotify:
             self.valid_refresh_tokens = {new_token}
             answer["refresh_token"] = new_token
         return 200, answer
+
+    def _exchange_code(self, form: dict) -> tuple[int, dict]:
+        import hashlib
+
+        redirect_uri, challenge = self.authorization_codes.pop(form.get("code", ""), (None, None))
+        if redirect_uri is None or redirect_uri != form.get("redirect_uri"):
+            return 400, {"error": "invalid_grant", "error_description": "Invalid authorization code"}
+        if challenge is not None:
+            digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+            if base64.urlsafe_b64encode(digest).decode().rstrip("=") != challenge:
+                return 400, {"error": "invalid_grant", "error_description": "code_verifier was incorrect"}
+        refresh_token = secrets.token_urlsafe(24)
+        self.valid_refresh_tokens.add(refresh_token)
+        access_token = secrets.token_urlsafe(24)
+        self.access_tokens[access_token] = time.monotonic() + self.token_lifetime_seconds
+        return 200, {"access_token": access_token, "token_type": "Bearer", "expires_in": self.token_lifetime_seconds,
+                     "refresh_token": refresh_token, "scope": " ".join(self.scopes)}
 
     def authorized(self, authorization: str | None) -> bool:
         if not authorization or not authorization.startswith("Bearer "):

@@ -6,6 +6,8 @@ import os
 
 from dagster import ConfigurableResource
 
+from ..settings import SpotifySettings
+from .authorization import CREDENTIALS_FILE_NAME, remember_rotated_refresh_token
 from .client import RetryPolicy, SpotifyClient
 
 CREDENTIAL_VARIABLES = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN")
@@ -29,6 +31,13 @@ class SpotifyApiResource(ConfigurableResource):
     timeout_seconds: float = 20.0
 
     def client(self) -> SpotifyClient:
+        credentials_file = SpotifySettings().data_path / CREDENTIALS_FILE_NAME
+        current = {"token": self.refresh_token}
+
+        def keep_rotated(new_token: str) -> None:
+            remember_rotated_refresh_token(credentials_file, current["token"], new_token)
+            current["token"] = new_token
+
         return SpotifyClient(
             client_id=self.client_id,
             client_secret=self.client_secret or None,
@@ -37,4 +46,5 @@ class SpotifyApiResource(ConfigurableResource):
             accounts_base_url=self.accounts_base_url or os.environ.get("SPOTIFY_ACCOUNTS_BASE_URL")
             or "https://accounts.spotify.com",
             retry=RetryPolicy(backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds),
+            on_refresh_token=keep_rotated,
         )

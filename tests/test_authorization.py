@@ -1,0 +1,145 @@
+"""`spotify-assets auth` against the fake accounts service, and no secret anywhere it should not be."""
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from conftest import cli_environment
+from spotify_assets.cli import CommandFailed, authorize
+from spotify_assets.fakes.spotify_server import FakeSpotify, track_object
+from spotify_assets.spotify_api.authorization import read_credentials_file
+from spotify_assets.spotify_api.client import SpotifyAuthError, SpotifyClient
+from spotify_assets.spotify_api.resource import SpotifyApiResource
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def browser(fake: FakeSpotify, deny: bool = False):
+    """Stands in for the listener's browser: approve at /authorize, then follow the redirect."""
+    def open_url(url: str) -> None:
+        if deny:
+            query = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+            target = f"{query['redirect_uri']}?error=access_denied&state={query['state']}"
+        else:
+            target = fake.approve(url)
+
+        def follow() -> None:
+            for _ in range(100):  # the callback server starts right after the URL is opened
+                try:
+                    httpx.get(target, timeout=2)
+                    return
+                except httpx.TransportError:
+                    time.sleep(0.05)
+        threading.Thread(target=follow, daemon=True).start()
+    return open_url
+
+
+@pytest.fixture
+def accounts_env(monkeypatch):
+    def configure(fake: FakeSpotify, secret: str | None):
+        monkeypatch.setenv("SPOTIFY_ACCOUNTS_BASE_URL", fake.base_url)
+        if secret is None:
+            monkeypatch.delenv("SPOTIFY_CLIENT_SECRET", raising=False)
+        else:
+            monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", secret)
+    return configure
+
+
+def test_client_secret_flow_stores_working_credentials_readable_by_the_owner_only(settings, accounts_env, capsys):
+    with FakeSpotify() as fake:
+        accounts_env(fake, "fake-client-secret")
+        authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=False,
+                  timeout_seconds=10, open_url=browser(fake))
+        path = settings.data_path / "spotify.env"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        stored = read_credentials_file(path)
+        assert stored["SPOTIFY_CLIENT_ID"] == "fake-client-id" and stored["SPOTIFY_CLIENT_SECRET"] == "fake-client-secret"
+        assert stored["SPOTIFY_REFRESH_TOKEN"] in fake.valid_refresh_tokens
+        assert stored["SPOTIFY_REFRESH_TOKEN"] not in capsys.readouterr().out  # stored, not printed
+        with SpotifyClient("fake-client-id", stored["SPOTIFY_REFRESH_TOKEN"], "fake-client-secret",
+                           api_base_url=fake.base_url, accounts_base_url=fake.base_url) as client:
+            assert client.recently_played()["items"] == []
+
+
+def test_pkce_flow_for_apps_without_a_secret(settings, accounts_env, capsys):
+    with FakeSpotify(client_secret=None) as fake:
+        accounts_env(fake, None)
+        authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=True,
+                  timeout_seconds=10, open_url=browser(fake))
+        out = capsys.readouterr().out
+        assert "code_challenge_method=S256" in out and "PKCE" in out
+        assert "export SPOTIFY_CLIENT_SECRET=''" in out
+        assert not (settings.data_path / "spotify.env").exists()
+        token = next(line for line in out.splitlines() if "SPOTIFY_REFRESH_TOKEN" in line).split("'")[1]
+        assert token in fake.valid_refresh_tokens
+
+
+def test_a_denied_authorization_says_so(settings, accounts_env):
+    with FakeSpotify() as fake:
+        accounts_env(fake, "fake-client-secret")
+        with pytest.raises(SpotifyAuthError, match="did not authorize the app: access_denied"):
+            authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=False,
+                      timeout_seconds=10, open_url=browser(fake, deny=True))
+    with pytest.raises(CommandFailed, match="--client-id"):
+        os.environ.pop("SPOTIFY_CLIENT_ID", None)
+        authorize(settings, None, "http://127.0.0.1:1/callback", print_only=True, timeout_seconds=1)
+
+
+def test_a_rotated_refresh_token_is_written_back_to_the_credentials_file(settings, monkeypatch):
+    from spotify_assets.spotify_api.authorization import write_credentials_file
+
+    monkeypatch.setenv("SPOTIFY_DATA_DIR", settings.data_dir)
+    with FakeSpotify(rotate_refresh_tokens=True) as fake:
+        path = settings.data_path / "spotify.env"
+        write_credentials_file(path, {"SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
+                                      "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token"})
+        resource = SpotifyApiResource(client_id="fake-client-id", client_secret="fake-client-secret",
+                                      refresh_token="fake-refresh-token", api_base_url=fake.base_url,
+                                      accounts_base_url=fake.base_url)
+        with resource.client() as client:
+            client.recently_played()
+            fake.expire_access_tokens()
+            client.recently_played()
+        assert read_credentials_file(path)["SPOTIFY_REFRESH_TOKEN"] in fake.valid_refresh_tokens
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.slow
+def test_no_secret_reaches_any_log_metadata_or_file_after_a_real_poll(tmp_path):
+    data_dir = tmp_path / "data"
+    with FakeSpotify() as fake:
+        fake.add_play(int(time.time() * 1000) - 60_000, track_object("abc", "Song", ["Artist"], "Album", 200_000, "QZ1"))
+        environment = cli_environment(data_dir) | {
+            "SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
+            "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token", "SPOTIFY_API_BASE_URL": fake.base_url,
+            "SPOTIFY_ACCOUNTS_BASE_URL": fake.base_url}
+        completed = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"], env=environment,
+                                   capture_output=True, text=True, timeout=600)
+        assert completed.returncode == 0, completed.stderr
+        assert "poll: 1 new plays" in completed.stdout
+        secrets = ["fake-client-secret", "fake-refresh-token", *fake.access_tokens]
+        revoked = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"],
+                                 env=environment | {"SPOTIFY_REFRESH_TOKEN": "revoked-token-value"},
+                                 capture_output=True, text=True, timeout=600)
+    assert revoked.returncode == 1 and "spotify-assets auth" in revoked.stderr
+    secrets.append("revoked-token-value")
+    outputs = completed.stdout + completed.stderr + revoked.stdout + revoked.stderr
+    leaks = [s for s in secrets if s in outputs]
+    for file in data_dir.rglob("*"):  # landing, warehouse, marts, logs, Dagster's event log and storage
+        if file.is_file():
+            content = file.read_bytes()
+            leaks += [f"{file}: {s}" for s in secrets if s.encode() in content]
+    assert leaks == []
