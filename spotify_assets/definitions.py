@@ -12,7 +12,12 @@ from .exports.sensor import spotify_inbox_sensor
 from .jobs import build_warehouse_job, import_spotify_export_job, poll_recently_played_job, recently_played_items_job
 from .publishing.assets import published_marts_database
 from .recently_played.assets import recently_played_items, recently_played_responses
-from .recently_played.sensors import recently_played_days_sensor, recently_played_poll_schedule
+from .recently_played.sensors import (
+    poll_freshness_checks,
+    poll_freshness_sensor,
+    recently_played_days_sensor,
+    recently_played_poll_schedule,
+)
 from .settings import SpotifySettings
 from .spotify_api.resource import SpotifyApiResource
 from .transformations.assets import warehouse_models
@@ -21,9 +26,10 @@ from .transformations.project import dbt_project
 defs = Definitions(
     assets=[import_spotify_export, recently_played_responses, recently_played_items, warehouse_models,
             published_marts_database],
+    asset_checks=poll_freshness_checks,
     jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, build_warehouse_job],
     schedules=[recently_played_poll_schedule],
-    sensors=[spotify_inbox_sensor, recently_played_days_sensor, warehouse_automation_sensor],
+    sensors=[spotify_inbox_sensor, recently_played_days_sensor, poll_freshness_sensor, warehouse_automation_sensor],
     resources={
         "spotify_settings": SpotifySettings(),
         # Secrets only through EnvVar: resolved when a run needs them, never logged or shown.

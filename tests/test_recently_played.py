@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetSelection, DagsterInstance, materialize
 
 from spotify_assets.definitions import defs
 from spotify_assets.exports.assets import import_spotify_export
@@ -168,3 +168,23 @@ def test_api_plays_overlapping_an_extended_export_count_once(history, settings, 
     # Identity and time from the API, listening details from the export.
     assert live.fct("SELECT sum(ms_played) FROM marts.fct_plays") == [(sum(p.ms_played for p in plays),)]
     assert live.fct("SELECT count(*) FROM marts.bridge_track_artist WHERE artist_uri IS NOT NULL")[0][0] > 0
+
+
+def test_the_freshness_check_passes_after_a_poll_and_warns_two_hours_later(settings, monkeypatch):
+    import dagster._core.definitions.asset_checks.asset_check_factories.freshness_checks.last_update as freshness
+
+    from spotify_assets.recently_played.sensors import poll_freshness_checks
+
+    with FakeSpotify() as fake:
+        live = LivePipeline(fake, settings)
+        assert live.poll(int(datetime.now(timezone.utc).timestamp() * 1000)).success
+        checks_only = AssetSelection.checks(*[key for checks in poll_freshness_checks for key in checks.check_keys])
+        fresh = materialize([recently_played_responses, *poll_freshness_checks], selection=checks_only,
+                            resources=live.resources, instance=live.instance)
+        assert [c.passed for c in fresh.get_asset_check_evaluations()] == [True]
+        later = freshness.get_current_timestamp() + 3 * 3600  # three hours without a poll
+        monkeypatch.setattr(freshness, "get_current_timestamp", lambda: later)
+        stale = materialize([recently_played_responses, *poll_freshness_checks], selection=checks_only,
+                            resources=live.resources, instance=live.instance)
+        (check,) = stale.get_asset_check_evaluations()
+        assert not check.passed and check.severity.value == "WARN"
