@@ -7,12 +7,20 @@ from dagster import Definitions, EnvVar
 from dagster_dbt import DbtCliResource
 
 from .automation import warehouse_automation_sensor
+from .catalog.assets import catalog_tracks, raw_catalog_tracks
 from .exports.assets import import_spotify_export
 from .exports.sensor import spotify_inbox_sensor
-from .jobs import build_warehouse_job, import_spotify_export_job, poll_recently_played_job, recently_played_items_job
+from .jobs import (
+    build_warehouse_job,
+    catalog_enrichment_job,
+    import_spotify_export_job,
+    poll_recently_played_job,
+    recently_played_items_job,
+)
 from .publishing.assets import published_marts_database
 from .recently_played.assets import recently_played_items, recently_played_responses
 from .recently_played.sensors import (
+    catalog_enrichment_schedule,
     poll_freshness_checks,
     poll_freshness_sensor,
     recently_played_days_sensor,
@@ -25,10 +33,11 @@ from .transformations.project import dbt_project
 
 defs = Definitions(
     assets=[import_spotify_export, recently_played_responses, recently_played_items, warehouse_models,
-            published_marts_database],
+            published_marts_database, catalog_tracks, raw_catalog_tracks],
     asset_checks=poll_freshness_checks,
-    jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, build_warehouse_job],
-    schedules=[recently_played_poll_schedule],
+    jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, catalog_enrichment_job,
+          build_warehouse_job],
+    schedules=[recently_played_poll_schedule, catalog_enrichment_schedule],
     sensors=[spotify_inbox_sensor, recently_played_days_sensor, poll_freshness_sensor, warehouse_automation_sensor],
     resources={
         "spotify_settings": SpotifySettings(),

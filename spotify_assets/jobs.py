@@ -2,6 +2,7 @@
 
 from dagster import AssetSelection, define_asset_job
 
+from .catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
 from .exports.assets import import_spotify_export
 from .publishing.assets import published_marts_database
 from .recently_played.assets import ITEMS_KEY, RESPONSES_KEY
@@ -29,4 +30,10 @@ recently_played_items_job = define_asset_job(
     "recently_played_items_job",
     selection=AssetSelection.assets(ITEMS_KEY),
     description="Rebuild raw.recently_played_items for a range of UTC days from landing.",
+)
+
+catalog_enrichment_job = define_asset_job(
+    "catalog_enrichment_job",
+    selection=AssetSelection.assets(CATALOG_KEY, RAW_CATALOG_KEY),
+    description="Look up tracks seen only in exports in the Spotify catalog (bounded per run), then load them.",
 )

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# One row per track looked up in the Spotify catalog (GET /v1/tracks/{id}); found = false for ids Spotify
+# no longer knows, so they are not asked again.
+CATALOG_TRACK_COLUMNS = """
+    track_id VARCHAR PRIMARY KEY, track_uri VARCHAR, found BOOLEAN, track_name VARCHAR, duration_ms BIGINT,
+    isrc VARCHAR, album_id VARCHAR, album_name VARCHAR, album_release_date VARCHAR, artists_json VARCHAR,
+    _landed_file VARCHAR, _loaded_at TIMESTAMP"""
+
 # Each parse of an export is stamped with this version; a new version re-imports landed exports.
 PARSER_VERSION = 1
 
@@ -160,6 +167,7 @@ BOOKKEEPING_STATEMENTS = (
     """CREATE TABLE IF NOT EXISTS raw.quarantined_records (
         export_hash VARCHAR, file_path VARCHAR, record_index INTEGER, reason VARCHAR, record_json VARCHAR)""",
     f"CREATE TABLE IF NOT EXISTS raw.recently_played_items ({RECENTLY_PLAYED_COLUMNS})",
+    f"CREATE TABLE IF NOT EXISTS raw.catalog_tracks ({CATALOG_TRACK_COLUMNS})",
 )
 BOOKKEEPING_TABLES = ("export_imports", "export_files", "quarantined_records")
 

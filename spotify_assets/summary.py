@@ -53,10 +53,11 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
             "FROM fct_plays").fetchall()[0]
         episodes = connection.execute("SELECT count(*) FROM fct_episode_plays").fetchall()[0][0]
         timezone = settings.timezone_name
+        if not plays:
+            print("\nno music plays yet: import an export (spotify-assets import PATH) or poll (spotify-assets poll)")
+            return
         print(f"\nlistening history ({timezone}): {plays:,} music plays, {streams:,} streams (30 s or more), "
               f"{hours or 0:,.0f} hours, {episodes:,} episode and audiobook plays, {first} to {last}")
-        if not plays:
-            return
         print(f"\ntop {top} artists, all time:")
         for rank, (_, name, count) in enumerate(connection.execute(
                 "SELECT * FROM top_artists(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):

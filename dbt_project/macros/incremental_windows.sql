@@ -43,3 +43,17 @@
       and names.batch_at = {{ current_batch_at() }}
       and target.{{ name_column }} is distinct from names.display_name
 {%- endmacro %}
+
+{#- Post-hook: recording keys (ISRCs) that the catalog lookup found since this model's previous run,
+    for rows computed before the lookup. `match` relates `target` rows to `catalog` rows. -#}
+{% macro refresh_recording_keys(match) -%}
+    update {{ this }} as target
+    set recording_key = catalog.isrc
+    from {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
+    where {{ match }}
+      and catalog.isrc is not null
+      and target.recording_key is null
+      and catalog.loaded_at > coalesce(
+          (select max(batch_at) from {{ this }} where batch_at < {{ current_batch_at() }}),
+          cast('1970-01-01' as timestamp))
+{%- endmacro %}

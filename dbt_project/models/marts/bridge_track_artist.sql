@@ -1,11 +1,22 @@
--- Track x credited artist. Every track has its primary artist (position 0); where the Web API
--- has seen the track, every credited artist in Spotify's order.
-with credit_lists as (
+-- Track x credited artist. Every track has its primary artist (position 0); where the Web API has
+-- seen the track, in a play or a catalog lookup, every credited artist in Spotify's order.
+with credit_json as (
+    select track_key, artists_json
+    from {{ ref('int_plays_deduplicated') }}
+    where artists_json is not null
+    union
+    select uris.track_key, catalog.artists_json
+    from {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
+    inner join (select distinct track_uri, track_key from {{ ref('int_plays_deduplicated') }}) as uris
+        on uris.track_uri = catalog.track_uri
+    where catalog.is_found and catalog.artists_json is not null
+),
+
+credit_lists as (
     select distinct
         track_key,
         json_transform(artists_json, '[{"id": "VARCHAR", "name": "VARCHAR", "uri": "VARCHAR"}]') as artists
-    from {{ ref('int_plays_deduplicated') }}
-    where artists_json is not null
+    from credit_json
 ),
 
 api_credits as (

@@ -5,8 +5,10 @@
     post_hook=[
         "{{ refresh_display_names('track', 'track_key', 'track_name') }}",
         "{{ refresh_display_names('artist', 'artist_key', 'artist_name') }}",
+        "{{ refresh_recording_keys('list_contains(target.track_uris, catalog.track_uri)') }}",
     ],
 ) }}
+-- depends_on: {{ ref('stg_spotify_api__catalog_tracks') }}
 
 -- One row per track key (artist + track name): album and single releases of a song are one track.
 -- Incremental: only keys with plays on the days fct_plays rewrote are aggregated again.

@@ -6,6 +6,7 @@
         "{{ refresh_display_names('track', 'track_key', 'track_name') }}",
         "{{ refresh_display_names('artist', 'artist_key', 'artist_name') }}",
         "{{ refresh_display_names('album', 'album_key', 'album_name') }}",
+        "{{ refresh_recording_keys('catalog.track_uri = target.track_uri') }}",
     ],
 ) }}
 
@@ -21,7 +22,7 @@ select
     plays.track_key,
     plays.artist_key,
     plays.album_key,
-    plays.isrc as recording_key,
+    coalesce(plays.isrc, catalog.isrc) as recording_key,
     track_names.display_name as track_name,
     artist_names.display_name as artist_name,
     album_names.display_name as album_name,
@@ -50,6 +51,8 @@ inner join {{ ref('int_names_ranked') }} as artist_names
     on artist_names.entity = 'artist' and artist_names.entity_key = plays.artist_key
 left join {{ ref('int_names_ranked') }} as album_names
     on album_names.entity = 'album' and album_names.entity_key = plays.album_key
+left join {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
+    on catalog.track_uri = plays.track_uri and catalog.is_found
 {% if is_incremental() %}
 where plays.batch_at > {{ last_batch_at() }}
 {% endif %}
