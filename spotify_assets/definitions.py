@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource
 
 from .automation import warehouse_automation_sensor
 from .catalog.assets import catalog_tracks, raw_catalog_tracks
+from .catalog.schedule import catalog_enrichment_schedule
 from .exports.assets import import_spotify_export
 from .exports.sensor import spotify_inbox_sensor
 from .jobs import (
@@ -20,7 +21,6 @@ from .jobs import (
 from .publishing.assets import published_marts_database
 from .recently_played.assets import recently_played_items, recently_played_responses
 from .recently_played.sensors import (
-    catalog_enrichment_schedule,
     poll_freshness_checks,
     poll_freshness_sensor,
     recently_played_days_sensor,

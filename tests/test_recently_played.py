@@ -188,3 +188,25 @@ def test_the_freshness_check_passes_after_a_poll_and_warns_two_hours_later(setti
                             resources=live.resources, instance=live.instance)
         (check,) = stale.get_asset_check_evaluations()
         assert not check.passed and check.severity.value == "WARN"
+
+
+def test_the_days_sensor_requests_one_run_for_exactly_the_days_a_poll_touched(history, settings):
+    from dagster import build_sensor_context
+
+    from spotify_assets.recently_played.sensors import recently_played_days_sensor
+
+    midnight = datetime(2025, 7, 1)
+    plays = [p for p in history.plays if p.kind == "music"][:20]
+    with FakeSpotify() as fake:
+        for index, play in enumerate(plays):  # a session from 23:10 to 00:45 UTC
+            fake.add_play(epoch_ms(midnight - timedelta(minutes=50) + timedelta(minutes=5 * index)), api_track(play))
+        live = LivePipeline(fake, settings)
+        fake.now_ms = epoch_ms(midnight + timedelta(hours=7))
+        assert materialize([recently_played_responses], resources=live.resources, instance=live.instance).success
+    context = build_sensor_context(instance=live.instance, definitions=defs)
+    (request,) = [r for r in recently_played_days_sensor(context) if hasattr(r, "tags")]
+    assert request.tags["dagster/asset_partition_range_start"] == "2025-06-30"
+    assert request.tags["dagster/asset_partition_range_end"] == "2025-07-01"
+    # The next tick, with the cursor the first one left, has no new poll to follow.
+    again = build_sensor_context(instance=live.instance, definitions=defs, cursor=context.cursor)
+    assert [r for r in recently_played_days_sensor(again) or [] if hasattr(r, "tags")] == []

@@ -24,7 +24,6 @@ from ..warehouse import WAREHOUSE_POOL, warehouse_connection
 
 CATALOG_KEY = AssetKey(["spotify_api", "catalog_tracks"])
 RAW_CATALOG_KEY = AssetKey(["raw", "catalog_tracks"])
-PUBLISHED_KEY = AssetKey(["published", "marts_database"])
 DEFAULT_LOOKUPS_PER_RUN = 200
 DEFAULT_REQUESTS_PER_SECOND = 10.0  # well inside Spotify's rolling 30 s window; 429s are honoured anyway
 
@@ -63,9 +62,10 @@ def _row(track_id: str, path: Path, loaded_at: datetime) -> tuple:
             json.dumps(artists, ensure_ascii=False), path.name, loaded_at)
 
 
+# It reads the published marts to choose what to look up, and what it finds flows back into them: a
+# feedback loop, so that read is not declared as a dependency (the asset graph must stay acyclic).
 @asset(
     key=CATALOG_KEY,
-    deps=[PUBLISHED_KEY],
     group_name="enrichment",
     kinds={"spotify", "python"},
     description="Track details from GET /v1/tracks/{id} for URIs seen only in exports (ISRC, duration, album, "

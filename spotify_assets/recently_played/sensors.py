@@ -25,7 +25,7 @@ from dagster import (
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from ..spotify_api.resource import credentials_configured
-from ..jobs import catalog_enrichment_job, poll_recently_played_job, recently_played_items_job
+from ..jobs import poll_recently_played_job, recently_played_items_job
 from .assets import RESPONSES_KEY
 
 DEFAULT_POLL_CRON = "*/30 * * * *"
@@ -60,7 +60,7 @@ def recently_played_days_sensor(context: SensorEvaluationContext, asset_event: E
     days = list(metadata["touched_days"].value) if "touched_days" in metadata else []
     if not days:
         return SkipReason("The last poll brought no new plays.")
-    return RunRequest(run_key=f"poll-{asset_event.storage_id}", tags=range_tags(days))
+    return RunRequest(run_key=f"poll-{asset_event.run_id}", tags=range_tags(days))  # one poll per run
 
 
 # A poll is due every 30 minutes; two hours without a successful one means plays may be slipping out of
@@ -72,15 +72,3 @@ poll_freshness_sensor = build_sensor_for_freshness_checks(
     freshness_checks=poll_freshness_checks, name="recently_played_freshness_sensor",
     default_status=DefaultSensorStatus.RUNNING)
 
-
-@schedule(
-    cron_schedule="15 4 * * *",
-    job=catalog_enrichment_job,
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="Daily: catalog details (ISRC, credited artists) for the most-streamed tracks seen only in exports, "
-    "SPOTIFY_CATALOG_LOOKUPS_PER_RUN at a time. Skips while no Spotify credentials are set.",
-)
-def catalog_enrichment_schedule(context: ScheduleEvaluationContext):
-    if not credentials_configured():
-        return SkipReason("Catalog lookups need Spotify credentials (see `spotify-assets auth`).")
-    return RunRequest()
