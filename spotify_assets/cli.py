@@ -230,24 +230,30 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
 
 
 def enrich(settings: SpotifySettings) -> None:
-    """One Spotify catalog pass (tracks seen only in exports), then the warehouse."""
+    """One enrichment pass, Last.fm (LASTFM_API_KEY) and the Spotify catalog (Spotify credentials), then the
+    warehouse and the published marts."""
     from .instance import get_instance
+    from .lastfm.resource import lastfm_configured
     from .spotify_api.resource import credentials_configured
 
-    if not credentials_configured():
-        raise CommandFailed("catalog lookups need SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET and SPOTIFY_REFRESH_TOKEN; "
-                            "`spotify-assets auth` sets them up")
+    jobs = [("lastfm_enrichment_job", "Last.fm")] if lastfm_configured() else []
+    jobs += [("catalog_enrichment_job", "Spotify catalog")] if credentials_configured() else []
+    if not jobs:
+        raise CommandFailed("nothing to enrich with: set LASTFM_API_KEY (tags and genres) and/or the Spotify "
+                            "credentials (`spotify-assets auth`, for ISRCs and credited artists)")
     prepare_dbt_manifest(settings)
-    with _output_to_log(settings):
-        result = _definitions().resolve_job_def("catalog_enrichment_job").execute_in_process(
-            instance=get_instance(settings), run_config=_QUIET_CONSOLE, raise_on_error=False)
-    if not result.success:
-        raise CommandFailed(f"the catalog lookup failed: {_failure_reason(result)}")
-    for event in result.get_asset_materialization_events():
-        metadata = event.materialization.metadata
-        if "looked_up" in metadata:
-            print(f"catalog: {metadata['looked_up'].value} tracks looked up ({metadata['found'].value} found), "
-                  f"{metadata['still_to_look_up'].value} left for later runs", flush=True)
+    for job_name, source in jobs:
+        with _output_to_log(settings):
+            result = _definitions().resolve_job_def(job_name).execute_in_process(
+                instance=get_instance(settings), run_config=_QUIET_CONSOLE, raise_on_error=False)
+        if not result.success:
+            raise CommandFailed(f"the {source} enrichment failed: {_failure_reason(result)}")
+        for event in result.get_asset_materialization_events():
+            metadata = event.materialization.metadata
+            if "looked_up" in metadata:
+                print(f"{source}: {event.asset_key.path[-1]}: {metadata['looked_up'].value} looked up "
+                      f"({metadata['found'].value} found), {metadata['still_to_look_up'].value} left for later runs",
+                      flush=True)
     build_warehouse(settings)
 
 
@@ -288,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     auth.add_argument("--print-only", action="store_true", help="print export lines instead of storing the credentials")
     auth.add_argument("--timeout", type=float, default=300, help="seconds to wait for the redirect")
     commands.add_parser("poll", help="poll recently-played once, then update the warehouse (what the schedule runs)")
-    commands.add_parser("enrich", help="look up tracks seen only in exports in the Spotify catalog, then update")
+    commands.add_parser("enrich", help="one Last.fm and Spotify catalog enrichment pass, then update the warehouse")
     commands.add_parser("summary", help="print what the warehouse holds")
     sql = commands.add_parser("sql", help="run SQL against the published marts (read-only, search_path marts)")
     sql.add_argument("query")

@@ -14,10 +14,14 @@ from .exports.sensor import spotify_inbox_sensor
 from .jobs import (
     build_warehouse_job,
     catalog_enrichment_job,
+    lastfm_enrichment_job,
     import_spotify_export_job,
     poll_recently_played_job,
     recently_played_items_job,
 )
+from .lastfm.assets import lastfm_artist_tags, lastfm_track_info, raw_lastfm_artists, raw_lastfm_tracks
+from .lastfm.resource import LastfmResource
+from .lastfm.sensor import lastfm_enrichment_sensor
 from .publishing.assets import published_marts_database
 from .recently_played.assets import recently_played_items, recently_played_responses
 from .recently_played.sensors import (
@@ -33,12 +37,14 @@ from .transformations.project import dbt_project
 
 defs = Definitions(
     assets=[import_spotify_export, recently_played_responses, recently_played_items, warehouse_models,
-            published_marts_database, catalog_tracks, raw_catalog_tracks],
+            published_marts_database, catalog_tracks, raw_catalog_tracks, lastfm_track_info, lastfm_artist_tags,
+            raw_lastfm_tracks, raw_lastfm_artists],
     asset_checks=poll_freshness_checks,
     jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, catalog_enrichment_job,
-          build_warehouse_job],
+          lastfm_enrichment_job, build_warehouse_job],
     schedules=[recently_played_poll_schedule, catalog_enrichment_schedule],
-    sensors=[spotify_inbox_sensor, recently_played_days_sensor, poll_freshness_sensor, warehouse_automation_sensor],
+    sensors=[spotify_inbox_sensor, recently_played_days_sensor, poll_freshness_sensor, lastfm_enrichment_sensor,
+             warehouse_automation_sensor],
     resources={
         "spotify_settings": SpotifySettings(),
         # Secrets only through EnvVar: resolved when a run needs them, never logged or shown.
@@ -48,6 +54,7 @@ defs = Definitions(
             client_secret=EnvVar("SPOTIFY_CLIENT_SECRET"),
             refresh_token=EnvVar("SPOTIFY_REFRESH_TOKEN"),
         ),
+        "lastfm": LastfmResource(api_key=EnvVar("LASTFM_API_KEY")),
         # The dbt installed beside this Python, so it works without an activated virtualenv.
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },

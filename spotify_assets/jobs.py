@@ -1,6 +1,6 @@
 """Jobs the sensor and the command line launch; everything else runs through automation."""
 
-from dagster import AssetSelection, define_asset_job
+from dagster import AssetKey, AssetSelection, define_asset_job
 
 from .catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
 from .exports.assets import import_spotify_export
@@ -36,4 +36,13 @@ catalog_enrichment_job = define_asset_job(
     "catalog_enrichment_job",
     selection=AssetSelection.assets(CATALOG_KEY, RAW_CATALOG_KEY),
     description="Look up tracks seen only in exports in the Spotify catalog (bounded per run), then load them.",
+)
+
+lastfm_enrichment_job = define_asset_job(
+    "lastfm_enrichment_job",
+    selection=AssetSelection.assets(
+        AssetKey(["lastfm", "track_info"]), AssetKey(["lastfm", "artist_tags"]),
+        AssetKey(["raw", "lastfm_tracks"]), AssetKey(["raw", "lastfm_artists"]),
+    ),
+    description="Ask Last.fm about tracks and artists not asked before (bounded per run), then load the answers.",
 )

@@ -16,6 +16,15 @@ CATALOG_TRACK_COLUMNS = """
     isrc VARCHAR, album_id VARCHAR, album_name VARCHAR, album_release_date VARCHAR, artists_json VARCHAR,
     _landed_file VARCHAR, _loaded_at TIMESTAMP"""
 
+# Last.fm answers, one row per track or artist looked up (found or not); tags as JSON
+# [{"name", "weight", "rank"}] in Last.fm's order. Keys are the warehouse's own track and artist keys.
+LASTFM_TRACK_COLUMNS = """
+    track_key VARCHAR PRIMARY KEY, artist_name VARCHAR, track_name VARCHAR, found BOOLEAN, listeners BIGINT,
+    playcount BIGINT, duration_ms BIGINT, tags_json VARCHAR, _landed_file VARCHAR, _loaded_at TIMESTAMP"""
+LASTFM_ARTIST_COLUMNS = """
+    artist_key VARCHAR PRIMARY KEY, artist_name VARCHAR, found BOOLEAN, tags_json VARCHAR, _landed_file VARCHAR,
+    _loaded_at TIMESTAMP"""
+
 # Each parse of an export is stamped with this version; a new version re-imports landed exports.
 PARSER_VERSION = 1
 
@@ -168,6 +177,8 @@ BOOKKEEPING_STATEMENTS = (
         export_hash VARCHAR, file_path VARCHAR, record_index INTEGER, reason VARCHAR, record_json VARCHAR)""",
     f"CREATE TABLE IF NOT EXISTS raw.recently_played_items ({RECENTLY_PLAYED_COLUMNS})",
     f"CREATE TABLE IF NOT EXISTS raw.catalog_tracks ({CATALOG_TRACK_COLUMNS})",
+    f"CREATE TABLE IF NOT EXISTS raw.lastfm_tracks ({LASTFM_TRACK_COLUMNS})",
+    f"CREATE TABLE IF NOT EXISTS raw.lastfm_artists ({LASTFM_ARTIST_COLUMNS})",
 )
 BOOKKEEPING_TABLES = ("export_imports", "export_files", "quarantined_records")
 

@@ -34,6 +34,8 @@ def test_track_info_in_two_requests_with_typed_counts_and_weighted_tags(fake):
     assert info.tags == [("electronic", 100), ("Icelandic", 61), ("seen live", 12)]
     assert [r["method"] for r in fake.requests] == ["track.getInfo", "track.getTopTags"]
     assert client.requests_made == 2
+    assert "<listeners>812345</listeners>" in info.answers["track.getInfo"]
+    assert "<count>61</count>" in info.answers["track.getTopTags"]
     assert all(ua.startswith("spotify-assets/") for ua in fake.user_agents)
 
 
@@ -49,7 +51,8 @@ def test_unknown_track_and_artist_are_not_found(fake):
         client.track_info("Nobody", "Nothing")
     with pytest.raises(LastfmNotFound):
         client.artist_tags("Nobody")
-    assert client.artist_tags("Björk") == [("electronic", 100), ("female vocalists", 80)]
+    tags, answer = client.artist_tags("Björk")
+    assert tags == [("electronic", 100), ("female vocalists", 80)] and "<count>80</count>" in answer
 
 
 @pytest.mark.parametrize("fault", [

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import httpx2
 import pylast
@@ -44,23 +44,31 @@ class TrackInfo:
     playcount: int | None
     duration_ms: int | None
     tags: list[tuple[str, int]] = field(default_factory=list)  # (tag, weight) as Last.fm ranks them
+    answers: dict[str, str] = field(default_factory=dict)  # method -> the XML Last.fm sent, for landing
 
 
 class _Transport(httpx2.BaseTransport):
-    """Adds the User-Agent, counts requests, and (for http:// base URLs) drops TLS."""
+    """Adds the User-Agent, counts requests, keeps each successful answer's XML (landing stores it as
+    sent), and for http:// base URLs drops TLS."""
 
     def __init__(self, user_agent: str, plain_http: bool):
         self._inner = httpx2.HTTPTransport()
         self._user_agent = user_agent
         self._plain_http = plain_http
         self.requests = 0
+        self.answers: dict[str, str] = {}
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests += 1
         request.headers["User-Agent"] = self._user_agent
         if self._plain_http:
             request.url = request.url.copy_with(scheme="http")
-        return self._inner.handle_request(request)
+        response = self._inner.handle_request(request)
+        content = response.read()
+        method = parse_qs(request.content.decode(errors="replace")).get("method", ["?"])[0]
+        if response.status_code == 200:
+            self.answers[method] = content.decode("utf-8", errors="replace")
+        return httpx2.Response(response.status_code, headers=response.headers, content=content, request=request)
 
 
 class _MemoryCache(dict):
@@ -131,6 +139,7 @@ class LastfmClient:
 
     def track_info(self, artist: str, title: str) -> TrackInfo:
         """track.getInfo (listeners, playcount, duration) and track.getTopTags (weighted tags)."""
+        self._transport.answers = {}
         self._network.cache_backend = _MemoryCache()  # the getters below share one getInfo answer
         track = self._network.get_track(artist, title)
         what = f"track {artist} - {title}"
@@ -140,9 +149,11 @@ class LastfmClient:
         self._network.cache_backend = None
         tags = self._call(what, track.get_top_tags)
         return TrackInfo(_number(listeners), _number(playcount), _number(duration) or None,
-                         [(top.item.get_name(), _number(top.weight) or 0) for top in tags])
+                         [(top.item.get_name(), _number(top.weight) or 0) for top in tags], dict(self._transport.answers))
 
-    def artist_tags(self, name: str) -> list[tuple[str, int]]:
-        """artist.getTopTags: (tag, weight), most used first."""
+    def artist_tags(self, name: str) -> tuple[list[tuple[str, int]], str]:
+        """artist.getTopTags: ((tag, weight) most used first, the XML Last.fm sent)."""
+        self._transport.answers = {}
         artist = self._network.get_artist(name)
-        return [(top.item.get_name(), _number(top.weight) or 0) for top in self._call(f"artist {name}", artist.get_top_tags)]
+        tags = self._call(f"artist {name}", artist.get_top_tags)
+        return [(top.item.get_name(), _number(top.weight) or 0) for top in tags], self._transport.answers.get("artist.getTopTags", "")

@@ -91,3 +91,15 @@ SELECT drilldown.track_name, drilldown.artist_name, drilldown.streams
 FROM mart_hour_drilldown AS drilldown
 WHERE drilldown.local_date = CAST(local_date AS DATE) AND drilldown.local_hour = local_hour
 ORDER BY drilldown.streams DESC, encode(drilldown.track_name), encode(drilldown.artist_name);
+
+-- Top genres by weighted streams (each stream split across its track's genres, tracks inheriting their
+-- artist's); ties by genre name in code-point order.
+CREATE OR REPLACE MACRO top_genres(start_date, end_date, n := 10) AS TABLE
+SELECT genre.tag_key, tags.tag_name, sum(genre.streams) AS streams
+FROM agg_genre_daily AS genre
+JOIN dim_tag AS tags ON tags.tag_key = genre.tag_key
+WHERE genre.local_date BETWEEN CAST(start_date AS DATE) AND CAST(end_date AS DATE)
+GROUP BY genre.tag_key, tags.tag_name
+HAVING sum(genre.streams) > 0
+ORDER BY streams DESC, encode(tags.tag_name)
+LIMIT n;
