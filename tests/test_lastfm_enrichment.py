@@ -180,3 +180,29 @@ def test_a_bad_key_stops_the_run_and_keeps_what_landed(enriched, tmp_path):
     written = copy / "landing" / "lastfm" / "tracks"
     assert not written.exists() or not any(written.iterdir())  # the first track failed: nothing half-written
     assert len(list((settings.landing_path / "lastfm" / "tracks").iterdir())) == landed_before
+
+
+def test_every_tagged_artist_gets_genres_most_streamed_asked_first(enriched):
+    with duckdb.connect(str(enriched["settings"].warehouse_path), read_only=True) as warehouse:
+        with_genres = {k for (k,) in warehouse.execute(
+            "SELECT DISTINCT artist_key FROM marts.bridge_artist_tag WHERE tag_type = 'genre'").fetchall()}
+        by_streams = [k for (k,) in warehouse.execute(
+            "SELECT artist_name FROM marts.dim_artist ORDER BY streams DESC, artist_key LIMIT 10").fetchall()]
+    tagged = {normalize(p.item.artist) for p in enriched["music"] if artist_tags(p.item.artist)}
+    assert with_genres == tagged
+    asked = [r["artist"] for r in enriched["fake"].requests if r.get("method") == "artist.getTopTags"]
+    assert asked[:10] == by_streams
+
+
+def test_the_sensor_asks_only_while_something_is_new(enriched, monkeypatch):
+    from dagster import build_sensor_context
+
+    from spotify_assets.lastfm.sensor import lastfm_enrichment_sensor
+
+    monkeypatch.setenv("SPOTIFY_DATA_DIR", enriched["settings"].data_dir)
+    context = build_sensor_context(instance=enriched["instance"], definitions=defs)
+    monkeypatch.delenv("LASTFM_API_KEY", raising=False)
+    assert "LASTFM_API_KEY" in str(list(lastfm_enrichment_sensor(context) or [])[0])
+    monkeypatch.setenv("LASTFM_API_KEY", "set")
+    fresh = build_sensor_context(instance=enriched["instance"], definitions=defs)
+    assert "has been asked about" in str(list(lastfm_enrichment_sensor(fresh) or [])[0])

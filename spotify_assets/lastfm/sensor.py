@@ -14,7 +14,9 @@ from .resource import lastfm_configured
     default_status=DefaultSensorStatus.RUNNING,
     description="After each publish, asks Last.fm about new tracks and artists (skips without LASTFM_API_KEY).",
 )
-def lastfm_enrichment_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry, spotify_settings: SpotifySettings):
+def lastfm_enrichment_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry):
+    # Asset sensors take no resources; the settings read the same environment the resource would.
+    spotify_settings = SpotifySettings()
     if not lastfm_configured():
         return SkipReason("Last.fm enrichment is off: set LASTFM_API_KEY (https://www.last.fm/api/account/create).")
     if not track_candidates(spotify_settings) and not artist_candidates(spotify_settings):
