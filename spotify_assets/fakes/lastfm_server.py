@@ -8,11 +8,12 @@ slow answers.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .loopback import LoopbackService
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
@@ -33,7 +34,9 @@ class FakeTrack:
     tags: list[tuple[str, int]] = field(default_factory=list)
 
 
-class FakeLastfm:
+class FakeLastfm(LoopbackService):
+    path = "/2.0/"
+
     def __init__(self, api_key: str = "fake-lastfm-key"):
         self.api_key = api_key
         self.tracks: dict[tuple[str, str], FakeTrack] = {}
@@ -41,29 +44,6 @@ class FakeLastfm:
         self.faults: dict[str, deque[LastfmFault]] = defaultdict(deque)
         self.requests: list[dict] = []  # form fields of every request (api_key included: for assertions only)
         self.user_agents: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> "FakeLastfm":
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "FakeLastfm":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/2.0/"
 
     def inject(self, method: str, *faults: LastfmFault) -> None:
         self.faults[method].extend(faults)
@@ -136,3 +116,6 @@ class _Handler(BaseHTTPRequestHandler):
             body = fault.body if fault.body is not None else _error(fault.code, f"fault {fault.code}").encode()
             return self._send(fault.http_status, body)
         self._send(200, self.fake.answer(form).encode())
+
+
+FakeLastfm.handler = _Handler

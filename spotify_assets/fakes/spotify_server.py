@@ -17,7 +17,9 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .loopback import LoopbackService
 from urllib.parse import parse_qs, urlparse
 
 WINDOW = 50  # Spotify keeps only the 50 most recent plays
@@ -37,7 +39,7 @@ def iso_ms(epoch_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
-class FakeSpotify:
+class FakeSpotify(LoopbackService):
     def __init__(self, client_id: str = "fake-client-id", client_secret: str | None = "fake-client-secret",
                  refresh_token: str = "fake-refresh-token", scopes: tuple[str, ...] = ("user-read-recently-played",),
                  token_lifetime_seconds: int = 3600, rotate_refresh_tokens: bool = False):
@@ -55,31 +57,8 @@ class FakeSpotify:
         self.requests: list[tuple[str, str, dict]] = []  # (route, path, query)
         self.authorization_codes: dict[str, tuple[str, str | None]] = {}  # code -> (redirect_uri, challenge)
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ control
-
-    def start(self) -> "FakeSpotify":
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> "FakeSpotify":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def inject(self, route: str, *faults: Fault) -> None:
         """Queue faults for the next requests to a route: 'token', 'recently-played' or 'tracks'."""
@@ -255,6 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route == "tracks":
             return self._answer(*self.fake.track(parsed.path.rsplit("/", 1)[-1]))
         self._answer(404, {"error": {"status": 404, "message": "Service not found"}})
+
+
+FakeSpotify.handler = _Handler
 
 
 def stable_id(text: str) -> str:

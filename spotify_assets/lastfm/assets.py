@@ -68,61 +68,57 @@ def _write(directory: Path, key: str, envelope: dict) -> None:
     (directory / landing_name(key)).write_text(json.dumps(envelope, ensure_ascii=False))
 
 
+def _ask_each(context: AssetExecutionContext, what: str, candidates: list[tuple], directory: Path,
+              ask, client) -> MaterializeResult:
+    """Ask Last.fm about each candidate (key first), landing every answer at once; a bad key stops."""
+    chosen = candidates[:_lookups_per_run()]
+    found = 0
+    for number, candidate in enumerate(chosen, start=1):
+        envelope = {"key": candidate[0], "names": list(candidate[1:]),
+                    "asked_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        try:
+            envelope |= {"found": True, **ask(*candidate[1:])}
+            found += 1
+        except LastfmNotFound:
+            envelope |= {"found": False}
+        except LastfmStop as error:
+            raise Failure(str(error), metadata={"looked_up_before_stopping": number - 1}) from None
+        _write(directory, candidate[0], envelope)
+        if number % PROGRESS_EVERY == 0:
+            context.log.info(f"Last.fm {what}: {number} of {len(chosen)} ({len(candidates) - number} left)")
+    return MaterializeResult(metadata={"looked_up": len(chosen), "found": found, "requests": client.requests_made,
+                                       "still_to_look_up": len(candidates) - len(chosen)})
+
+
 # Like the catalog lookup, the fetchers read the published marts to choose what to ask, and what they
 # find flows back into them: a feedback loop, not a declared dependency.
 @asset(key=TRACKS_KEY, group_name="enrichment", kinds={"lastfm", "python"},
        description="track.getInfo and track.getTopTags for every track, most-streamed first, each asked once.")
 def lastfm_track_info(context: AssetExecutionContext, spotify_settings: SpotifySettings,
                       lastfm: LastfmResource) -> MaterializeResult:
-    candidates = track_candidates(spotify_settings)
-    chosen = candidates[:_lookups_per_run()]
-    directory = spotify_settings.landing_path / "lastfm" / "tracks"
     client = lastfm.client()
-    found = 0
-    for number, (track_key, artist, title) in enumerate(chosen, start=1):
-        envelope = {"track_key": track_key, "artist": artist, "track": title,
-                    "asked_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        try:
-            info = client.track_info(artist, title)
-            envelope |= {"found": True, "listeners": info.listeners, "playcount": info.playcount,
-                         "duration_ms": info.duration_ms, "tags": info.tags, "answers": info.answers}
-            found += 1
-        except LastfmNotFound:
-            envelope |= {"found": False}
-        except LastfmStop as error:
-            raise Failure(str(error), metadata={"looked_up_before_stopping": number - 1}) from None
-        _write(directory, track_key, envelope)
-        if number % PROGRESS_EVERY == 0:
-            context.log.info(f"Last.fm tracks: {number} of {len(chosen)} ({len(candidates) - number} left)")
-    return MaterializeResult(metadata={"looked_up": len(chosen), "found": found, "requests": client.requests_made,
-                                       "still_to_look_up": len(candidates) - len(chosen)})
+
+    def ask(artist: str, title: str) -> dict:
+        info = client.track_info(artist, title)
+        return {"listeners": info.listeners, "playcount": info.playcount,
+                "duration_ms": info.duration_ms, "tags": info.tags, "answers": info.answers}
+
+    return _ask_each(context, "tracks", track_candidates(spotify_settings),
+                     spotify_settings.landing_path / "lastfm" / "tracks", ask, client)
 
 
 @asset(key=ARTISTS_KEY, group_name="enrichment", kinds={"lastfm", "python"},
        description="artist.getTopTags for every artist, most-streamed first, each asked once.")
 def lastfm_artist_tags(context: AssetExecutionContext, spotify_settings: SpotifySettings,
                        lastfm: LastfmResource) -> MaterializeResult:
-    candidates = artist_candidates(spotify_settings)
-    chosen = candidates[:_lookups_per_run()]
-    directory = spotify_settings.landing_path / "lastfm" / "artists"
     client = lastfm.client()
-    found = 0
-    for number, (artist_key, artist) in enumerate(chosen, start=1):
-        envelope = {"artist_key": artist_key, "artist": artist,
-                    "asked_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        try:
-            tags, answer = client.artist_tags(artist)
-            envelope |= {"found": True, "tags": tags, "answers": {"artist.getTopTags": answer}}
-            found += 1
-        except LastfmNotFound:
-            envelope |= {"found": False}
-        except LastfmStop as error:
-            raise Failure(str(error), metadata={"looked_up_before_stopping": number - 1}) from None
-        _write(directory, artist_key, envelope)
-        if number % PROGRESS_EVERY == 0:
-            context.log.info(f"Last.fm artists: {number} of {len(chosen)} ({len(candidates) - number} left)")
-    return MaterializeResult(metadata={"looked_up": len(chosen), "found": found, "requests": client.requests_made,
-                                       "still_to_look_up": len(candidates) - len(chosen)})
+
+    def ask(artist: str) -> dict:
+        tags, answer = client.artist_tags(artist)
+        return {"tags": tags, "answers": {"artist.getTopTags": answer}}
+
+    return _ask_each(context, "artists", artist_candidates(spotify_settings),
+                     spotify_settings.landing_path / "lastfm" / "artists", ask, client)
 
 
 def _tags_json(tags) -> str:
@@ -130,7 +126,7 @@ def _tags_json(tags) -> str:
                       ensure_ascii=False)
 
 
-def _load(settings: SpotifySettings, entity: str, table: str, key_column: str, to_row) -> MaterializeResult:
+def _load(settings: SpotifySettings, entity: str, table: str, to_row) -> MaterializeResult:
     directory = settings.landing_path / "lastfm" / entity
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     with warehouse_connection(settings) as connection:
@@ -147,13 +143,13 @@ def _load(settings: SpotifySettings, entity: str, table: str, key_column: str, t
 @asset(key=RAW_TRACKS_KEY, deps=[TRACKS_KEY], group_name="enrichment", kinds={"duckdb", "python"},
        pool=WAREHOUSE_POOL, description="One row per track looked up on Last.fm, from landing/lastfm/tracks/.")
 def raw_lastfm_tracks(spotify_settings: SpotifySettings) -> MaterializeResult:
-    return _load(spotify_settings, "tracks", "lastfm_tracks", "track_key", lambda e, name, at: (
-        e["track_key"], e["artist"], e["track"], e["found"], e.get("listeners"), e.get("playcount"),
+    return _load(spotify_settings, "tracks", "lastfm_tracks", lambda e, name, at: (
+        e["key"], e["names"][0], e["names"][1], e["found"], e.get("listeners"), e.get("playcount"),
         e.get("duration_ms"), _tags_json(e.get("tags")), name, at))
 
 
 @asset(key=RAW_ARTISTS_KEY, deps=[ARTISTS_KEY], group_name="enrichment", kinds={"duckdb", "python"},
        pool=WAREHOUSE_POOL, description="One row per artist looked up on Last.fm, from landing/lastfm/artists/.")
 def raw_lastfm_artists(spotify_settings: SpotifySettings) -> MaterializeResult:
-    return _load(spotify_settings, "artists", "lastfm_artists", "artist_key", lambda e, name, at: (
-        e["artist_key"], e["artist"], e["found"], _tags_json(e.get("tags")), name, at))
+    return _load(spotify_settings, "artists", "lastfm_artists", lambda e, name, at: (
+        e["key"], e["names"][0], e["found"], _tags_json(e.get("tags")), name, at))

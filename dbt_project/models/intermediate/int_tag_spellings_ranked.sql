@@ -2,7 +2,7 @@
 -- the spelling that sorts first).
 with spellings as (
     select
-        trim(regexp_replace(regexp_replace(lower(nfc_normalize(tag.name)), '[-_/]+', ' ', 'g'), '\s+', ' ', 'g')) as tag_key,
+        {{ canonical_tag('tag.name') }} as tag_key,
         tag.name as spelling
     from (
         select tags_json from {{ ref('stg_lastfm__artists') }} where is_found

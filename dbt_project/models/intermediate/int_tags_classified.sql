@@ -34,7 +34,7 @@ with raw_tags as (
 canonical as (
     select
         *,
-        trim(regexp_replace(regexp_replace(lower(nfc_normalize(spelling)), '[-_/]+', ' ', 'g'), '\s+', ' ', 'g')) as tag_key
+        {{ canonical_tag('spelling') }} as tag_key
     from raw_tags
 ),
 

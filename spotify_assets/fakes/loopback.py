@@ -1,0 +1,36 @@
+"""The plumbing both fake services share: a threaded HTTP server on 127.0.0.1, started and stopped
+around a test, with its handler class bound to the fake's state."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class LoopbackService:
+    handler: type[BaseHTTPRequestHandler]  # subclasses set it; handlers reach the service as `self.fake`
+    path = ""  # appended to the root in base_url
+
+    _server: ThreadingHTTPServer | None = None
+
+    def start(self):
+        handler = type("Handler", (self.handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{self.path}"
