@@ -88,3 +88,11 @@ def test_pacing_keeps_to_the_configured_rate(fake):
     client.artist_tags("Björk")
     client.artist_tags("Björk")
     assert len(sleeps) == 1 and 0.2 < sleeps[0] <= 0.25
+
+
+def test_a_slow_answer_times_out_and_is_asked_again(fake):
+    sleeps = Sleeps()
+    fake.inject("artist.getTopTags", LastfmFault(code=None, body=b"", delay_seconds=1.5))
+    tags, _ = client_for(fake, sleeps, timeout_seconds=0.5).artist_tags("Björk")
+    assert tags[0] == ("electronic", 100)
+    assert [s for s in sleeps if s > 0.01] == [0.5] and fake.calls("artist.getTopTags") == 2

@@ -2,8 +2,8 @@
 
 - Error 6 (not found) is an answer, not a failure: `LastfmNotFound`, which callers cache.
 - Errors 10 (invalid key) and 26 (suspended key) stop the run: `LastfmStop`, naming LASTFM_API_KEY.
-- Errors 8, 11, 16, 29 (rate limit, with HTTP 429), HTTP 5xx, network errors and malformed bodies are
-  retried with exponential backoff, a bounded number of times.
+- Errors 8, 11, 16, 29 (rate limit, with HTTP 429), HTTP 5xx, network errors, answers slower than the
+  timeout and malformed bodies are retried with exponential backoff, a bounded number of times.
 - Calls are paced to `requests_per_second` (default 4, under Last.fm's ~5/s), and every request carries
   an identifying User-Agent. The API key travels in the POST body only, never in a URL or a message.
 pylast always speaks HTTPS to `ws_server`; an `http://` base URL (the fake server in tests) is served by a
@@ -51,8 +51,10 @@ class _Transport(httpx2.BaseTransport):
     """Adds the User-Agent, counts requests, keeps each successful answer's XML (landing stores it as
     sent), and for http:// base URLs drops TLS."""
 
-    def __init__(self, user_agent: str, plain_http: bool):
+    def __init__(self, user_agent: str, plain_http: bool, timeout_seconds: float):
         self._inner = httpx2.HTTPTransport()
+        self._timeout = {"connect": timeout_seconds, "read": timeout_seconds, "write": timeout_seconds,
+                         "pool": timeout_seconds}
         self._user_agent = user_agent
         self._plain_http = plain_http
         self.requests = 0
@@ -61,6 +63,7 @@ class _Transport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests += 1
         request.headers["User-Agent"] = self._user_agent
+        request.extensions["timeout"] = self._timeout  # pylast's own is fixed at 20 s
         if self._plain_http:
             request.url = request.url.copy_with(scheme="http")
         response = self._inner.handle_request(request)
@@ -91,11 +94,11 @@ def _number(value: Any) -> int | None:
 class LastfmClient:
     def __init__(self, api_key: str, base_url: str = DEFAULT_BASE_URL, requests_per_second: float = 4.0,
                  max_attempts: int = 5, backoff_seconds: float = 1.0, max_wait_seconds: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 timeout_seconds: float = 20.0, sleep: Callable[[float], None] = time.sleep):
         url = urlparse(base_url)
         self._network = pylast.LastFMNetwork(api_key=api_key)
         self._network.ws_server = (url.netloc, url.path or "/2.0/")
-        self._transport = _Transport(USER_AGENT, plain_http=url.scheme == "http")
+        self._transport = _Transport(USER_AGENT, plain_http=url.scheme == "http", timeout_seconds=timeout_seconds)
         self._network.proxy = {"https://": self._transport}
         self._interval = 1.0 / requests_per_second
         self._max_attempts = max_attempts
