@@ -38,25 +38,26 @@ def _landed(directory: Path) -> set[str]:
     return {p.name for p in directory.iterdir()} if directory.exists() else set()
 
 
-def track_candidates(settings: SpotifySettings) -> list[tuple[str, str, str]]:
-    """(track_key, artist_name, track_name) not yet looked up, most streamed first."""
+def _candidates(settings: SpotifySettings, query: str, entity: str) -> list[tuple]:
+    """Rows (key, names...) of `query` on the published marts not yet looked up, in the query's order."""
     if not settings.published_marts_path.exists():
         return []
     with duckdb.connect(str(settings.published_marts_path), read_only=True) as marts:
-        rows = marts.execute("SELECT track_key, artist_name, track_name FROM marts.marts.dim_track "
-                             "ORDER BY streams DESC, track_key").fetchall()
-    landed = _landed(settings.landing_path / "lastfm" / "tracks")
+        rows = marts.execute(query).fetchall()
+    landed = _landed(settings.landing_path / "lastfm" / entity)
     return [row for row in rows if landing_name(row[0]) not in landed]
+
+
+def track_candidates(settings: SpotifySettings) -> list[tuple[str, str, str]]:
+    """(track_key, artist_name, track_name) not yet looked up, most streamed first."""
+    return _candidates(settings, "SELECT track_key, artist_name, track_name FROM marts.marts.dim_track "
+                                 "ORDER BY streams DESC, track_key", "tracks")
 
 
 def artist_candidates(settings: SpotifySettings) -> list[tuple[str, str]]:
-    if not settings.published_marts_path.exists():
-        return []
-    with duckdb.connect(str(settings.published_marts_path), read_only=True) as marts:
-        rows = marts.execute("SELECT artist_key, artist_name FROM marts.marts.dim_artist "
-                             "ORDER BY streams DESC, artist_key").fetchall()
-    landed = _landed(settings.landing_path / "lastfm" / "artists")
-    return [row for row in rows if landing_name(row[0]) not in landed]
+    """(artist_key, artist_name) not yet looked up, most streamed first."""
+    return _candidates(settings, "SELECT artist_key, artist_name FROM marts.marts.dim_artist "
+                                 "ORDER BY streams DESC, artist_key", "artists")
 
 
 def _lookups_per_run() -> int:

@@ -7,22 +7,17 @@ with genred as (
 ),
 
 monthly as (
-    select cast(date_trunc('month', local_date) as date) as month_start, count(*) as streams_with_genre
+    select cast(year(local_date) as integer) as year, cast(month(local_date) as integer) as month,
+           count(*) as streams_with_genre
     from genred
-    group by all
-),
-
-totals as (
-    select cast(date_trunc('month', local_date) as date) as month_start, sum(streams) as streams
-    from {{ ref('agg_daily_streams') }}
     group by all
 )
 
 select
-    cast(year(totals.month_start) as integer) as year,
-    cast(month(totals.month_start) as integer) as month,
-    cast(totals.streams as bigint) as streams,
+    totals.year,
+    totals.month,
+    totals.streams,
     cast(coalesce(monthly.streams_with_genre, 0) as bigint) as streams_with_genre,
     coalesce(monthly.streams_with_genre, 0) / nullif(totals.streams, 0) as share_with_genre
-from totals
-left join monthly using (month_start)
+from {{ ref('mart_heatmap_year_month') }} as totals
+left join monthly using (year, month)
