@@ -141,7 +141,16 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
     prepare_dbt_manifest(settings)
     # The code server runs from the project root: hand it absolute paths so it sees the same data.
     os.environ["SPOTIFY_DATA_DIR"] = str(settings.data_path)
+    # Everything dagster dev starts (code server, daemon, `dbt parse` in prepare_if_dev) finds this
+    # environment's tools even when the virtualenv is not activated (the Dockerfile, `make ui`).
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     os.environ["SPOTIFY_INBOX"] = str(settings.inbox_path)
+    # A shell or supervisor that started us in the background may have left SIGINT ignored; dagster dev
+    # inherits that and then ignores SIGTERM too, so it could never be stopped. Restore the defaults.
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
     dagster = str(Path(sys.executable).with_name("dagster"))
     os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)])
 
