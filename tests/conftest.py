@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,17 @@ def cli_environment(data_dir: Path) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIFY_", "DAGSTER_", "LASTFM_"))}
     environment |= {"SPOTIFY_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home")}
     return environment
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Sleeps(list):
+    """Stands in for time.sleep: records every wait instead of waiting."""
+
+    def __call__(self, seconds):
+        self.append(seconds)

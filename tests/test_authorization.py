@@ -1,7 +1,6 @@
 """`spotify-assets auth` against the fake accounts service, and no secret anywhere it should not be."""
 
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -13,18 +12,13 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from conftest import cli_environment
+from conftest import cli_environment, free_port
 from spotify_assets.cli import CommandFailed, authorize
 from spotify_assets.fakes.spotify_server import FakeSpotify, track_object
 from spotify_assets.spotify_api.authorization import read_credentials_file
 from spotify_assets.spotify_api.client import SpotifyAuthError, SpotifyClient
 from spotify_assets.spotify_api.resource import SpotifyApiResource
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def browser(fake: FakeSpotify, deny: bool = False):

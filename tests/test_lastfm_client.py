@@ -2,13 +2,10 @@
 
 import pytest
 
+from conftest import Sleeps
+
 from spotify_assets.fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
 from spotify_assets.lastfm.client import LastfmClient, LastfmError, LastfmNotFound, LastfmStop
-
-
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
 
 
 @pytest.fixture

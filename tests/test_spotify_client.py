@@ -4,6 +4,8 @@ import base64
 
 import pytest
 
+from conftest import Sleeps
+
 from spotify_assets.fakes.spotify_server import FakeSpotify, Fault, track_object
 from spotify_assets.spotify_api.client import RetryPolicy, SpotifyAuthError, SpotifyClient, SpotifyError, SpotifyNotFound
 
@@ -18,11 +20,6 @@ def fake():
             server.add_play(1_700_000_000_000 - minute * 60_000,
                             track_object(f"t{minute}", f"Song {minute}", ["A", "B"], "Album", 180_000, f"ISRC{minute}"))
         yield server
-
-
-class Sleeps(list):
-    def __call__(self, seconds):
-        self.append(seconds)
 
 
 def client_for(fake, sleeps=None, **kwargs):

@@ -3,7 +3,6 @@ stopped with SIGTERM."""
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,16 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import cli_environment
+from conftest import cli_environment, free_port
 
 pytestmark = pytest.mark.slow
 LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_ui_loads_the_code_location_without_an_activated_virtualenv_and_stops_on_sigterm(tmp_path):
