@@ -23,6 +23,7 @@ from .lastfm.assets import lastfm_artist_tags, lastfm_track_info, raw_lastfm_art
 from .lastfm.resource import LastfmResource
 from .lastfm.sensor import lastfm_enrichment_sensor
 from .publishing.assets import published_marts_database
+from .reports.assets import listening_report
 from .recently_played.assets import recently_played_items, recently_played_responses
 from .recently_played.sensors import (
     poll_freshness_checks,
@@ -38,7 +39,7 @@ from .transformations.project import dbt_project
 defs = Definitions(
     assets=[import_spotify_export, recently_played_responses, recently_played_items, warehouse_models,
             published_marts_database, catalog_tracks, raw_catalog_tracks, lastfm_track_info, lastfm_artist_tags,
-            raw_lastfm_tracks, raw_lastfm_artists],
+            raw_lastfm_tracks, raw_lastfm_artists, listening_report],
     asset_checks=poll_freshness_checks,
     jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, catalog_enrichment_job,
           lastfm_enrichment_job, build_warehouse_job],

@@ -6,6 +6,7 @@ from .catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
 from .exports.assets import import_spotify_export
 from .publishing.assets import published_marts_database
 from .recently_played.assets import ITEMS_KEY, RESPONSES_KEY
+from .reports.assets import listening_report
 from .transformations.assets import warehouse_models
 
 import_spotify_export_job = define_asset_job(
@@ -16,8 +17,9 @@ import_spotify_export_job = define_asset_job(
 
 build_warehouse_job = define_asset_job(
     "build_warehouse_job",
-    selection=AssetSelection.assets(warehouse_models, published_marts_database),
-    description="Build and test every dbt model (staging, intermediate, marts), then publish marts.duckdb.",
+    selection=AssetSelection.assets(warehouse_models, published_marts_database, listening_report),
+    description="Build and test every dbt model (staging, intermediate, marts), publish marts.duckdb, then "
+    "write the listening report from it.",
 )
 
 poll_recently_played_job = define_asset_job(

@@ -54,6 +54,16 @@ class SpotifySettings(ConfigurableResource):
         return self.data_path / "marts.duckdb"
 
     @property
+    def reports_path(self) -> Path:
+        """The listening report (HTML) and its heatmap snapshot (PNG)."""
+        return self.data_path / "reports"
+
+    @property
+    def dbt_docs_path(self) -> Path:
+        """The generated dbt docs site that `spotify-assets docs` serves."""
+        return self.data_path / "dbt_docs"
+
+    @property
     def timezone_name(self) -> str:
         name = self.timezone or os.environ.get("SPOTIFY_TIMEZONE") or DEFAULT_TIMEZONE
         try:

@@ -76,3 +76,53 @@ class Sleeps(list):
 
     def __call__(self, seconds):
         self.append(seconds)
+
+
+CHROMIUM_HINT = ("headless Chromium not found: install Debian's browser and driver (`sudo apt-get install chromium "
+                 "chromium-driver`, as .ci/run does) or point SPOTIFY_TEST_CHROMIUM and SPOTIFY_TEST_CHROMEDRIVER at them")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, headless, driven by Selenium through Debian's chromedriver (never a download)."""
+    import shutil
+
+    chromium = os.environ.get("SPOTIFY_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = os.environ.get("SPOTIFY_TEST_CHROMEDRIVER") or shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip(CHROMIUM_HINT)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    # The network here is closed: without the background-networking flags Chromium keeps trying Google.
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1400,1200"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, condition, timeout: float = 60, message: str = ""):
+    """Selenium's explicit wait, returning what the condition returned."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.25).until(condition, message)
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory) -> Path:
+    """`spotify-assets demo` on 3,000 plays in a zone with DST: landing, warehouse, published marts, the report
+    and the Dagster instance with every materialization, as a listener has them after the README's first command."""
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    environment = cli_environment(data_dir) | {"SPOTIFY_TIMEZONE": DEMO_ZONE}
+    subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "demo", "--plays", str(DEMO_PLAYS),
+                    "--seed", str(DEMO_SEED)], env=environment, check=True, capture_output=True, timeout=900)
+    return data_dir
+
+
+DEMO_PLAYS, DEMO_SEED, DEMO_ZONE = 3_000, 7, "Europe/Berlin"

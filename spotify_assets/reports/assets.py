@@ -1,0 +1,71 @@
+"""reports/listening_report: the HTML heatmap report, rebuilt after every publish.
+
+It reads only the published marts.duckdb (never the warehouse), so it needs no place in the warehouse
+pool and never delays a build.
+"""
+
+import base64
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from ..automation import follows_new_data
+from ..publishing.assets import published_marts_database
+from ..publishing.publish import connect_published
+from ..settings import SpotifySettings
+from .contents import report_contents
+from .render import render_report, write_atomically
+from .snapshot import weekday_hour_png
+
+REPORT_KEY = AssetKey(["reports", "listening_report"])
+REPORT_FILE_NAME = "listening_report.html"
+SNAPSHOT_FILE_NAME = "weekday_hour.png"
+
+
+def _top_five_table(contents: dict) -> str:
+    streams_by_artist: dict[int, int] = {}
+    hours = contents["hours"]
+    for at in range(0, len(hours), 4):
+        artist = contents["tracks"][hours[at + 2]][1]
+        streams_by_artist[artist] = streams_by_artist.get(artist, 0) + hours[at + 3]
+    ranked = sorted(streams_by_artist.items(), key=lambda item: (-item[1], contents["artists"][item[0]].encode()))[:5]
+    lines = ["| # | artist | streams |", "|---|---|---|"]
+    lines += [f"| {rank} | {contents['artists'][artist]} | {streams:,} |" for rank, (artist, streams) in enumerate(ranked, 1)]
+    return "\n".join(lines)
+
+
+@asset(
+    key=REPORT_KEY,
+    deps=[published_marts_database],
+    group_name="reports",
+    kinds={"html", "python"},
+    owners=["team:listening-history"],
+    automation_condition=follows_new_data,
+    description="$SPOTIFY_DATA_DIR/reports/listening_report.html: one self-contained page (no network needed) with "
+    "a calendar per year, the weekday x hour and year x month heatmaps, the top 10 artists and tracks of any "
+    "range with their own heatmaps, and the tracks of any hour of any day. Open it in a browser.",
+)
+def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
+    connection = connect_published(spotify_settings.published_marts_path)
+    try:
+        contents = report_contents(connection, spotify_settings.timezone_name)
+    finally:
+        connection.close()
+    page = render_report(contents).encode("utf-8")
+    snapshot = weekday_hour_png(contents["weekday_hour"])
+    report_path = spotify_settings.reports_path / REPORT_FILE_NAME
+    write_atomically(report_path, page)
+    write_atomically(spotify_settings.reports_path / SNAPSHOT_FILE_NAME, snapshot)
+    context.log.info(f"Wrote {report_path} ({len(page) / 1e6:.1f} MB)")
+    picture = base64.b64encode(snapshot).decode("ascii")
+    return MaterializeResult(metadata={
+        "path": MetadataValue.path(str(report_path)),
+        "open": MetadataValue.url(report_path.as_uri()),
+        "size_mb": round(len(page) / 1e6, 2),
+        "streams": contents["totals"]["streams"],
+        "days": len(contents["daily_streams"]),
+        "first_date": contents["first_date"] or "",
+        "weekday_hour_heatmap": MetadataValue.md(
+            "Streams by weekday (rows, Monday first) and local hour (columns, 0 to 23), all time; "
+            f"lighter is fewer.\n\n![weekday x hour heatmap](data:image/png;base64,{picture})"),
+        "top_artists": MetadataValue.md(_top_five_table(contents)),
+    })

@@ -1,0 +1,20 @@
+"""The colour scale every heatmap shares, in the HTML report and in the PNG snapshot.
+
+Viridis steps, light (few streams) to dark (many): they differ in lightness as well as hue, so they stay
+ordered for the common colour-vision deficiencies and in greyscale. Zero has its own neutral grey.
+"""
+
+EMPTY_COLOUR = "#ebedf0"
+STEP_COLOURS = ["#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"]
+
+
+def step_of(value: int, maximum: int) -> int:
+    """0 for no streams, else 1..len(STEP_COLOURS), proportional to the largest value shown."""
+    if value <= 0 or maximum <= 0:
+        return 0
+    return min(len(STEP_COLOURS), -(-value * len(STEP_COLOURS) // maximum))
+
+
+def colour_of(value: int, maximum: int) -> str:
+    step = step_of(value, maximum)
+    return EMPTY_COLOUR if step == 0 else STEP_COLOURS[step - 1]

@@ -1,0 +1,66 @@
+"""What the report shows, read from the published marts into plain lists (JSON for the page).
+
+The page answers range questions (top lists, their heatmaps, the drilldown) in the browser from the
+finest grain there is, streams per local date x hour x track (mart_hour_drilldown), so any range works
+offline. Names are sent once and referred to by index, which keeps a million plays to a few megabytes.
+"""
+
+from datetime import date, datetime, timezone
+
+import duckdb
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, query: str) -> list[tuple]:
+    return connection.execute(query).fetchall()
+
+
+def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -> dict:
+    """connection: the published marts with search_path 'marts' (see connect_published)."""
+    calendar = _rows(connection, "SELECT local_date, streams FROM mart_heatmap_calendar ORDER BY local_date")
+    first_date: date | None = calendar[0][0] if calendar else None
+    weekday_hour = [[0] * 24 for _ in range(7)]
+    for iso_weekday, hour, streams in _rows(connection, "SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour"):
+        weekday_hour[iso_weekday - 1][hour] = int(streams)
+    # Only tracks (and their primary artists) that have a stream can appear in a list; index order is
+    # the order of first appearance below, so the page never needs the keys themselves.
+    connection.execute("""
+        CREATE OR REPLACE TEMP TABLE report_tracks AS
+        SELECT row_number() OVER (ORDER BY track.track_key) - 1 AS track_index, track.track_key, track.track_name,
+               track.artist_key
+        FROM dim_track AS track
+        WHERE track.track_key IN (SELECT DISTINCT track_key FROM mart_hour_drilldown)""")
+    connection.execute("""
+        CREATE OR REPLACE TEMP TABLE report_artists AS
+        SELECT row_number() OVER (ORDER BY artist.artist_key) - 1 AS artist_index, artist.artist_key, artist.artist_name
+        FROM dim_artist AS artist
+        WHERE artist.artist_key IN (SELECT artist_key FROM report_tracks)""")
+    artists = [row[0] for row in _rows(connection, "SELECT artist_name FROM report_artists ORDER BY artist_index")]
+    tracks = [[name, artist] for name, artist in _rows(connection, """
+        SELECT track.track_name, artist.artist_index
+        FROM report_tracks AS track JOIN report_artists AS artist USING (artist_key)
+        ORDER BY track.track_index""")]
+    # One flat list of (day index, hour, track index, streams), by day and hour: compact, and the page
+    # reads a day's hours as one contiguous run.
+    hours: list[int] = []
+    if first_date is not None:
+        for day, hour, track, streams in _rows(connection, f"""
+                SELECT CAST(drilldown.local_date - DATE '{first_date.isoformat()}' AS INTEGER), drilldown.local_hour,
+                       track.track_index, drilldown.streams
+                FROM mart_hour_drilldown AS drilldown JOIN report_tracks AS track USING (track_key)
+                ORDER BY 1, 2, 3"""):
+            hours += (day, hour, track, int(streams))
+    totals = _rows(connection, """
+        SELECT count(*), count_if(is_stream), coalesce(sum(ms_played), 0) FROM fct_plays""")[0]
+    return {
+        "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "timezone": timezone_name,
+        "first_date": first_date.isoformat() if first_date else None,
+        "daily_streams": [int(streams) for _, streams in calendar],
+        "weekday_hour": weekday_hour,
+        "year_month": [[year, month, int(streams)] for year, month, streams in _rows(
+            connection, "SELECT year, month, streams FROM mart_heatmap_year_month ORDER BY year, month")],
+        "artists": artists,
+        "tracks": tracks,
+        "hours": hours,
+        "totals": {"plays": int(totals[0]), "streams": int(totals[1]), "hours_played": round(totals[2] / 3.6e6)},
+    }

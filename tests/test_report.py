@@ -1,0 +1,124 @@
+"""The listening report in a real browser (headless Chromium), checked against the synthetic truth.
+
+The report is what `spotify-assets demo` wrote; the truth is the generator's, recomputed here in plain
+Python (the Oracle), never read back from the marts.
+"""
+
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from conftest import DEMO_PLAYS, DEMO_SEED, DEMO_ZONE, wait_for
+from spotify_assets.reports.snapshot import weekday_hour_png
+from spotify_assets.synthetic.exports import SyntheticHistory
+from spotify_assets.synthetic.oracle import Oracle
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def oracle(tmp_path_factory) -> Oracle:
+    history = SyntheticHistory.generate(plays=DEMO_PLAYS, seed=DEMO_SEED)
+    history.write_exports(tmp_path_factory.mktemp("exports"))  # decides which plays reach an export
+    return Oracle(history, DEMO_ZONE)
+
+
+@pytest.fixture(scope="module")
+def report(demo_data_dir: Path, browser):
+    path = demo_data_dir / "reports" / "listening_report.html"
+    browser.get(path.as_uri())
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#top-artists li"), message="the top lists render")
+    return browser
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def top_list(driver, list_id: str) -> list[tuple[str, int]]:
+    entries = []
+    for item in driver.find_elements(By.CSS_SELECTOR, f"#{list_id} li"):
+        name = item.find_element(By.CSS_SELECTOR, ".name").get_attribute("textContent")
+        streams = int(item.find_element(By.CSS_SELECTOR, ".streams").text.replace(",", ""))
+        entries.append((nfc(name), streams))
+    return entries
+
+
+def choose_range(driver, start: date, end: date) -> None:
+    # Typing into a date input depends on the browser's locale; set the value and fire the change event.
+    driver.execute_script("""
+        for (const [id, value] of [["range-start", arguments[0]], ["range-end", arguments[1]]]) {
+            const input = document.getElementById(id);
+            input.value = value;
+            input.dispatchEvent(new Event("change"));
+        }""", start.isoformat(), end.isoformat())
+
+
+def expected_artists(oracle: Oracle, start: date, end: date) -> list[tuple[str, int]]:
+    names = {p.artist_key: p.artist for p in oracle.plays}
+    return [(nfc(names[key]), streams) for key, streams in oracle.top("artist_key", start, end)]
+
+
+def test_the_page_is_self_contained_and_loads_without_errors(report, demo_data_dir):
+    page = (demo_data_dir / "reports" / "listening_report.html").read_text()
+    assert "http://" not in page and "https://" not in page  # no CDN, no fonts, nothing fetched
+    errors = [entry for entry in report.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []
+
+
+def test_every_section_renders_with_hover_values(report, oracle):
+    calendar_days = report.find_elements(By.CSS_SELECTOR, "#calendar .day")
+    assert len(calendar_days) == len(oracle.calendar())
+    cells = report.find_elements(By.CSS_SELECTOR, "#weekday-hour td.cell")
+    assert len(cells) == 168
+    truth = oracle.weekday_hour()
+    # Rows are weekdays Monday first, columns hours: the hover text carries the exact count.
+    tips = [cell.get_attribute("data-tip") for cell in cells]
+    assert tips[0].startswith("Mon 00:00") and tips[-1].startswith("Sun 23:00")
+    counts = [int(tip.rsplit(": ", 1)[1].split()[0].replace(",", "")) for tip in tips]
+    assert counts == [truth[(weekday, hour)] for weekday in range(1, 8) for hour in range(24)]
+    assert report.find_elements(By.CSS_SELECTOR, "#year-month td.cell")
+    assert len(report.find_elements(By.CSS_SELECTOR, "#weekday-hour-legend .cell")) == 6  # zero and five steps
+
+
+def test_the_range_picker_changes_the_top_lists(report, oracle):
+    everything = (date(1900, 1, 1), date(2100, 1, 1))
+    all_time = top_list(report, "top-artists")
+    assert all_time == expected_artists(oracle, *everything)
+    first_year = min(p.local_date for p in oracle.plays).year + 1
+    choose_range(report, date(first_year, 3, 1), date(first_year, 5, 31))
+    spring = top_list(report, "top-artists")
+    assert spring == expected_artists(oracle, date(first_year, 3, 1), date(first_year, 5, 31)) and spring != all_time
+    names = {p.track_key: (p.track, p.artist) for p in oracle.plays}
+    expected_tracks = [(nfc(names[key][0] + " · " + names[key][1]), streams)
+                       for key, streams in oracle.top("track_key", date(first_year, 3, 1), date(first_year, 5, 31))]
+    assert top_list(report, "top-tracks") == expected_tracks
+    # Each entry has its own weekday x hour heatmap, whose cells add up to the entry's streams.
+    first_entry = report.find_element(By.CSS_SELECTOR, "#top-artists li")
+    tips = [cell.get_attribute("data-tip") for cell in first_entry.find_elements(By.CSS_SELECTOR, ".mini div")]
+    assert len(tips) == 168
+    assert sum(int(tip.rsplit(", ", 1)[1].split()[0].replace(",", "")) for tip in tips) == spring[0][1]
+
+
+def test_a_click_on_an_hour_shows_the_tracks_that_filled_it(report, oracle):
+    (local_date, hour), = oracle.sample_hours(count=3)[:1]  # the busiest hour of the history
+    report.find_element(By.CSS_SELECTOR, f'#calendar [data-date="{local_date.isoformat()}"]').click()
+    wait_for(report, lambda d: d.find_element(By.ID, "day-panel").is_displayed())
+    report.find_element(By.CSS_SELECTOR, f'#day-hours [data-hour="{hour}"]').click()
+    wait_for(report, lambda d: d.find_element(By.ID, "drilldown").is_displayed())
+    rows = report.find_elements(By.CSS_SELECTOR, "#drilldown-rows tr")
+    shown = {(nfc(row.find_element(By.CSS_SELECTOR, ".track").text), nfc(row.find_element(By.CSS_SELECTOR, ".artist").text)):
+             int(row.find_element(By.CSS_SELECTOR, ".streams").text) for row in rows}
+    expected = {(nfc(track), nfc(artist)): streams for (track, artist), streams in oracle.drilldown(local_date, hour).items()}
+    assert shown == expected and sum(expected.values()) > 1
+    assert report.current_url.endswith(f"#day={local_date.isoformat()}&hour={hour}")
+
+
+def test_the_snapshot_is_a_png_of_the_heatmap(demo_data_dir, oracle):
+    snapshot = (demo_data_dir / "reports" / "weekday_hour.png").read_bytes()
+    assert snapshot.startswith(b"\x89PNG\r\n\x1a\n")
+    truth = oracle.weekday_hour()
+    assert snapshot == weekday_hour_png([[truth[(w, h)] for h in range(24)] for w in range(1, 8)])
