@@ -94,10 +94,43 @@ def build_warehouse(settings: SpotifySettings, full_refresh: bool = False) -> No
 
 
 def print_summary(settings: SpotifySettings) -> None:
+    from .reports.assets import REPORT_FILE_NAME
     from .summary import print_ingest_report, print_results
 
     print_ingest_report(settings)
     print_results(settings)
+    report = settings.reports_path / REPORT_FILE_NAME
+    if report.exists():
+        print(f"\nthe listening report (open it in a browser): {report.as_uri()}")
+
+
+def serve_docs(settings: SpotifySettings, host: str, port: int, generate: bool, serve: bool) -> None:
+    """Generate the dbt docs site through the instance (in the warehouse pool), then serve it until Ctrl-C."""
+    from .dbt_docs.serve import docs_server
+    from .instance import get_instance
+
+    if generate:
+        prepare_dbt_manifest(settings)
+        print("generating the dbt docs site (dbt docs generate)", flush=True)
+        with _output_to_log(settings):
+            result = _definitions().resolve_job_def("dbt_docs_job").execute_in_process(
+                instance=get_instance(settings), run_config=_QUIET_CONSOLE, raise_on_error=False)
+        if not result.success:
+            raise CommandFailed(f"generating the docs failed: {_failure_reason(result)}")
+        print(f"dbt docs site: {settings.dbt_docs_path / 'index.html'}", flush=True)
+    if not serve:
+        return
+    try:
+        server = docs_server(settings.dbt_docs_path, host, port)
+    except (FileNotFoundError, OSError) as error:
+        raise CommandFailed(str(error)) from None
+    print(f"dbt docs on http://{host}:{server.server_address[1]} (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:
@@ -295,6 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     ui = commands.add_parser("ui", help="start the Dagster UI and daemon (sensors, schedules, automation)")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
+    docs = commands.add_parser("docs", help="generate the dbt docs site and serve it on 127.0.0.1 (Ctrl-C stops)")
+    docs.add_argument("--host", default="127.0.0.1")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.add_argument("--no-generate", action="store_true", help="serve the site generated last")
+    docs.add_argument("--no-serve", action="store_true", help="generate the site and exit")
     commands.add_parser("prepare", help="build dbt's manifest (done by `make install`)")
     auth = commands.add_parser("auth", help="authorize your own Spotify app once (scope user-read-recently-played)")
     auth.add_argument("--client-id", help="your app's Client ID (default: SPOTIFY_CLIENT_ID)")
@@ -326,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
             print_summary(settings)
         elif arguments.command == "ui":
             run_ui(settings, arguments.host, arguments.port)
+        elif arguments.command == "docs":
+            serve_docs(settings, arguments.host, arguments.port, generate=not arguments.no_generate,
+                       serve=not arguments.no_serve)
         elif arguments.command == "prepare":
             prepare_dbt_manifest(settings, force=True)
         elif arguments.command == "build":

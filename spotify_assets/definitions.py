@@ -9,10 +9,12 @@ from dagster_dbt import DbtCliResource
 from .automation import warehouse_automation_sensor
 from .catalog.assets import catalog_tracks, raw_catalog_tracks
 from .catalog.schedule import catalog_enrichment_schedule
+from .dbt_docs.assets import dbt_docs_site
 from .exports.assets import import_spotify_export
 from .exports.sensor import spotify_inbox_sensor
 from .jobs import (
     build_warehouse_job,
+    dbt_docs_job,
     catalog_enrichment_job,
     lastfm_enrichment_job,
     import_spotify_export_job,
@@ -39,10 +41,10 @@ from .transformations.project import dbt_project
 defs = Definitions(
     assets=[import_spotify_export, recently_played_responses, recently_played_items, warehouse_models,
             published_marts_database, catalog_tracks, raw_catalog_tracks, lastfm_track_info, lastfm_artist_tags,
-            raw_lastfm_tracks, raw_lastfm_artists, listening_report],
+            raw_lastfm_tracks, raw_lastfm_artists, listening_report, dbt_docs_site],
     asset_checks=poll_freshness_checks,
     jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, catalog_enrichment_job,
-          lastfm_enrichment_job, build_warehouse_job],
+          lastfm_enrichment_job, build_warehouse_job, dbt_docs_job],
     schedules=[recently_played_poll_schedule, catalog_enrichment_schedule],
     sensors=[spotify_inbox_sensor, recently_played_days_sensor, poll_freshness_sensor, lastfm_enrichment_sensor,
              warehouse_automation_sensor],

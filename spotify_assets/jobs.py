@@ -3,6 +3,7 @@
 from dagster import AssetKey, AssetSelection, define_asset_job
 
 from .catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
+from .dbt_docs.assets import DOCS_KEY
 from .exports.assets import import_spotify_export
 from .publishing.assets import published_marts_database
 from .recently_played.assets import ITEMS_KEY, RESPONSES_KEY
@@ -47,4 +48,10 @@ lastfm_enrichment_job = define_asset_job(
         AssetKey(["raw", "lastfm_tracks"]), AssetKey(["raw", "lastfm_artists"]),
     ),
     description="Ask Last.fm about tracks and artists not asked before (bounded per run), then load the answers.",
+)
+
+dbt_docs_job = define_asset_job(
+    "dbt_docs_job",
+    selection=AssetSelection.assets(DOCS_KEY),
+    description="Generate the dbt docs site (waits for the warehouse pool: the catalog reads the warehouse).",
 )

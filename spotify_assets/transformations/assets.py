@@ -31,8 +31,10 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def dbt_environment_of(settings: SpotifySettings) -> Iterator[None]:
+    """The settings' warehouse path and time zone in the environment of the dbt processes started inside."""
     # dagster-dbt passes a copy of os.environ to the dbt process it starts inside `cli()`.
+    values = settings.dbt_environment()
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:
@@ -59,6 +61,6 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     # Every raw table exists before dbt reads it, even for a source that has sent nothing yet.
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
-    with _environment(spotify_settings.dbt_environment()):
+    with dbt_environment_of(spotify_settings):
         invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context)
     yield from invocation.stream()
