@@ -347,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("query")
     arguments = parser.parse_args(argv)
 
+    # Dagster's beta/preview notices address developers of this project, not the listener at the terminal.
+    import warnings
+
+    from dagster import BetaWarning, PreviewWarning, SupersessionWarning
+
+    for category in (BetaWarning, PreviewWarning, SupersessionWarning):
+        warnings.filterwarnings("ignore", category=category)
     settings = SpotifySettings()
     from .spotify_api.authorization import CREDENTIALS_FILE_NAME, load_credentials_into_environment
 

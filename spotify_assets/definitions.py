@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from dagster import Definitions, EnvVar
+from dagster import Definitions, EnvVar, map_asset_specs, with_source_code_references
 from dagster_dbt import DbtCliResource
 
 from .automation import warehouse_automation_sensor
@@ -38,10 +38,17 @@ from .spotify_api.resource import SpotifyApiResource
 from .transformations.assets import warehouse_models
 from .transformations.project import dbt_project
 
+# One owner for everything: the listener's warehouse has one team behind it.
+OWNER = "team:listening-history"
+
+python_assets = with_source_code_references([
+    import_spotify_export, recently_played_responses, recently_played_items, published_marts_database, catalog_tracks,
+    raw_catalog_tracks, lastfm_track_info, lastfm_artist_tags, raw_lastfm_tracks, raw_lastfm_artists,
+    listening_report, dbt_docs_site,
+])
+
 defs = Definitions(
-    assets=[import_spotify_export, recently_played_responses, recently_played_items, warehouse_models,
-            published_marts_database, catalog_tracks, raw_catalog_tracks, lastfm_track_info, lastfm_artist_tags,
-            raw_lastfm_tracks, raw_lastfm_artists, listening_report, dbt_docs_site],
+    assets=map_asset_specs(lambda spec: spec.replace_attributes(owners=[OWNER]), [*python_assets, warehouse_models]),
     asset_checks=poll_freshness_checks,
     jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, catalog_enrichment_job,
           lastfm_enrichment_job, build_warehouse_job, dbt_docs_job],

@@ -39,7 +39,6 @@ def project_fingerprint() -> str:
     deps=[published_marts_database],
     group_name="reports",
     kinds={"dbt", "html"},
-    owners=["team:listening-history"],
     pool=WAREHOUSE_POOL,
     code_version=project_fingerprint(),
     automation_condition=(

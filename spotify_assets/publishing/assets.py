@@ -15,7 +15,7 @@ MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
 @asset(
     key=AssetKey(["published", "marts_database"]),
     deps=MART_KEYS,
-    group_name="published",
+    group_name="marts",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,  # reads the warehouse file, so it must not overlap a writer
     automation_condition=follows_new_data,

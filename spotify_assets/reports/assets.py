@@ -38,7 +38,6 @@ def _top_five_table(contents: dict) -> str:
     deps=[published_marts_database],
     group_name="reports",
     kinds={"html", "python"},
-    owners=["team:listening-history"],
     automation_condition=follows_new_data,
     description="$SPOTIFY_DATA_DIR/reports/listening_report.html: one self-contained page (no network needed) with "
     "a calendar per year, the weekday x hour and year x month heatmaps, the top 10 artists and tracks of any "
@@ -59,7 +58,6 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
     picture = base64.b64encode(snapshot).decode("ascii")
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(report_path)),
-        "open": MetadataValue.url(report_path.as_uri()),
         "size_mb": round(len(page) / 1e6, 2),
         "streams": contents["totals"]["streams"],
         "days": len(contents["daily_streams"]),

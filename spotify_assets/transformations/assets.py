@@ -9,22 +9,31 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from dagster import AssetExecutionContext, AutomationCondition, Config
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster import AssetExecutionContext, AutomationCondition, Config, Output
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ..automation import follows_new_data
 from ..raw_tables import create_raw_tables
 from ..settings import SpotifySettings
 from ..warehouse import WAREHOUSE_POOL, warehouse_connection
+from .metadata import model_metadata
 from .project import dbt_project
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """Groups follow the dbt layers (staging, intermediate, marts); models follow their inputs."""
+    """Groups follow the dbt layers (staging, intermediate, marts; seeds are sources of reference data);
+    models follow their inputs; each asset links to its SQL file."""
+
+    def __init__(self):
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
-        return fqn[1] if len(fqn) > 2 else "warehouse"
+        return fqn[1] if len(fqn) > 2 and dbt_resource_props["resource_type"] != "seed" else "sources"
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        # The model's own description; its SQL is one click away (code references), not pasted in.
+        return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
         return follows_new_data
@@ -63,4 +72,18 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
         create_raw_tables(connection)
     with dbt_environment_of(spotify_settings):
         invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context)
-    yield from invocation.stream()
+        events, failure = [], None
+        try:
+            events.extend(invocation.stream())
+        except Exception as error:  # the models built before the failure are still reported, then it is raised
+            failure = error
+    # Row counts and previews can only be read once dbt has let go of the warehouse.
+    nodes = invocation.manifest["nodes"]
+    with warehouse_connection(spotify_settings, read_only=True) as connection:
+        for event in events:
+            if isinstance(event, Output) and "unique_id" in event.metadata:
+                node = nodes[event.metadata["unique_id"].value]
+                event = event.with_metadata({**event.metadata, **model_metadata(connection, node)})
+            yield event
+    if failure is not None:
+        raise failure

@@ -1,0 +1,103 @@
+"""The Dagster UI in a real browser, on the instance `spotify-assets demo` filled: `spotify-assets ui` starts the
+webserver and the daemon on 127.0.0.1, the catalog lists the asset graph in its groups, and an asset page shows
+its latest materialization with the metadata (the heatmap picture among it)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium.common.exceptions import NoSuchElementException
+from selenium.webdriver.common.by import By
+
+from conftest import cli_environment, free_port, wait_for
+
+pytestmark = pytest.mark.slow
+DAEMONS = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"
+
+
+@pytest.fixture(scope="module")
+def dagster_ui(demo_data_dir):
+    port = free_port()
+    process = subprocess.Popen([str(Path(sys.executable).with_name("spotify-assets")), "ui", "--port", str(port)],
+                               env=cli_environment(demo_data_dir), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline:
+            try:
+                statuses = httpx.post(f"{url}/graphql", json={"query": DAEMONS}, timeout=5).json()[
+                    "data"]["instance"]["daemonHealth"]["allDaemonStatuses"]
+                if all(status["healthy"] for status in statuses if status["required"]):
+                    break
+            except (httpx.TransportError, KeyError, TypeError, ValueError):
+                pass
+            time.sleep(2)
+        yield url, statuses
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=60) is not None
+
+
+def dismiss_welcome(driver) -> None:
+    """A first visit shows Dagster's community dialog; a listener clicks Skip."""
+    try:
+        driver.find_element(By.XPATH, "//button[normalize-space()='Skip']").click()
+    except NoSuchElementException:
+        pass
+
+
+def body_text(driver) -> str:
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def test_the_webserver_and_the_daemon_run(dagster_ui):
+    _, statuses = dagster_ui
+    running = {status["daemonType"] for status in statuses if status["healthy"]}
+    assert {"SENSOR", "SCHEDULER", "ASSET"} <= running, statuses
+
+
+def test_the_catalog_lists_the_asset_graph_in_its_groups(dagster_ui, browser):
+    url, _ = dagster_ui
+    browser.get(f"{url}/asset-groups")
+    groups = ("sources", "staging", "intermediate", "marts", "enrichment", "reports")
+    wait_for(browser, lambda d: all(group in body_text(d) for group in groups), message="the global lineage's groups")
+    dismiss_welcome(browser)
+    # One asset of each group (the list shortens long names, so look for the link to the asset's page).
+    for group, asset in [("sources", "raw/export_files"), ("staging", "staging/stg_lastfm__tracks"),
+                         ("intermediate", "intermediate/int_plays_deduplicated"), ("marts", "marts/fct_plays"),
+                         ("enrichment", "lastfm/track_info"), ("reports", "reports/listening_report")]:
+        browser.get(f"{url}/locations/spotify_assets.definitions/asset-groups/{group}/list")
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"a[href$='/assets/{asset}']"),
+                 message=f"{asset} in the group {group}")
+
+
+def test_an_asset_page_shows_its_latest_materialization_with_the_heatmap_picture(dagster_ui, browser):
+    url, _ = dagster_ui
+    browser.get(f"{url}/assets/reports/listening_report")
+    wait_for(browser, lambda d: "weekday_hour_heatmap" in body_text(d), message="the report's metadata")
+    dismiss_welcome(browser)
+    text = body_text(browser)
+    assert "Latest materialization" in text and "listening-history" in text and "top_artists" in text
+    browser.find_element(By.XPATH, "//a[normalize-space()='[Show Markdown]']").click()
+    picture = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "img[src^='data:image/png;base64,']"),
+                       message="the heatmap picture")[0]
+    assert picture.get_attribute("naturalWidth") not in (None, "0")  # the PNG decoded
+
+
+def test_a_dbt_model_page_shows_row_count_preview_docs_link_and_checks(dagster_ui, browser):
+    url, _ = dagster_ui
+    browser.get(f"{url}/assets/marts/dim_artist")
+    wait_for(browser, lambda d: "dbt_docs" in body_text(d), message="the model's metadata")
+    dismiss_welcome(browser)
+    text = body_text(browser)
+    assert "preview" in text and "One row per" in text
+    link = browser.find_element(By.CSS_SELECTOR, "a[href*='#!/model/model.spotify_warehouse.dim_artist']")
+    assert link.get_attribute("href").startswith("http://127.0.0.1:8080/")
+    browser.get(f"{url}/assets/marts/dim_artist?view=checks")
+    wait_for(browser, lambda d: "unique_dim_artist_artist_key" in body_text(d), message="dbt tests as asset checks")
