@@ -188,6 +188,24 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
     os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)])
 
 
+DAEMON_HEALTH = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"
+
+
+def check_health(host: str, port: int) -> None:
+    """The webserver answers and every daemon loop the instance requires has a fresh heartbeat."""
+    import httpx
+
+    try:
+        answer = httpx.post(f"http://{host}:{port}/graphql", json={"query": DAEMON_HEALTH}, timeout=10).json()
+        statuses = answer["data"]["instance"]["daemonHealth"]["allDaemonStatuses"]
+    except (httpx.HTTPError, KeyError, TypeError, ValueError) as error:
+        raise CommandFailed(f"the Dagster webserver on {host}:{port} does not answer ({type(error).__name__})") from None
+    unhealthy = sorted(status["daemonType"] for status in statuses if status["required"] and not status["healthy"])
+    if unhealthy:
+        raise CommandFailed(f"daemon loops without a fresh heartbeat: {', '.join(unhealthy)}")
+    print(f"healthy: webserver on {host}:{port}, daemon loops {', '.join(sorted(s['daemonType'] for s in statuses))}")
+
+
 def _failure_reason(result) -> str:
     """The innermost error message of a failed in-process run: what the listener can act on."""
     for event in result.all_events:
@@ -333,6 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     docs.add_argument("--port", type=int, default=8080)
     docs.add_argument("--no-generate", action="store_true", help="serve the site generated last")
     docs.add_argument("--no-serve", action="store_true", help="generate the site and exit")
+    health = commands.add_parser("healthcheck", help="exit 0 when the UI's webserver answers and its daemon is healthy")
+    health.add_argument("--host", default="127.0.0.1")
+    health.add_argument("--port", type=int, default=3000)
     commands.add_parser("prepare", help="build dbt's manifest (done by `make install`)")
     auth = commands.add_parser("auth", help="authorize your own Spotify app once (scope user-read-recently-played)")
     auth.add_argument("--client-id", help="your app's Client ID (default: SPOTIFY_CLIENT_ID)")
@@ -374,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
         elif arguments.command == "docs":
             serve_docs(settings, arguments.host, arguments.port, generate=not arguments.no_generate,
                        serve=not arguments.no_serve)
+        elif arguments.command == "healthcheck":
+            check_health(arguments.host, arguments.port)
         elif arguments.command == "prepare":
             prepare_dbt_manifest(settings, force=True)
         elif arguments.command == "build":

@@ -2,6 +2,7 @@
 webserver and the daemon on 127.0.0.1, the catalog lists the asset graph in its groups, and an asset page shows
 its latest materialization with the metadata (the heatmap picture among it)."""
 
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.common.by import By
 
-from conftest import cli_environment, free_port, wait_for
+from conftest import PROJECT_ROOT, cli_environment, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 DAEMONS = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"
@@ -101,3 +102,21 @@ def test_a_dbt_model_page_shows_row_count_preview_docs_link_and_checks(dagster_u
     assert link.get_attribute("href").startswith("http://127.0.0.1:8080/")
     browser.get(f"{url}/assets/marts/dim_artist?view=checks")
     wait_for(browser, lambda d: "unique_dim_artist_artist_key" in body_text(d), message="dbt tests as asset checks")
+
+
+def dockerfile_instruction(name: str) -> list[str]:
+    """The JSON-form arguments of a Dockerfile instruction (continuation lines joined)."""
+    text = (PROJECT_ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    line = next(line for line in text.splitlines() if line.startswith(name + " "))
+    return json.loads(line[line.index("["):])
+
+
+def test_the_container_health_check_passes_against_the_running_ui_and_fails_without_it(dagster_ui):
+    url, _ = dagster_ui
+    port = url.rsplit(":", 1)[1]
+    command = [part.replace("3000", port) for part in dockerfile_instruction("HEALTHCHECK")]
+    command[0] = str(Path(sys.executable).with_name("spotify-assets"))  # .venv/bin/spotify-assets in the image
+    healthy = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert healthy.returncode == 0 and "healthy" in healthy.stdout, healthy.stderr
+    nothing_there = subprocess.run([*command[:-1], str(free_port())], capture_output=True, text=True, timeout=60)
+    assert nothing_there.returncode == 1 and "does not answer" in nothing_there.stderr
