@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast ui clean
+.PHONY: install demo test test-fast ui bench clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ test-fast: install
 
 ui: install
 	$(BIN)/spotify-assets ui
+
+# 10k, 100k and 1M plays: import, poll update, range macros, against a pandas baseline (bench/run.py).
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -1,11 +1,12 @@
-"""Time one recently-played poll update (50 new plays) on top of an existing history.
+"""One recently-played poll update (50 new plays) on top of an existing history, as the schedule runs it.
 
-    .venv/bin/python bench/poll_update.py --data-dir DIR [--label 10k]
+    .venv/bin/python bench/poll_update.py --data-dir DIR
 
-DIR must hold a built history (e.g. from `spotify-assets demo --plays N`). A fake Spotify on 127.0.0.1
-serves 50 plays after the newest one in the history; `spotify-assets poll` then runs exactly as the
-schedule would (poll, the touched day partitions, the incremental dbt build, publishing). Prints JSON:
-the wall time of the whole command and of dbt's own work, and the plays in history.
+DIR must hold a built history (e.g. from `spotify-assets demo --plays N`); bench/run.py calls measure_poll()
+for its smallest and largest size. A fake Spotify on 127.0.0.1 serves 50 plays after the newest one in the
+history; `spotify-assets poll` then runs exactly as the schedule would (poll, the touched day partitions, the
+incremental dbt build, publishing, the report). Returns the wall time and peak memory of the whole command
+and dbt's own time.
 """
 
 from __future__ import annotations
@@ -14,21 +15,23 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH))
+
+from measure import run_measured  # noqa: E402
 
 from spotify_assets.fakes.spotify_server import FakeSpotify, track_object  # noqa: E402
 
 NEW_PLAYS = 50
 
 
-def measure(data_dir: Path, label: str) -> dict:
+def measure_poll(data_dir: Path, environment: dict[str, str]) -> dict:
     with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as marts:
         plays, newest = marts.execute("SELECT count(*), epoch_ms(max(played_at_utc)) FROM marts.marts.fct_plays").fetchall()[0]
         tracks = marts.execute("SELECT track_uris[1], track_name, artist_name FROM marts.marts.dim_track "
@@ -39,29 +42,27 @@ def measure(data_dir: Path, label: str) -> dict:
         for index, (uri, name, artist) in enumerate(tracks):
             track_id = uri.rsplit(":", 1)[-1]
             fake.add_play(newest + (index + 1) * 200_000, track_object(track_id, name, [artist], "Album", 190_000, "QZ0"))
-        environment = {**os.environ, "SPOTIFY_DATA_DIR": str(data_dir), "SPOTIFY_CLIENT_ID": fake.client_id,
-                       "SPOTIFY_CLIENT_SECRET": fake.client_secret, "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token",
-                       "SPOTIFY_API_BASE_URL": fake.base_url, "SPOTIFY_ACCOUNTS_BASE_URL": fake.base_url}
-        environment.pop("DAGSTER_HOME", None)
-        started = time.perf_counter()
-        completed = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"], env=environment,
-                                   capture_output=True, text=True)
-        wall = time.perf_counter() - started
-    if completed.returncode != 0:
-        raise SystemExit(f"poll failed: {completed.stderr[-2000:]}")
-    received = re.search(r"poll: (\d+) new plays", completed.stdout)
+        environment = environment | {
+            "SPOTIFY_DATA_DIR": str(data_dir), "SPOTIFY_CLIENT_ID": fake.client_id,
+            "SPOTIFY_CLIENT_SECRET": fake.client_secret, "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token",
+            "SPOTIFY_API_BASE_URL": fake.base_url, "SPOTIFY_ACCOUNTS_BASE_URL": fake.base_url}
+        measured = run_measured([str(Path(sys.executable).with_name("spotify-assets")), "poll"], env=environment)
+    if measured.completed.returncode != 0:
+        raise SystemExit(f"poll failed: {measured.completed.stderr[-2000:]}")
+    received = re.search(r"poll: (\d+) new plays", measured.completed.stdout)
     log = runs_log.read_text()[log_offset:]
     dbt_seconds = [float(s) for s in re.findall(r"in 0 hours 0 minutes and ([\d.]+) seconds", log)]
-    return {"label": label, "plays_in_history": plays, "new_plays": int(received.group(1)) if received else 0,
-            "poll_update_seconds": round(wall, 2), "dbt_seconds": dbt_seconds[-1] if dbt_seconds else None}
+    return {"plays_in_history": plays, "new_plays": int(received.group(1)) if received else 0,
+            "seconds": round(measured.seconds, 2), "peak_mb": round(measured.peak_mb),
+            "dbt_seconds": dbt_seconds[-1] if dbt_seconds else None}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--label", default="")
     arguments = parser.parse_args()
-    print(json.dumps(measure(arguments.data_dir.resolve(), arguments.label)))
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIFY_", "DAGSTER_"))}
+    print(json.dumps(measure_poll(arguments.data_dir.resolve(), environment)))
 
 
 if __name__ == "__main__":

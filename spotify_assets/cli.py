@@ -80,15 +80,26 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
     return hashes
 
 
-def build_warehouse(settings: SpotifySettings, full_refresh: bool = False) -> None:
+def build_warehouse(settings: SpotifySettings, full_refresh: bool = False, after=None) -> None:
+    """The warehouse job: everything, or (after=an asset key) only what lies downstream of that source, as the
+    automation would pick it; dbt then builds and tests only those models."""
+    from dagster import AssetSelection
+
     from .instance import get_instance
 
     prepare_dbt_manifest(settings)
     print(f"building the warehouse (dbt build{' --full-refresh' if full_refresh else ''})", flush=True)
     run_config = {**_QUIET_CONSOLE, "ops": {"warehouse_models": {"config": {"full_refresh": full_refresh}}}}
+    defs = _definitions()
+    job = defs.resolve_job_def("build_warehouse_job")
+    selection = None
+    if after is not None:
+        graph = defs.resolve_asset_graph()
+        selection = list(AssetSelection.assets(after).downstream(include_self=False).resolve(graph)
+                         & AssetSelection.assets(*job.asset_layer.executable_asset_keys).resolve(graph))
     with _output_to_log(settings):
-        result = _definitions().resolve_job_def("build_warehouse_job").execute_in_process(
-            instance=get_instance(settings), run_config=run_config, raise_on_error=False)
+        result = job.execute_in_process(instance=get_instance(settings), run_config=run_config, raise_on_error=False,
+                                        asset_selection=selection)
     if not result.success:
         raise CommandFailed(f"the warehouse build failed; see run {result.run_id} in the Dagster UI")
 
@@ -220,7 +231,7 @@ def _failure_reason(result) -> str:
 def poll(settings: SpotifySettings) -> None:
     """One recently-played poll, the day partitions it touched, then the warehouse (as the schedule does)."""
     from .instance import get_instance
-    from .recently_played.assets import GAP_CHECK, RESPONSES_KEY
+    from .recently_played.assets import GAP_CHECK, ITEMS_KEY, RESPONSES_KEY
     from .recently_played.sensors import range_tags
     from .spotify_api.resource import credentials_configured
 
@@ -248,7 +259,9 @@ def poll(settings: SpotifySettings) -> None:
                 instance=instance, run_config=_QUIET_CONSOLE, raise_on_error=False, tags=range_tags(days))
         if not items.success:
             raise CommandFailed(f"loading the polled plays failed: {_failure_reason(items)}")
-    build_warehouse(settings)
+        build_warehouse(settings, after=ITEMS_KEY)
+    else:
+        print("nothing new to build", flush=True)
 
 
 def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: str, print_only: bool,

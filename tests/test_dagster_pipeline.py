@@ -124,7 +124,9 @@ def test_quarantine_counts_reach_metadata_and_the_check_warns(settings, tmp_path
 def test_automation_follows_new_raw_data_to_the_published_marts(small_history, settings):
     from dagster import evaluate_automation_conditions
 
+    from spotify_assets.dbt_docs.assets import dbt_docs_site
     from spotify_assets.publishing.assets import published_marts_database
+    from spotify_assets.reports.assets import listening_report
 
     def requested(result) -> set[str]:
         return {r.key.to_user_string() for r in result.results
@@ -135,7 +137,11 @@ def test_automation_follows_new_raw_data_to_the_published_marts(small_history, s
     first = evaluate_automation_conditions(defs=defs, instance=instance)
     assert {"marts/fct_plays", "published/marts_database"} <= requested(first)  # missing: built once
     assert materialize([warehouse_models, published_marts_database], resources=resources, instance=instance).success
-    quiet = evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    # Then the report follows the published marts, and the docs site is generated once the warehouse exists.
+    built = evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert requested(built) == {"reports/listening_report", "reports/dbt_docs_site"}
+    assert materialize([listening_report, dbt_docs_site], resources=resources, instance=instance).success
+    quiet = evaluate_automation_conditions(defs=defs, instance=instance, cursor=built.cursor)
     assert requested(quiet) == set()
 
     landed = receive_export(small_history.exports[0].path, settings.exports_landing_path)
@@ -146,5 +152,6 @@ def test_automation_follows_new_raw_data_to_the_published_marts(small_history, s
     # Everything downstream of the export tables follows, whatever the Web API source has (not) sent.
     assert {"staging/stg_spotify_export__extended_music_streams", "intermediate/int_plays_deduplicated",
             "marts/fct_plays", "marts/agg_artist_buckets", "marts/mart_heatmap_weekday_hour",
-            "published/marts_database"} <= wanted
+            "published/marts_database", "reports/listening_report"} <= wanted
+    assert "reports/dbt_docs_site" not in wanted  # only a change to the dbt project regenerates it
     assert "staging/stg_spotify_api__recently_played_items" not in wanted

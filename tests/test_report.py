@@ -29,6 +29,7 @@ def oracle(tmp_path_factory) -> Oracle:
 @pytest.fixture(scope="module")
 def report(demo_data_dir: Path, browser):
     path = demo_data_dir / "reports" / "listening_report.html"
+    browser.get_log("browser")  # reading the log empties it: what earlier tests' pages logged is not ours
     browser.get(path.as_uri())
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#top-artists li"), message="the top lists render")
     return browser
@@ -122,3 +123,17 @@ def test_the_snapshot_is_a_png_of_the_heatmap(demo_data_dir, oracle):
     assert snapshot.startswith(b"\x89PNG\r\n\x1a\n")
     truth = oracle.weekday_hour()
     assert snapshot == weekday_hour_png([[truth[(w, h)] for h in range(24)] for w in range(1, 8)])
+
+
+def test_an_empty_history_renders_without_errors(browser, tmp_path):
+    from spotify_assets.reports.render import render_report
+
+    empty = {"generated_at": "2026-01-01 00:00 UTC", "timezone": "UTC", "first_date": None, "daily_streams": [],
+             "weekday_hour": [[0] * 24 for _ in range(7)], "year_month": [], "artists": [], "tracks": [], "hours": [],
+             "totals": {"plays": 0, "streams": 0, "hours_played": 0}}
+    page = tmp_path / "empty.html"
+    page.write_text(render_report(empty))
+    browser.get_log("browser")
+    browser.get(page.as_uri())
+    wait_for(browser, lambda d: "No plays yet" in d.find_element(By.ID, "subtitle").text)
+    assert [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"] == []

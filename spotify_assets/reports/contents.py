@@ -20,7 +20,7 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
     first_date: date | None = calendar[0][0] if calendar else None
     weekday_hour = [[0] * 24 for _ in range(7)]
     for iso_weekday, hour, streams in _rows(connection, "SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour"):
-        weekday_hour[iso_weekday - 1][hour] = int(streams)
+        weekday_hour[iso_weekday - 1][hour] = int(streams or 0)
     # Only tracks (and their primary artists) that have a stream can appear in a list; index order is
     # the order of first appearance below, so the page never needs the keys themselves.
     connection.execute("""
@@ -50,14 +50,14 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
                 ORDER BY 1, 2, 3"""):
             hours += (day, hour, track, int(streams))
     totals = _rows(connection, """
-        SELECT count(*), count_if(is_stream), coalesce(sum(ms_played), 0) FROM fct_plays""")[0]
+        SELECT count(*), coalesce(count_if(is_stream), 0), coalesce(sum(ms_played), 0) FROM fct_plays""")[0]
     return {
         "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "timezone": timezone_name,
         "first_date": first_date.isoformat() if first_date else None,
-        "daily_streams": [int(streams) for _, streams in calendar],
+        "daily_streams": [int(streams or 0) for _, streams in calendar],
         "weekday_hour": weekday_hour,
-        "year_month": [[year, month, int(streams)] for year, month, streams in _rows(
+        "year_month": [[year, month, int(streams or 0)] for year, month, streams in _rows(
             connection, "SELECT year, month, streams FROM mart_heatmap_year_month ORDER BY year, month")],
         "artists": artists,
         "tracks": tracks,

@@ -71,7 +71,9 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
     with dbt_environment_of(spotify_settings):
-        invocation = dbt.cli(["build", *(["--full-refresh"] if config.full_refresh else [])], context=context)
+        # Unit tests check the SQL's logic, not the data: the test suite runs them (tests/test_dbt_unit_tests.py).
+        arguments = ["build", "--exclude", "resource_type:unit_test", *(["--full-refresh"] if config.full_refresh else [])]
+        invocation = dbt.cli(arguments, context=context)
         events, failure = [], None
         try:
             events.extend(invocation.stream())

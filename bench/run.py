@@ -1,0 +1,193 @@
+"""The benchmark: synthetic exports of each size, then every stage a listener waits for, with wall time and
+peak memory, against a pandas baseline measured in the same run.
+
+    make bench                                  # 10k, 100k and 1M plays (about 10 minutes on 2 cores)
+    .venv/bin/python bench/run.py --sizes 10000 # one size (what CI runs, as a smoke test)
+
+Per size: generate the four overlapping exports (zip and folder), run the pandas baseline over them, import
+them with `spotify-assets import` into a fresh data directory (landing, import runs, dbt build, publish, report),
+then time the range macros over random ranges on the published marts. For the smallest and largest size, one
+incremental poll update of 50 new plays from a fake Spotify on 127.0.0.1 (`spotify-assets poll`). Writes
+bench/results/<time>.json and .md (and latest.*) with the core count, checks the targets, and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(0, str(BENCH))
+
+from measure import run_measured  # noqa: E402
+from poll_update import measure_poll  # noqa: E402
+
+from spotify_assets.synthetic.exports import SyntheticHistory  # noqa: E402
+
+ZONE = "Europe/Berlin"
+MACROS = ("top_artists", "top_tracks", "heatmap", "hour_drilldown")
+TARGETS = {  # issue 7, on a 2-core machine
+    "import_seconds_1m": 60, "poll_update_seconds": 15, "poll_update_growth": 1.3, "macro_p95_ms": 50, "peak_mb": 2048,
+}
+
+
+def _environment(data_dir: Path) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIFY_", "DAGSTER_", "LASTFM_"))}
+    return environment | {"SPOTIFY_DATA_DIR": str(data_dir), "SPOTIFY_TIMEZONE": ZONE}
+
+
+def _tool(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def time_macros(marts_path: Path, ranges: int, seed: int) -> dict[str, dict[str, float]]:
+    """p50 and p95 (ms) of each range macro over `ranges` random inclusive ranges (or date and hour)."""
+    connection = duckdb.connect(str(marts_path), read_only=True)
+    connection.execute("SET search_path = 'marts'")
+    first, last = connection.execute("SELECT min(local_date), max(local_date) FROM mart_heatmap_calendar").fetchall()[0]
+    rng = random.Random(seed)
+    span = (last - first).days
+    queries = {name: [] for name in MACROS}
+    for _ in range(ranges):
+        start = first + timedelta(days=rng.randint(0, span))
+        end = start + timedelta(days=rng.randint(0, (last - start).days))
+        queries["top_artists"].append(("SELECT * FROM top_artists(?, ?)", [start, end]))
+        queries["top_tracks"].append(("SELECT * FROM top_tracks(?, ?)", [start, end]))
+        queries["heatmap"].append(("SELECT * FROM heatmap(?, ?)", [start, end]))
+        queries["hour_drilldown"].append(("SELECT * FROM hour_drilldown(?, ?)", [start, rng.randint(0, 23)]))
+    timings = {}
+    for name, calls in queries.items():
+        connection.execute(*calls[0]).fetchall()  # the first call binds the macro; not what a reader waits for
+        elapsed = []
+        for sql, parameters in calls:
+            started = time.perf_counter()
+            connection.execute(sql, parameters).fetchall()
+            elapsed.append((time.perf_counter() - started) * 1000)
+        quantiles = statistics.quantiles(elapsed, n=100)
+        timings[name] = {"p50_ms": round(statistics.median(elapsed), 2), "p95_ms": round(quantiles[94], 2)}
+    connection.close()
+    return timings
+
+
+def bench_size(plays: int, work: Path, ranges: int, poll: bool) -> dict:
+    result: dict = {"plays": plays}
+    exports_dir, data_dir = work / f"exports-{plays}", work / f"data-{plays}"
+    started = time.perf_counter()
+    history = SyntheticHistory.generate(plays=plays, seed=42)
+    exports = [export.path for export in history.write_exports(exports_dir)]
+    result["generate_seconds"] = round(time.perf_counter() - started, 2)
+    del history
+
+    baseline = run_measured([sys.executable, str(BENCH / "pandas_baseline.py"), "--timezone", ZONE, *map(str, exports)])
+    if baseline.completed.returncode != 0:
+        raise SystemExit(f"pandas baseline failed: {baseline.completed.stderr[-2000:]}")
+    baseline_answer = json.loads(baseline.completed.stdout)
+    result["baseline"] = {"seconds": round(baseline.seconds, 2), "peak_mb": round(baseline.peak_mb),
+                          "records_read": baseline_answer["records_read"]}
+
+    imported = run_measured([_tool("spotify-assets"), "import", *map(str, exports)], env=_environment(data_dir))
+    if imported.completed.returncode != 0:
+        raise SystemExit(f"import failed: {imported.completed.stderr[-2000:]}")
+    result["import"] = {"seconds": round(imported.seconds, 2), "peak_mb": round(imported.peak_mb),
+                        "vs_baseline": round(imported.seconds / baseline.seconds, 2)}
+    with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as marts:
+        marts.execute("SET search_path = 'marts'")
+        result["plays_in_marts"] = marts.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0]
+        top = [name for name, _ in marts.execute("SELECT artist_name, streams FROM top_artists('1900-01-01', '2100-01-01')").fetchall()]
+    result["baseline"]["same_top_10_artists"] = top == [name for name, _ in baseline_answer["top_artists"]]
+
+    result["macros"] = time_macros(data_dir / "marts.duckdb", ranges, seed=plays)
+    if poll:
+        result["poll_update"] = measure_poll(data_dir, _environment(data_dir))
+    return result
+
+
+def verdicts(results: list[dict]) -> list[tuple[str, str, str, bool | None]]:
+    """(target, limit, measured, met) for every target the sizes measured allow to judge."""
+    rows = []
+    by_size = {r["plays"]: r for r in results}
+    largest = by_size[max(by_size)]
+    if largest["plays"] >= 1_000_000:
+        seconds = largest["import"]["seconds"]
+        rows.append(("1M plays, zip to published marts", f"<= {TARGETS['import_seconds_1m']} s", f"{seconds} s",
+                     seconds <= TARGETS["import_seconds_1m"]))
+    polls = {r["plays"]: r["poll_update"] for r in results if "poll_update" in r}
+    for plays, poll in sorted(polls.items()):
+        rows.append((f"poll update on {plays:,} plays", f"<= {TARGETS['poll_update_seconds']} s", f"{poll['seconds']} s",
+                     poll["seconds"] <= TARGETS["poll_update_seconds"]))
+    if len(polls) > 1:
+        small, large = polls[min(polls)], polls[max(polls)]
+        growth = round(large["seconds"] / small["seconds"], 2)
+        rows.append((f"poll update growth, {min(polls):,} -> {max(polls):,} plays", f"<= {TARGETS['poll_update_growth']}x",
+                     f"{growth}x", growth <= TARGETS["poll_update_growth"]))
+    worst = max((timing["p95_ms"], name) for name, timing in largest["macros"].items())
+    rows.append((f"range macros p95 at {largest['plays']:,} plays (worst: {worst[1]})",
+                 f"<= {TARGETS['macro_p95_ms']} ms", f"{worst[0]} ms", worst[0] <= TARGETS["macro_p95_ms"]))
+    peak = max([r["import"]["peak_mb"] for r in results] + [p["peak_mb"] for p in polls.values()])
+    rows.append(("peak memory, any stage", f"<= {TARGETS['peak_mb']} MB", f"{peak} MB", peak <= TARGETS["peak_mb"]))
+    return rows
+
+
+def markdown(report: dict) -> str:
+    lines = [f"# Benchmark {report['started_at']}", "",
+             f"{report['machine']['cores']} cores, {report['machine']['python']}, {report['machine']['platform']}; "
+             f"synthetic exports (seed 42, {ZONE}); {report['ranges']} random ranges per macro.", "",
+             "| plays | records | pandas baseline | import to published marts | vs baseline | poll update (50 plays) | "
+             + " | ".join(f"{m} p50 / p95" for m in MACROS) + " |",
+             "|---:|---:|---:|---:|---:|---:|" + "---:|" * len(MACROS)]
+    for r in report["sizes"]:
+        poll = r.get("poll_update")
+        poll_text = f"{poll['seconds']} s, {poll['peak_mb']} MB (dbt {poll['dbt_seconds']} s)" if poll else "-"
+        lines.append(
+            f"| {r['plays']:,} | {r['baseline']['records_read']:,} | {r['baseline']['seconds']} s, {r['baseline']['peak_mb']} MB "
+            f"| {r['import']['seconds']} s, {r['import']['peak_mb']} MB | {r['import']['vs_baseline']}x "
+            f"| {poll_text} | "
+            + " | ".join(f"{r['macros'][m]['p50_ms']} / {r['macros'][m]['p95_ms']} ms" for m in MACROS) + " |")
+    lines += ["", "| target | limit | measured | met |", "|---|---|---|---|"]
+    lines += [f"| {name} | {limit} | {measured} | {'yes' if met else 'NO'} |" for name, limit, measured, met in report["targets"]]
+    lines += ["", "The pandas baseline reads only the extended history and agrees with the marts' all-time top 10 "
+              "artists: " + ", ".join(f"{r['plays']:,}: {'yes' if r['baseline']['same_top_10_artists'] else 'no'}"
+                                       for r in report["sizes"]) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="plays per size, comma-separated")
+    parser.add_argument("--ranges", type=int, default=200, help="random ranges per macro")
+    parser.add_argument("--work-dir", type=Path, help="where exports and data go (default: a temporary folder)")
+    parser.add_argument("--results", type=Path, default=BENCH / "results")
+    arguments = parser.parse_args()
+    sizes = sorted(int(size) for size in arguments.sizes.split(","))
+    started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    work = arguments.work_dir or Path(tempfile.mkdtemp(prefix="spotify-bench-"))
+    results = []
+    for plays in sizes:
+        print(f"benchmarking {plays:,} plays in {work}", file=sys.stderr, flush=True)
+        results.append(bench_size(plays, work, arguments.ranges, poll=plays in (sizes[0], sizes[-1])))
+    report = {"started_at": started_at, "ranges": arguments.ranges,
+              "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+              "sizes": results}
+    report["targets"] = verdicts(results)
+    arguments.results.mkdir(parents=True, exist_ok=True)
+    text = markdown(report)
+    for stem in (started_at, "latest"):
+        (arguments.results / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str))
+        (arguments.results / f"{stem}.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The benchmark harness at its smallest size, as a smoke test that it works (CI never judges the timings)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_harness_measures_every_stage_and_writes_its_tables(tmp_path):
+    completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "run.py"), "--sizes", "10000",
+                                "--work-dir", str(tmp_path / "work"), "--results", str(tmp_path / "results")],
+                               capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads((tmp_path / "results" / "latest.json").read_text())
+    size, = report["sizes"]
+    assert report["machine"]["cores"] >= 1 and size["plays"] == 10_000
+    assert size["plays_in_marts"] > 9_000 and size["baseline"]["records_read"] > 10_000
+    assert size["import"]["seconds"] > 0 and size["import"]["peak_mb"] > 50  # the whole process tree is sampled
+    assert size["poll_update"]["new_plays"] == 50
+    assert set(size["macros"]) == {"top_artists", "top_tracks", "heatmap", "hour_drilldown"}
+    assert all(0 < timing["p50_ms"] <= timing["p95_ms"] for timing in size["macros"].values())
+    judged = {name for name, *_ in report["targets"]}
+    assert any(name.startswith("poll update on 10,000") for name in judged) and "peak memory, any stage" in judged
+    assert "| target | limit | measured | met |" in completed.stdout  # the table is printed
+    assert (tmp_path / "results" / "latest.md").read_text() == completed.stdout.rstrip("\n") + "\n"
