@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 from dagster import Definitions, EnvVar, map_asset_specs, with_source_code_references
-from dagster_dbt import DbtCliResource
 
 from .automation import warehouse_automation_sensor
 from .catalog.assets import catalog_tracks, raw_catalog_tracks
@@ -37,6 +36,7 @@ from .settings import SpotifySettings
 from .spotify_api.resource import SpotifyApiResource
 from .transformations.assets import warehouse_models
 from .transformations.project import dbt_project
+from .transformations.resource import WarehouseDbtResource
 
 # One owner for everything: the listener's warehouse has one team behind it.
 OWNER = "team:listening-history"
@@ -66,6 +66,6 @@ defs = Definitions(
         ),
         "lastfm": LastfmResource(api_key=EnvVar("LASTFM_API_KEY")),
         # The dbt installed beside this Python, so it works without an activated virtualenv.
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        "dbt": WarehouseDbtResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
     },
 )

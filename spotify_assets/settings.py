@@ -59,6 +59,13 @@ class SpotifySettings(ConfigurableResource):
         return self.data_path / "reports"
 
     @property
+    def dbt_target_path(self) -> Path:
+        """dbt's working files for builds of this data directory. One fixed folder, reused: dbt's partial
+        parsing (its parse cache is only valid for the same profile, i.e. the same warehouse path) then works
+        from the second build on, and nothing piles up."""
+        return self.data_path / "dbt_target"
+
+    @property
     def dbt_docs_path(self) -> Path:
         """The generated dbt docs site that `spotify-assets docs` serves."""
         return self.data_path / "dbt_docs"

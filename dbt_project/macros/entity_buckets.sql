@@ -85,9 +85,10 @@ new_years as (
     group by all
 )
 
-select *, {{ current_batch_at() }} as batch_at from new_days
+{%- set id_column = key_column | replace('_key', '_id') %}
+select *, {{ current_batch_at() }} as batch_at, {{ entity_id(key_column) }} as {{ id_column }} from new_days
 union all
-select *, null as hourly_streams, {{ current_batch_at() }} as batch_at from new_months
+select *, null as hourly_streams, {{ current_batch_at() }} as batch_at, {{ entity_id(key_column) }} as {{ id_column }} from new_months
 union all
-select *, null as hourly_streams, {{ current_batch_at() }} as batch_at from new_years
+select *, null as hourly_streams, {{ current_batch_at() }} as batch_at, {{ entity_id(key_column) }} as {{ id_column }} from new_years
 {%- endmacro %}

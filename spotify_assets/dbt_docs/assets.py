@@ -25,12 +25,17 @@ SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html"
 DOCUMENTATION_CHECK = "every_column_documented"
 
 
+PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
 def project_fingerprint() -> str:
     """A hash of everything dbt reads: it changes exactly when the site would."""
     digest = hashlib.sha256()
-    for path in sorted(DBT_PROJECT_DIR.glob("**/*")):
-        if path.is_file() and path.suffix in {".sql", ".yml", ".csv"} and not path.is_relative_to(DBT_PROJECT_DIR / "target"):
-            digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+    for source in PROJECT_SOURCES:
+        root = DBT_PROJECT_DIR / source
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file() and path.suffix in {".sql", ".yml", ".csv"}:
+                digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

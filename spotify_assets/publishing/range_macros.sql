@@ -31,27 +31,36 @@ days AS (
 SELECT * FROM years UNION ALL SELECT * FROM months UNION ALL SELECT * FROM days;
 
 -- Top artists by streams; ties by artist name in code-point order (UTF-8 bytes order the same way).
+-- Sums group on the 64-bit artist_id (several times faster than on the text key); names join afterwards.
 CREATE OR REPLACE MACRO top_artists(start_date, end_date, n := 10) AS TABLE
-SELECT bucket.artist_key, artist.artist_name, CAST(sum(bucket.streams) AS BIGINT) AS streams
-FROM agg_artist_buckets AS bucket
-JOIN range_buckets(start_date, end_date) AS covering
-    ON covering.bucket_grain = bucket.bucket_grain AND covering.bucket_start = bucket.bucket_start
-JOIN dim_artist AS artist ON artist.artist_key = bucket.artist_key
-GROUP BY bucket.artist_key, artist.artist_name
-HAVING sum(bucket.streams) > 0
-ORDER BY streams DESC, encode(artist.artist_name)
+WITH sums AS (
+    SELECT bucket.artist_id, CAST(sum(bucket.streams) AS BIGINT) AS streams
+    FROM agg_artist_buckets AS bucket
+    JOIN range_buckets(start_date, end_date) AS covering
+        ON covering.bucket_grain = bucket.bucket_grain AND covering.bucket_start = bucket.bucket_start
+    GROUP BY bucket.artist_id
+    HAVING sum(bucket.streams) > 0
+)
+SELECT artist.artist_key, artist.artist_name, sums.streams
+FROM sums
+JOIN dim_artist AS artist ON artist.artist_id = sums.artist_id
+ORDER BY sums.streams DESC, encode(artist.artist_name)
 LIMIT n;
 
 -- Top tracks by streams; ties by track name, then artist name, in code-point order.
 CREATE OR REPLACE MACRO top_tracks(start_date, end_date, n := 10) AS TABLE
-SELECT bucket.track_key, track.track_name, track.artist_name, CAST(sum(bucket.streams) AS BIGINT) AS streams
-FROM agg_track_buckets AS bucket
-JOIN range_buckets(start_date, end_date) AS covering
-    ON covering.bucket_grain = bucket.bucket_grain AND covering.bucket_start = bucket.bucket_start
-JOIN dim_track AS track ON track.track_key = bucket.track_key
-GROUP BY bucket.track_key, track.track_name, track.artist_name
-HAVING sum(bucket.streams) > 0
-ORDER BY streams DESC, encode(track.track_name), encode(track.artist_name)
+WITH sums AS (
+    SELECT bucket.track_id, CAST(sum(bucket.streams) AS BIGINT) AS streams
+    FROM agg_track_buckets AS bucket
+    JOIN range_buckets(start_date, end_date) AS covering
+        ON covering.bucket_grain = bucket.bucket_grain AND covering.bucket_start = bucket.bucket_start
+    GROUP BY bucket.track_id
+    HAVING sum(bucket.streams) > 0
+)
+SELECT track.track_key, track.track_name, track.artist_name, sums.streams
+FROM sums
+JOIN dim_track AS track ON track.track_id = sums.track_id
+ORDER BY sums.streams DESC, encode(track.track_name), encode(track.artist_name)
 LIMIT n;
 
 -- Streams per local hour for every date of the range (zeros included), for everything, one artist

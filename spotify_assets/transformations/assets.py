@@ -73,7 +73,7 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     with dbt_environment_of(spotify_settings):
         # Unit tests check the SQL's logic, not the data: the test suite runs them (tests/test_dbt_unit_tests.py).
         arguments = ["build", "--exclude", "resource_type:unit_test", *(["--full-refresh"] if config.full_refresh else [])]
-        invocation = dbt.cli(arguments, context=context)
+        invocation = dbt.cli(arguments, context=context, target_path=spotify_settings.dbt_target_path / "build")
         events, failure = [], None
         try:
             events.extend(invocation.stream())

@@ -22,6 +22,7 @@ with plays as (
 
 select
     artist_key,
+    {{ entity_id('artist_key') }} as artist_id,
     any_value(artist_name) as artist_name,
     {{ play_stats() }},
     count(distinct track_key) as tracks,

@@ -38,6 +38,7 @@ with plays as (
 
 select
     track_key,
+    {{ entity_id('track_key') }} as track_id,
     any_value(artist_key) as artist_key,
     any_value(track_name) as track_name,
     any_value(artist_name) as artist_name,
