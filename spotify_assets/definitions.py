@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from dagster import Definitions, EnvVar, map_asset_specs, with_source_code_references
+from dagster import Definitions, EnvVar, in_process_executor, map_asset_specs, with_source_code_references
 
 from .automation import warehouse_automation_sensor
 from .catalog.assets import catalog_tracks, raw_catalog_tracks
@@ -55,6 +55,10 @@ defs = Definitions(
     schedules=[recently_played_poll_schedule, catalog_enrichment_schedule],
     sensors=[spotify_inbox_sensor, recently_played_days_sensor, poll_freshness_sensor, lastfm_enrichment_sensor,
              warehouse_automation_sensor],
+    # Runs launched by the daemon execute their steps in the run's own process. The default (one process per
+    # step) pays Python, Dagster and dbt-manifest start-up again for every step, seconds each, for nothing:
+    # the warehouse pool lets one writing step run at a time anyway.
+    executor=in_process_executor,
     resources={
         "spotify_settings": SpotifySettings(),
         # Secrets only through EnvVar: resolved when a run needs them, never logged or shown.
