@@ -7,7 +7,8 @@ peak memory, against a pandas baseline measured in the same run.
 Per size: generate the four overlapping exports (zip and folder), run the pandas baseline over them, import
 them with `spotify-assets import` into a fresh data directory (landing, import runs, dbt build, publish, report),
 then time the range macros over random ranges on the published marts. For the smallest and largest size, one
-incremental poll update of 50 new plays from a fake Spotify on 127.0.0.1 (`spotify-assets poll`). Writes
+incremental poll update of 50 new plays from a fake Spotify on 127.0.0.1 (`spotify-assets poll`, three times,
+the median counts). Writes
 bench/results/<time>.json and .md (and latest.*) with the core count, checks the targets, and prints the table.
 """
 
@@ -38,6 +39,7 @@ from spotify_assets.synthetic.exports import SyntheticHistory  # noqa: E402
 
 ZONE = "Europe/Berlin"
 MACROS = ("top_artists", "top_tracks", "heatmap", "hour_drilldown")
+POLLS = 3
 TARGETS = {  # issue 7, on a 2-core machine
     "import_seconds_1m": 60, "poll_update_seconds": 15, "poll_update_growth": 1.3, "macro_p95_ms": 50, "peak_mb": 2048,
 }
@@ -110,7 +112,10 @@ def bench_size(plays: int, work: Path, ranges: int, poll: bool) -> dict:
 
     result["macros"] = time_macros(data_dir / "marts.duckdb", ranges, seed=plays)
     if poll:
-        result["poll_update"] = measure_poll(data_dir, _environment(data_dir))
+        # Three polls in a row, as the schedule makes them; the median is the figure (the first poll after an
+        # import also pays for caches the later ones find warm). Every run is kept in the JSON.
+        polls = [measure_poll(data_dir, _environment(data_dir)) for _ in range(POLLS)]
+        result["poll_update"] = sorted(polls, key=lambda poll: poll["seconds"])[POLLS // 2] | {"runs": polls}
     return result
 
 
@@ -144,7 +149,7 @@ def markdown(report: dict) -> str:
     lines = [f"# Benchmark {report['started_at']}", "",
              f"{report['machine']['cores']} cores, {report['machine']['python']}, {report['machine']['platform']}; "
              f"synthetic exports (seed 42, {ZONE}); {report['ranges']} random ranges per macro.", "",
-             "| plays | records | pandas baseline | import to published marts | vs baseline | poll update (50 plays) | "
+             "| plays | records | pandas baseline | import to published marts | vs baseline | poll update (50 plays, median of 3) | "
              + " | ".join(f"{m} p50 / p95" for m in MACROS) + " |",
              "|---:|---:|---:|---:|---:|---:|" + "---:|" * len(MACROS)]
     for r in report["sizes"]:

@@ -90,5 +90,7 @@ def test_runs_live_in_postgres_and_launched_runs_wait_in_the_queue(postgres_url,
     finally:
         os.killpg(daemon.pid, 15)
         daemon.wait(timeout=60)
+        # The code server the daemon started would otherwise outlive it (it is named by this instance's folder).
+        subprocess.run(["pkill", "-f", str(home)], capture_output=True)
     assert _status_of("dbt_docs_job", postgres_url) == "SUCCESS"
     assert (tmp_path / "data" / "dbt_docs" / "index.html").exists()
