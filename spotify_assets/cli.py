@@ -80,9 +80,18 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
     return hashes
 
 
+def _warehouse_was_built(settings: SpotifySettings, instance, job) -> bool:
+    """Every asset of the warehouse job has been built at least once (and the published file exists): only
+    then can a build limited to what lies downstream of one source find everything else in place."""
+    keys = list(job.asset_layer.executable_asset_keys)
+    records = instance.get_latest_materialization_events(keys)
+    return settings.published_marts_path.exists() and all(records.get(key) is not None for key in keys)
+
+
 def build_warehouse(settings: SpotifySettings, full_refresh: bool = False, after=None) -> None:
     """The warehouse job: everything, or (after=an asset key) only what lies downstream of that source, as the
-    automation would pick it; dbt then builds and tests only those models."""
+    automation would pick it, so dbt builds and tests only those models; everything while the warehouse has
+    never been built whole (a first poll into a new data directory)."""
     from dagster import AssetSelection
 
     from .instance import get_instance
@@ -92,13 +101,14 @@ def build_warehouse(settings: SpotifySettings, full_refresh: bool = False, after
     run_config = {**_QUIET_CONSOLE, "ops": {"warehouse_models": {"config": {"full_refresh": full_refresh}}}}
     defs = _definitions()
     job = defs.resolve_job_def("build_warehouse_job")
+    instance = get_instance(settings)
     selection = None
-    if after is not None:
+    if after is not None and _warehouse_was_built(settings, instance, job):
         graph = defs.resolve_asset_graph()
         selection = list(AssetSelection.assets(after).downstream(include_self=False).resolve(graph)
                          & AssetSelection.assets(*job.asset_layer.executable_asset_keys).resolve(graph))
     with _output_to_log(settings):
-        result = job.execute_in_process(instance=get_instance(settings), run_config=run_config, raise_on_error=False,
+        result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False,
                                         asset_selection=selection)
     if not result.success:
         raise CommandFailed(f"the warehouse build failed; see run {result.run_id} in the Dagster UI")
