@@ -16,9 +16,9 @@ from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.common.by import By
 
 from conftest import PROJECT_ROOT, cli_environment, free_port, wait_for
+from spotify_assets.cli import DAEMON_HEALTH
 
 pytestmark = pytest.mark.slow
-DAEMONS = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def dagster_ui(demo_data_dir):
         deadline = time.monotonic() + 150
         while time.monotonic() < deadline:
             try:
-                statuses = httpx.post(f"{url}/graphql", json={"query": DAEMONS}, timeout=5).json()[
+                statuses = httpx.post(f"{url}/graphql", json={"query": DAEMON_HEALTH}, timeout=5).json()[
                     "data"]["instance"]["daemonHealth"]["allDaemonStatuses"]
                 if all(status["healthy"] for status in statuses if status["required"]):
                     break

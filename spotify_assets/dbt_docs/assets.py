@@ -7,13 +7,13 @@ dbt project changes (its code version is a hash of the project's files) or when 
 
 import hashlib
 import json
-import shutil
 
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey,
                      AutomationCondition, MaterializeResult, MetadataValue, asset)
 from dagster_dbt import DbtCliResource
 
 from ..publishing.assets import published_marts_database
+from ..reports.render import write_atomically
 from ..settings import SpotifySettings
 from ..transformations.assets import dbt_environment_of
 from ..transformations.project import DBT_PROJECT_DIR, dbt_project
@@ -62,9 +62,7 @@ def dbt_docs_site(context: AssetExecutionContext, dbt: DbtCliResource, spotify_s
     with dbt_environment_of(spotify_settings):
         dbt.cli(["docs", "generate", "--static"], target_path=target, manifest=dbt_project.manifest_path).wait()
     for name in SITE_FILES:
-        partial = site / f".{name}.partial"
-        shutil.copyfile(target / name, partial)
-        partial.replace(site / name)  # a browser reloading sees the old file or the new one
+        write_atomically(site / name, (target / name).read_bytes())  # a reloading browser never sees half a file
     manifest = json.loads((site / "manifest.json").read_text())
     catalog = json.loads((site / "catalog.json").read_text())
     missing = undocumented(manifest, catalog)

@@ -21,15 +21,10 @@ REPORT_FILE_NAME = "listening_report.html"
 SNAPSHOT_FILE_NAME = "weekday_hour.png"
 
 
-def _top_five_table(contents: dict) -> str:
-    streams_by_artist: dict[int, int] = {}
-    hours = contents["hours"]
-    for at in range(0, len(hours), 4):
-        artist = contents["tracks"][hours[at + 2]][1]
-        streams_by_artist[artist] = streams_by_artist.get(artist, 0) + hours[at + 3]
-    ranked = sorted(streams_by_artist.items(), key=lambda item: (-item[1], contents["artists"][item[0]].encode()))[:5]
+def _top_five_table(connection) -> str:
     lines = ["| # | artist | streams |", "|---|---|---|"]
-    lines += [f"| {rank} | {contents['artists'][artist]} | {streams:,} |" for rank, (artist, streams) in enumerate(ranked, 1)]
+    rows = connection.execute("SELECT artist_name, streams FROM top_artists('1900-01-01', '2100-01-01', n := 5)").fetchall()
+    lines += [f"| {rank} | {name} | {streams:,} |" for rank, (name, streams) in enumerate(rows, 1)]
     return "\n".join(lines)
 
 
@@ -47,6 +42,7 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
     connection = connect_published(spotify_settings.published_marts_path)
     try:
         contents = report_contents(connection, spotify_settings.timezone_name)
+        top_artists = _top_five_table(connection)
     finally:
         connection.close()
     page = render_report(contents).encode("utf-8")
@@ -65,5 +61,5 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
         "weekday_hour_heatmap": MetadataValue.md(
             "Streams by weekday (rows, Monday first) and local hour (columns, 0 to 23), all time; "
             f"lighter is fewer.\n\n![weekday x hour heatmap](data:image/png;base64,{picture})"),
-        "top_artists": MetadataValue.md(_top_five_table(contents)),
+        "top_artists": MetadataValue.md(top_artists),
     })

@@ -21,8 +21,8 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
     weekday_hour = [[0] * 24 for _ in range(7)]
     for iso_weekday, hour, streams in _rows(connection, "SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour"):
         weekday_hour[iso_weekday - 1][hour] = int(streams or 0)
-    # Only tracks (and their primary artists) that have a stream can appear in a list; index order is
-    # the order of first appearance below, so the page never needs the keys themselves.
+    # Only tracks (and their primary artists) that have a stream can appear in a list; they are numbered
+    # in key order, and the page refers to them by number, never by key.
     connection.execute("""
         CREATE OR REPLACE TEMP TABLE report_tracks AS
         SELECT row_number() OVER (ORDER BY track.track_key) - 1 AS track_index, track.track_key, track.track_name,
