@@ -23,11 +23,15 @@ MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
     "top_tracks, heatmap, hour_drilldown), replaced atomically after each build.",
 )
 def published_marts_database(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
-    counts = publish_marts(spotify_settings.warehouse_path, spotify_settings.published_marts_path)
-    context.log.info(f"Published {len(counts)} tables to {spotify_settings.published_marts_path}")
+    publication = publish_marts(spotify_settings.warehouse_path, spotify_settings.published_marts_path)
+    counts = publication.row_counts
+    context.log.info(f"Published {len(counts)} tables to {spotify_settings.published_marts_path} "
+                     f"({publication.rows_written:,} rows written{', into the previous copy' if publication.incremental else ''})")
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| marts.{name} | {rows:,} |" for name, rows in counts.items()])
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(spotify_settings.published_marts_path)),
         "tables": MetadataValue.md(table),
         "plays": counts.get("fct_plays", 0),
+        "rows_written": publication.rows_written,
+        "built_from_previous_copy": publication.incremental,
     })

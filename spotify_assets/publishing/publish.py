@@ -4,18 +4,36 @@ SQL users, the report and the demo read the published file, never the warehouse:
 process write a file and refuses readers meanwhile, so readers on the warehouse would block the
 pipeline (and the pipeline them). The copy is built beside the target under another name and
 renamed over it in one step; a reader holding the old file keeps reading the old copy.
+
+A poll changes a few hundred rows of a million-play history, so the new copy starts as a file copy of the
+previous one and takes only the rows that differ (compared by a hash of the whole row): at a million plays
+that is under a second instead of the four a full copy takes (bench/RESULTS.md). The result is the same
+table for table, which publishing verifies by row count, copying a table whole whenever it disagrees.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
 PUBLISHED_SCHEMA = "marts"
+# Above this share of changed rows a table is copied whole: cheaper than deleting and inserting most of it.
+WHOLE_TABLE_SHARE = 0.5
+# A copy whose file has become mostly free blocks (after many deletions) is rebuilt from scratch.
+FREE_SPACE_SHARE = 0.5
+
+
+@dataclass
+class Publication:
+    row_counts: dict[str, int]  # rows by table, as published
+    rows_written: int  # rows inserted into the published copy (every row when it was built from scratch)
+    incremental: bool  # built from the previous copy rather than from scratch
 
 
 def range_macro_statements() -> list[str]:
@@ -24,21 +42,32 @@ def range_macro_statements() -> list[str]:
     return [statement.strip() for statement in code.split(";") if statement.strip()]
 
 
-def publish_marts(warehouse_path: Path, published_path: Path) -> dict[str, int]:
-    """Copy every table of the warehouse's marts schema; returns row counts by table."""
+def publish_marts(warehouse_path: Path, published_path: Path) -> Publication:
+    """Make `published_path` hold exactly the warehouse's marts tables and the range macros."""
     # Built under a name other than "marts": a catalog named like the schema makes `marts.x` ambiguous.
     building = published_path.with_name(f".publishing-{uuid.uuid4().hex}.duckdb")
+    incremental = _reusable(published_path)
+    if incremental:
+        shutil.copyfile(published_path, building)
     connection = duckdb.connect(str(building))
     try:
         connection.execute(f"ATTACH '{warehouse_path}' AS warehouse (READ_ONLY)")
-        tables = [row[0] for row in connection.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = ? ORDER BY 1",
-            [PUBLISHED_SCHEMA]).fetchall()]
-        connection.execute(f"CREATE SCHEMA {PUBLISHED_SCHEMA}")
-        counts = {}
-        for table in tables:
-            connection.execute(f"CREATE TABLE {PUBLISHED_SCHEMA}.{table} AS SELECT * FROM warehouse.{PUBLISHED_SCHEMA}.{table}")
-            counts[table] = connection.execute(f"SELECT count(*) FROM {PUBLISHED_SCHEMA}.{table}").fetchall()[0][0]
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {PUBLISHED_SCHEMA}")
+        source_columns = _columns(connection, "warehouse")
+        published_columns = _columns(connection, connection.execute("SELECT current_database()").fetchall()[0][0])
+        for table in published_columns.keys() - source_columns.keys():
+            connection.execute(f"DROP TABLE {PUBLISHED_SCHEMA}.{table}")
+        counts, written = {}, 0
+        for table, columns in sorted(source_columns.items()):
+            if published_columns.get(table) == columns:
+                written += _copy_changed_rows(connection, table)
+            else:
+                written += _copy_whole_table(connection, table, exists=table in published_columns)
+            counts[table] = _row_count(connection, PUBLISHED_SCHEMA, table)
+            if counts[table] != _row_count(connection, f"warehouse.{PUBLISHED_SCHEMA}", table):
+                # Identical duplicate rows are the one case a row hash cannot tell apart: take the table whole.
+                written += _copy_whole_table(connection, table, exists=True)
+                counts[table] = _row_count(connection, PUBLISHED_SCHEMA, table)
         connection.execute("DETACH warehouse")
         # The macros live in both schemas so `top_artists(...)` and `marts.top_artists(...)` both work
         # once the search path includes marts.
@@ -53,7 +82,64 @@ def publish_marts(warehouse_path: Path, published_path: Path) -> dict[str, int]:
         raise
     connection.close()
     os.replace(building, published_path)
-    return counts
+    return Publication(counts, written, incremental)
+
+
+def _reusable(published_path: Path) -> bool:
+    """The previous copy exists, opens, and is not mostly free space."""
+    if not published_path.exists():
+        return False
+    try:
+        with duckdb.connect(str(published_path), read_only=True) as connection:
+            total_blocks, free_blocks = connection.execute(
+                "SELECT total_blocks, free_blocks FROM pragma_database_size()").fetchall()[0]
+    except duckdb.Error:
+        return False
+    return free_blocks <= FREE_SPACE_SHARE * total_blocks
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tuple[str, str]]]:
+    rows = connection.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? "
+        "ORDER BY table_name, column_index", [database, PUBLISHED_SCHEMA]).fetchall()
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        columns.setdefault(table, []).append((column, data_type))
+    return columns
+
+
+def _row_count(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    return connection.execute(f"SELECT count(*) FROM {schema}.{table}").fetchall()[0][0]
+
+
+def _copy_changed_rows(connection: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Delete the published rows the warehouse no longer has and insert the ones it has anew; returns rows inserted."""
+    published, source = f"{PUBLISHED_SCHEMA}.{table}", f"warehouse.{PUBLISHED_SCHEMA}.{table}"
+    connection.execute(f"CREATE TEMP TABLE published_hashes AS SELECT hash(row) AS row_hash FROM {published} AS row")
+    connection.execute(f"CREATE TEMP TABLE source_hashes AS SELECT hash(row) AS row_hash FROM {source} AS row")
+    connection.execute("CREATE TEMP TABLE stale_hashes AS SELECT row_hash FROM published_hashes ANTI JOIN source_hashes USING (row_hash)")
+    connection.execute("CREATE TEMP TABLE new_hashes AS SELECT row_hash FROM source_hashes ANTI JOIN published_hashes USING (row_hash)")
+    try:
+        new_rows = _row_count(connection, "temp.main", "new_hashes")
+        if new_rows > WHOLE_TABLE_SHARE * _row_count(connection, "temp.main", "source_hashes"):
+            return _copy_whole_table(connection, table, exists=True)
+        if _row_count(connection, "temp.main", "stale_hashes"):
+            connection.execute(f"DELETE FROM {published} AS row WHERE hash(row) IN (SELECT row_hash FROM stale_hashes)")
+        if new_rows:
+            connection.execute(f"INSERT INTO {published} SELECT * FROM {source} AS row "
+                               "WHERE hash(row) IN (SELECT row_hash FROM new_hashes)")
+        return new_rows
+    finally:
+        for name in ("published_hashes", "source_hashes", "stale_hashes", "new_hashes"):
+            connection.execute(f"DROP TABLE temp.main.{name}")
+
+
+def _copy_whole_table(connection: duckdb.DuckDBPyConnection, table: str, exists: bool) -> int:
+    if exists:
+        connection.execute(f"DROP TABLE {PUBLISHED_SCHEMA}.{table}")
+        connection.execute("CHECKPOINT")  # frees the dropped table's blocks for the new copy to reuse
+    connection.execute(f"CREATE TABLE {PUBLISHED_SCHEMA}.{table} AS SELECT * FROM warehouse.{PUBLISHED_SCHEMA}.{table}")
+    return _row_count(connection, PUBLISHED_SCHEMA, table)
 
 
 def connect_published(published_path: Path) -> duckdb.DuckDBPyConnection:
