@@ -88,30 +88,28 @@ def _warehouse_was_built(settings: SpotifySettings, instance, job) -> bool:
     return settings.published_marts_path.exists() and all(records.get(key) is not None for key in keys)
 
 
-def build_warehouse(settings: SpotifySettings, full_refresh: bool = False, after=None) -> None:
-    """The warehouse job: everything, or (after=an asset key) only what lies downstream of that source, as the
-    automation would pick it, so dbt builds and tests only those models; everything while the warehouse has
-    never been built whole (a first poll into a new data directory)."""
-    from dagster import AssetSelection
-
+def build_warehouse(settings: SpotifySettings, full_refresh: bool = False, job_name: str = "build_warehouse_job") -> None:
+    """The warehouse job (every model and test), or another job over part of it (update_after_poll_job)."""
     from .instance import get_instance
 
     prepare_dbt_manifest(settings)
     print(f"building the warehouse (dbt build{' --full-refresh' if full_refresh else ''})", flush=True)
     run_config = {**_QUIET_CONSOLE, "ops": {"warehouse_models": {"config": {"full_refresh": full_refresh}}}}
-    defs = _definitions()
-    job = defs.resolve_job_def("build_warehouse_job")
-    instance = get_instance(settings)
-    selection = None
-    if after is not None and _warehouse_was_built(settings, instance, job):
-        graph = defs.resolve_asset_graph()
-        selection = list(AssetSelection.assets(after).downstream(include_self=False).resolve(graph)
-                         & AssetSelection.assets(*job.asset_layer.executable_asset_keys).resolve(graph))
+    job = _definitions().resolve_job_def(job_name)
     with _output_to_log(settings):
-        result = job.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False,
-                                        asset_selection=selection)
+        result = job.execute_in_process(instance=get_instance(settings), run_config=run_config, raise_on_error=False)
     if not result.success:
         raise CommandFailed(f"the warehouse build failed; see run {result.run_id} in the Dagster UI")
+
+
+def update_after_poll(settings: SpotifySettings) -> None:
+    """What lies downstream of the polled plays, or everything while the warehouse has never been built whole
+    (a first poll into a new data directory)."""
+    from .instance import get_instance
+
+    job = _definitions().resolve_job_def("build_warehouse_job")
+    whole = _warehouse_was_built(settings, get_instance(settings), job)
+    build_warehouse(settings, job_name="update_after_poll_job" if whole else "build_warehouse_job")
 
 
 def print_summary(settings: SpotifySettings) -> None:
@@ -241,7 +239,7 @@ def _failure_reason(result) -> str:
 def poll(settings: SpotifySettings) -> None:
     """One recently-played poll, the day partitions it touched, then the warehouse (as the schedule does)."""
     from .instance import get_instance
-    from .recently_played.assets import GAP_CHECK, ITEMS_KEY, RESPONSES_KEY
+    from .recently_played.assets import GAP_CHECK, RESPONSES_KEY
     from .recently_played.sensors import range_tags
     from .spotify_api.resource import credentials_configured
 
@@ -269,7 +267,7 @@ def poll(settings: SpotifySettings) -> None:
                 instance=instance, run_config=_QUIET_CONSOLE, raise_on_error=False, tags=range_tags(days))
         if not items.success:
             raise CommandFailed(f"loading the polled plays failed: {_failure_reason(items)}")
-        build_warehouse(settings, after=ITEMS_KEY)
+        update_after_poll(settings)
     else:
         print("nothing new to build", flush=True)
 

@@ -19,6 +19,7 @@ from .jobs import (
     import_spotify_export_job,
     poll_recently_played_job,
     recently_played_items_job,
+    update_after_poll_job,
 )
 from .lastfm.assets import lastfm_artist_tags, lastfm_track_info, raw_lastfm_artists, raw_lastfm_tracks
 from .lastfm.resource import LastfmResource
@@ -51,7 +52,7 @@ defs = Definitions(
     assets=map_asset_specs(lambda spec: spec.replace_attributes(owners=[OWNER]), [*python_assets, warehouse_models]),
     asset_checks=poll_freshness_checks,
     jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, catalog_enrichment_job,
-          lastfm_enrichment_job, build_warehouse_job, dbt_docs_job],
+          lastfm_enrichment_job, build_warehouse_job, update_after_poll_job, dbt_docs_job],
     schedules=[recently_played_poll_schedule, catalog_enrichment_schedule],
     sensors=[spotify_inbox_sensor, recently_played_days_sensor, poll_freshness_sensor, lastfm_enrichment_sensor,
              warehouse_automation_sensor],

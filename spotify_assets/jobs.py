@@ -1,6 +1,7 @@
 """Jobs the sensor and the command line launch; everything else runs through automation."""
 
 from dagster import AssetKey, AssetSelection, define_asset_job
+from dagster_dbt import build_dbt_asset_selection
 
 from .catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
 from .dbt_docs.assets import DOCS_KEY
@@ -16,11 +17,28 @@ import_spotify_export_job = define_asset_job(
     description="Import one landed Spotify export (a partition) into raw.*.",
 )
 
+WAREHOUSE = AssetSelection.assets(warehouse_models, published_marts_database, listening_report)
+
 build_warehouse_job = define_asset_job(
     "build_warehouse_job",
-    selection=AssetSelection.assets(warehouse_models, published_marts_database, listening_report),
+    selection=WAREHOUSE,
     description="Build and test every dbt model (staging, intermediate, marts), publish marts.duckdb, then "
     "write the listening report from it.",
+)
+
+# A poll adds at most 50 plays to a history of up to millions. The update after it builds only what lies
+# downstream of the polled plays and runs the dbt tests that guard keys (what a faulty incremental merge
+# breaks first); the whole-history reconciliations (streams_match_plays, bucket_levels_agree, covers_every_date,
+# relationships, ...) rescan every play, and run with every import, `spotify-assets build` and the test suite.
+KEY_TESTS = build_dbt_asset_selection([warehouse_models],
+                                      dbt_select="test_name:unique test_name:not_null test_name:unique_combination")
+AFTER_POLL = AssetSelection.assets(ITEMS_KEY).downstream(include_self=False) & WAREHOUSE
+
+update_after_poll_job = define_asset_job(
+    "update_after_poll_job",
+    selection=AFTER_POLL.without_checks() | (AFTER_POLL & KEY_TESTS),
+    description="After a poll: rebuild the dbt models downstream of raw.recently_played_items with their key "
+    "tests, publish marts.duckdb and write the listening report (`spotify-assets poll` runs it).",
 )
 
 poll_recently_played_job = define_asset_job(
