@@ -11,6 +11,7 @@ from spotify_assets.exports.assets import import_spotify_export
 from spotify_assets.exports.landing import receive_export
 from spotify_assets.partitions import spotify_export_partitions
 from spotify_assets.publishing.assets import published_marts_database
+from spotify_assets.publishing.publish import connect_published
 from spotify_assets.settings import SpotifySettings
 from spotify_assets.transformations.assets import warehouse_models
 
@@ -30,10 +31,13 @@ class Pipeline:
         assert materialize([import_spotify_export], partition_key=landed.export_hash, resources=self.resources,
                            instance=self.instance).success
 
-    def build(self):
-        result = materialize([warehouse_models, published_marts_database], resources=self.resources, instance=self.instance)
-        assert result.success
-        assert all(check.passed for check in result.get_asset_check_evaluations())
+    def build(self, expect_success=True):
+        result = materialize([warehouse_models, published_marts_database], resources=self.resources, instance=self.instance,
+                             raise_on_error=False)
+        if expect_success:
+            assert result.success
+            assert all(check.passed for check in result.get_asset_check_evaluations())
+        return result
 
 
 def _mart_tables(path) -> list[str]:
@@ -57,6 +61,21 @@ def _differences(left, right) -> dict[str, int]:
             f"SELECT count(*) FROM ((SELECT {select} FROM left_db.marts.{table} EXCEPT ALL SELECT {select} FROM right_db.marts.{table}) "
             f"UNION ALL (SELECT {select} FROM right_db.marts.{table} EXCEPT ALL SELECT {select} FROM left_db.marts.{table}))"
         ).fetchall()[0][0]
+        if count:
+            differences[table] = count
+    return differences
+
+
+def _differences_with_batch(warehouse, published) -> dict[str, int]:
+    """Rows, batch_at included, in the warehouse's marts and not the published copy's, or the other way round."""
+    connection = duckdb.connect()
+    connection.execute(f"ATTACH '{warehouse}' AS warehouse (READ_ONLY)")
+    connection.execute(f"ATTACH '{published}' AS published (READ_ONLY)")
+    differences = {}
+    for table in _mart_tables(warehouse):
+        count = connection.execute(
+            f"SELECT count(*) FROM ((FROM warehouse.marts.{table} EXCEPT ALL FROM published.marts.{table}) "
+            f"UNION ALL (FROM published.marts.{table} EXCEPT ALL FROM warehouse.marts.{table}))").fetchall()[0][0]
         if count:
             differences[table] = count
     return differences
@@ -94,7 +113,15 @@ def test_a_small_late_import_rewrites_only_the_days_it_touches(small_history, tm
     path = tmp_path / "Streaming_History_Audio_2025_9.json"
     path.write_text(json.dumps(late))
     pipeline.import_(path)
-    pipeline.build()
+    result = pipeline.build()
+    published = next(event.materialization.metadata for event in result.get_asset_materialization_events()
+                     if event.asset_key == published_marts_database.key)
+    assert published["built_from_previous_copy"].value is True
+    with connect_published(pipeline.settings.published_marts_path) as connection:
+        published_rows = sum(connection.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                             for table in _mart_tables(pipeline.settings.published_marts_path))
+    assert 0 < published["rows_written"].value < published_rows / 10  # only the rows the build rewrote
+    assert _differences_with_batch(pipeline.settings.warehouse_path, pipeline.settings.published_marts_path) == {}
     with duckdb.connect(str(pipeline.settings.warehouse_path), read_only=True) as connection:
         newest = "(SELECT max(batch_at) FROM marts.fct_plays)"
         rewritten_days = connection.execute(
@@ -107,3 +134,21 @@ def test_a_small_late_import_rewrites_only_the_days_it_touches(small_history, tm
     assert rewritten_days <= 3 < days  # the day itself and its neighbours
     assert rewritten_plays < total_plays / 10
     assert rewritten_buckets < day_buckets / 10
+
+
+def test_a_failing_dbt_test_fails_the_run_naming_it_and_keeps_what_was_built(small_history, tmp_path):
+    pipeline = Pipeline(tmp_path / "data")
+    for export in small_history.exports:
+        pipeline.import_(export.path)
+    pipeline.build()
+    with duckdb.connect(str(pipeline.settings.warehouse_path)) as connection:  # a day counted twice
+        connection.execute("INSERT INTO marts.agg_daily_streams FROM marts.agg_daily_streams LIMIT 1")
+    result = pipeline.build(expect_success=False)
+    assert not result.success
+    failed = sorted(check.check_name for check in result.get_asset_check_evaluations() if not check.passed)
+    assert "unique_agg_daily_streams_local_date" in failed
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    assert "unique_agg_daily_streams_local_date" in failure.step_failure_data.error.message
+    # The models dbt built before the failing test are still recorded as materialized.
+    built = {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
+    assert {"fct_plays", "agg_daily_streams", "dim_artist"} <= built

@@ -9,8 +9,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from dagster import AssetExecutionContext, AutomationCondition, Config, Output
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster import AssetExecutionContext, AutomationCondition, Config, Failure, Output
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from ..automation import follows_new_data
 from ..raw_tables import create_raw_tables
@@ -18,6 +18,7 @@ from ..settings import SpotifySettings
 from ..warehouse import WAREHOUSE_POOL, warehouse_connection
 from .metadata import model_metadata
 from .project import dbt_project
+from .resource import WarehouseDbtResource
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -65,27 +66,23 @@ class WarehouseBuildConfig(Config):
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=WarehouseTranslator(),
             pool=WAREHOUSE_POOL)
-def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfig, dbt: DbtCliResource,
+def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfig, dbt: WarehouseDbtResource,
                      spotify_settings: SpotifySettings):
     # Every raw table exists before dbt reads it, even for a source that has sent nothing yet.
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
     with dbt_environment_of(spotify_settings):
         # Unit tests check the SQL's logic, not the data: the test suite runs them (tests/test_dbt_unit_tests.py).
-        arguments = ["build", "--exclude", "resource_type:unit_test", *(["--full-refresh"] if config.full_refresh else [])]
-        invocation = dbt.cli(arguments, context=context, target_path=spotify_settings.dbt_target_path / "build")
-        events, failure = [], None
-        try:
-            events.extend(invocation.stream())
-        except Exception as error:  # the models built before the failure are still reported, then it is raised
-            failure = error
-    # Row counts and previews can only be read once dbt has let go of the warehouse.
-    nodes = invocation.manifest["nodes"]
+        arguments = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else [])]
+        build = dbt.build(context, arguments, spotify_settings.dbt_target_path / "build", spotify_settings.dbt_environment())
+    # Row counts and previews are read once dbt has let go of the warehouse; the models built before a
+    # failure are still reported, then the failure is raised.
+    nodes = build.manifest["nodes"]
     with warehouse_connection(spotify_settings, read_only=True) as connection:
-        for event in events:
+        for event in build.events:
             if isinstance(event, Output) and "unique_id" in event.metadata:
                 node = nodes[event.metadata["unique_id"].value]
                 event = event.with_metadata({**event.metadata, **model_metadata(connection, node)})
             yield event
-    if failure is not None:
-        raise failure
+    if not build.succeeded:
+        raise Failure(description="dbt build failed: " + "; ".join(build.errors[:5]))
