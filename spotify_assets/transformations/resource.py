@@ -43,12 +43,9 @@ class DbtBuild:
     """What one in-process dbt command produced: Dagster events, and the errors when it failed."""
 
     manifest: Mapping[str, Any]  # the manifest dagster-dbt describes the assets with
+    succeeded: bool
     events: list[Any] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def succeeded(self) -> bool:
-        return not self.errors
+    errors: list[str] = field(default_factory=list)  # dbt's error lines, for the run's failure
 
 
 class WarehouseDbtResource(DbtCliResource):
@@ -77,25 +74,30 @@ class WarehouseDbtResource(DbtCliResource):
         locations = ["--project-dir", self.project_dir, "--profiles-dir", self.project_dir,
                      "--target-path", str(target_path), "--log-path", str(target_path), "--no-write-json"]
         messages: list[dict] = []
-        runner = dbtRunner(manifest=self._parsed_manifest(locations, environment),
-                           callbacks=[lambda message: messages.append(msg_to_dict(message))])
+
+        def keep(message) -> None:
+            # Debug events (most of them) only go to dbt.log; the results dagster-dbt reads are info events.
+            if message.info.level != "debug":
+                messages.append(msg_to_dict(message))
+
+        runner = dbtRunner(manifest=self._parsed_manifest(locations, environment), callbacks=[keep])
         try:
             result = runner.invoke([*arguments, *selection, *locations, "--quiet",
                                     *(["--indirect-selection", indirect_selection] if indirect_selection else [])])
         finally:
             _close_warehouse_connection()
-        build = DbtBuild(manifest)
+        build = DbtBuild(manifest, succeeded=result.success)
         for message in messages:
-            info = message["info"]
-            if info["level"] in ("info", "warn", "error") and info["msg"]:
-                print(_ANSI_COLOUR.sub("", info["msg"]), flush=True)  # dbt's progress lines, as its CLI prints them
-            if info["level"] == "error" and info["msg"]:
-                build.errors.append(_ANSI_COLOUR.sub("", info["msg"]))
+            level, text = message["info"]["level"], _ANSI_COLOUR.sub("", message["info"]["msg"])
+            if level in ("info", "warn", "error") and text:
+                print(text, flush=True)  # dbt's progress lines, as its command line prints them
+            if level == "error" and text:
+                build.errors.append(text)
             build.events.extend(DbtCoreCliEventMessage(raw_event=message, event_history_metadata={})
                                 .to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
                                                          context=context, target_path=target_path,
                                                          project=project))
-        if not result.success and not build.errors:
+        if not build.succeeded and not build.errors:
             build.errors.append(str(result.exception or "dbt reported a failure"))
         return build
 
