@@ -127,21 +127,47 @@ higher_priority_plays as (
     where extended.record_id not in (select lower_id from api_extended_pairs)
 ),
 
-standard_candidates as (
+-- Candidates meet through 3-minute time buckets besides the track: a join on the track alone paired every
+-- account-data record with every play of its track, which grows with the square of a favourite's plays
+-- (14 s of a million-play import; bench/RESULTS.md). A window of 180 s touches exactly two buckets.
+standard_windows as (
     select
-        standard.record_id as lower_id,
+        standard.record_id,
+        standard.track_key,
+        standard.played_at_utc,
+        window_bucket
+    from standard,
+        unnest([
+            (epoch_ms(standard.played_at_utc) - 90000) // 180000,
+            (epoch_ms(standard.played_at_utc) + 90000) // 180000
+        ]) as windows(window_bucket)
+),
+
+higher_moments as (
+    select
         coalesce(higher.api_record_id, higher.extended_record_id) as higher_id,
+        higher.track_key,
+        higher.played_at_utc,
+        higher.extended_played_at_utc,
+        moment,
+        epoch_ms(moment) // 180000 as moment_bucket
+    from higher_priority_plays as higher,
+        unnest(list_filter([higher.played_at_utc, higher.extended_played_at_utc], lambda moment: moment is not null)) as moments(moment)
+),
+
+standard_candidates as (
+    select distinct
+        standard.record_id as lower_id,
+        higher.higher_id,
         least(
             {{ distance_to_minute('higher.played_at_utc', 'standard.played_at_utc') }},
             coalesce({{ distance_to_minute('higher.extended_played_at_utc', 'standard.played_at_utc') }}, 9223372036854775807)
         ) as distance_ms
-    from standard
-    inner join higher_priority_plays as higher
+    from standard_windows as standard
+    inner join higher_moments as higher
         on higher.track_key = standard.track_key
-        and (
-            higher.played_at_utc between standard.played_at_utc - interval 90 second and standard.played_at_utc + interval 90 second
-            or higher.extended_played_at_utc between standard.played_at_utc - interval 90 second and standard.played_at_utc + interval 90 second
-        )
+        and higher.moment_bucket = standard.window_bucket
+        and higher.moment between standard.played_at_utc - interval 90 second and standard.played_at_utc + interval 90 second
 ),
 
 {{ mutual_nearest_pairs('standard_candidates', 'standard') }}
