@@ -35,7 +35,9 @@ from dbt.version import __version__ as DBT_CORE_VERSION
 from packaging import version
 
 _ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
-_PARSED_MANIFESTS: dict[tuple, Any] = {}  # dbt's parsed Manifest per project, target folder and environment
+# dbt's parsed Manifest, with what it was parsed for (project, target folder, environment). One at a time: a
+# Manifest holds tens of megabytes, and a process builds one warehouse (the tests build many, one after another).
+_parsed: dict[tuple, Any] = {}
 
 
 @dataclass
@@ -102,18 +104,19 @@ class WarehouseDbtResource(DbtCliResource):
         return build
 
     def _parsed_manifest(self, locations: list[str], environment: Mapping[str, str]):
-        """Parsed once per process for each target folder and environment (the profile and the time zone
-        variable are read at parse time), with dbt's partial parsing from the target folder."""
+        """Parsed once per process for a target folder and environment (the profile and the time zone variable
+        are read at parse time), with dbt's partial parsing from the target folder."""
         from dbt.cli.main import dbtRunner
 
         key = (*locations, *sorted(environment.items()))
-        if key not in _PARSED_MANIFESTS:
+        if key not in _parsed:
             result = dbtRunner().invoke(["parse", *locations, "--quiet"])
             _close_warehouse_connection()
             if not result.success:
                 raise RuntimeError(f"dbt parse failed: {result.exception}")
-            _PARSED_MANIFESTS[key] = result.result
-        return _PARSED_MANIFESTS[key]
+            _parsed.clear()
+            _parsed[key] = result.result
+        return _parsed[key]
 
 
 def _close_warehouse_connection() -> None:
