@@ -59,15 +59,14 @@ def publish_marts(warehouse_path: Path, published_path: Path) -> Publication:
             connection.execute(f"DROP TABLE {PUBLISHED_SCHEMA}.{table}")
         counts, written = {}, 0
         for table, columns in sorted(source_columns.items()):
-            if published_columns.get(table) == columns:
-                written += _copy_changed_rows(connection, table)
-            else:
+            if published_columns.get(table) != columns:
                 written += _copy_whole_table(connection, table, exists=table in published_columns)
+            else:
+                written += _copy_changed_rows(connection, table)
+                if _row_count(connection, PUBLISHED_SCHEMA, table) != _row_count(connection, f"warehouse.{PUBLISHED_SCHEMA}", table):
+                    # Identical duplicate rows are the one case a row hash cannot tell apart: take the table whole.
+                    written += _copy_whole_table(connection, table, exists=True)
             counts[table] = _row_count(connection, PUBLISHED_SCHEMA, table)
-            if counts[table] != _row_count(connection, f"warehouse.{PUBLISHED_SCHEMA}", table):
-                # Identical duplicate rows are the one case a row hash cannot tell apart: take the table whole.
-                written += _copy_whole_table(connection, table, exists=True)
-                counts[table] = _row_count(connection, PUBLISHED_SCHEMA, table)
         connection.execute("DETACH warehouse")
         # The macros live in both schemas so `top_artists(...)` and `marts.top_artists(...)` both work
         # once the search path includes marts.

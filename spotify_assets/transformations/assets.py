@@ -42,8 +42,8 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 @contextmanager
 def dbt_environment_of(settings: SpotifySettings) -> Iterator[None]:
-    """The settings' warehouse path and time zone in the environment of the dbt processes started inside."""
-    # dagster-dbt passes a copy of os.environ to the dbt process it starts inside `cli()`.
+    """The settings' warehouse path and time zone in os.environ while dbt runs: the in-process builds read it,
+    and dagster-dbt hands a copy to the dbt process it starts for the docs site."""
     values = settings.dbt_environment()
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)

@@ -37,7 +37,7 @@ from packaging import version
 _ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 # dbt's parsed Manifest, with what it was parsed for (project, target folder, environment). One at a time: a
 # Manifest holds tens of megabytes, and a process builds one warehouse (the tests build many, one after another).
-_parsed: dict[tuple, Any] = {}
+_PARSED_MANIFEST: dict[tuple, Any] = {}
 
 
 @dataclass
@@ -109,14 +109,14 @@ class WarehouseDbtResource(DbtCliResource):
         from dbt.cli.main import dbtRunner
 
         key = (*locations, *sorted(environment.items()))
-        if key not in _parsed:
+        if key not in _PARSED_MANIFEST:
             result = dbtRunner().invoke(["parse", *locations, "--quiet"])
             _close_warehouse_connection()
             if not result.success:
                 raise RuntimeError(f"dbt parse failed: {result.exception}")
-            _parsed.clear()
-            _parsed[key] = result.result
-        return _parsed[key]
+            _PARSED_MANIFEST.clear()
+            _PARSED_MANIFEST[key] = result.result
+        return _PARSED_MANIFEST[key]
 
 
 def _close_warehouse_connection() -> None:
