@@ -129,7 +129,7 @@ def test_an_empty_history_renders_without_errors(browser, tmp_path):
     from spotify_assets.reports.render import render_report
 
     empty = {"generated_at": "2026-01-01 00:00 UTC", "timezone": "UTC", "first_date": None, "daily_streams": [],
-             "weekday_hour": [[0] * 24 for _ in range(7)], "year_month": [], "artists": [], "tracks": [], "hours": [],
+             "weekday_hour": [[0] * 24 for _ in range(7)], "year_month": [], "artists": [], "tracks": [], "hours": "[]",
              "totals": {"plays": 0, "streams": 0, "hours_played": 0}}
     page = tmp_path / "empty.html"
     page.write_text(render_report(empty))

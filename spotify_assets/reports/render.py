@@ -11,7 +11,9 @@ from .colours import EMPTY_COLOUR, STEP_COLOURS
 def render_report(contents: dict) -> str:
     template = resources.files(__package__).joinpath("listening_report.html").read_text(encoding="utf-8")
     # Inside <script> only "</" could end the element early; \u003c is the same character to JSON.
-    data = json.dumps(contents, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
+    # contents["hours"] is JSON text already (numbers only); it takes the place of a null placeholder.
+    data = json.dumps({**contents, "hours": None}, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
+    data = data.replace('"hours":null', f'"hours":{contents["hours"]}', 1)
     return (template.replace("__EMPTY_COLOUR__", EMPTY_COLOUR)
             .replace("__STEP_COLOURS__", json.dumps(STEP_COLOURS))
             .replace("__REPORT_DATA__", data))
