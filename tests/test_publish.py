@@ -1,10 +1,12 @@
-"""Publishing into the previous copy leaves exactly what a copy from scratch leaves, whatever changed."""
+"""Publishing into the previous copy leaves exactly what a copy from scratch leaves, whatever changed,
+whether tables are compared row by row or in the groups dbt rewrites them in."""
 
 import shutil
 
 import duckdb
 import pytest
 
+from spotify_assets.publishing.assets import GROUPS_DBT_REWRITES
 from spotify_assets.publishing.publish import connect_published, publish_marts
 
 
@@ -14,6 +16,12 @@ def warehouse(demo_data_dir, tmp_path):
     path = tmp_path / "warehouse.duckdb"
     shutil.copyfile(demo_data_dir / "warehouse.duckdb", path)
     return path
+
+
+@pytest.fixture(params=["rows", "groups"])
+def groups(request):
+    """Compared row by row, or by the groups dbt's incremental models replace (fct_plays by UTC day, ...)."""
+    return GROUPS_DBT_REWRITES if request.param == "groups" else {}
 
 
 def _execute(path, *statements):
@@ -31,9 +39,9 @@ def _contents(path) -> dict[str, list[tuple]]:
         return {table: sorted(connection.execute(f"FROM {prefix}.{table}").fetchall()) for table in tables}
 
 
-def test_the_first_publication_copies_every_marts_table(warehouse, tmp_path):
+def test_the_first_publication_copies_every_marts_table(warehouse, groups, tmp_path):
     published = tmp_path / "marts.duckdb"
-    publication = publish_marts(warehouse, published)
+    publication = publish_marts(warehouse, published, groups)
     assert not publication.incremental
     contents = _contents(warehouse)
     assert publication.row_counts == {table: len(rows) for table, rows in contents.items()}
@@ -44,60 +52,82 @@ def test_the_first_publication_copies_every_marts_table(warehouse, tmp_path):
                                   ).fetchall()[0][0] == 2  # in schema marts and in main
 
 
-def test_a_republication_writes_only_changed_rows_and_equals_the_warehouse(warehouse, tmp_path):
+def test_a_republication_writes_only_changed_rows_and_equals_the_warehouse(warehouse, groups, tmp_path):
     published = tmp_path / "marts.duckdb"
-    publish_marts(warehouse, published)
-    plays = publish_marts(warehouse, published).row_counts["fct_plays"]
-    first, second = "(SELECT min(play_id) FROM marts.fct_plays)", "(SELECT max(play_id) FROM marts.fct_plays)"
-    _execute(warehouse,
-             "INSERT INTO marts.fct_plays SELECT * REPLACE (play_id || '-new' AS play_id) FROM marts.fct_plays LIMIT 1",
-             f"UPDATE marts.fct_plays SET track_name = 'renamed' WHERE play_id = {first}",
-             f"DELETE FROM marts.fct_plays WHERE play_id = {second}")
-    publication = publish_marts(warehouse, published)
+    publish_marts(warehouse, published, groups)
+    plays = publish_marts(warehouse, published, groups).row_counts["fct_plays"]
+    with duckdb.connect(str(warehouse)) as connection:
+        first, second = connection.execute("SELECT min(play_id), max(play_id) FROM marts.fct_plays").fetchall()[0]
+        connection.execute("INSERT INTO marts.fct_plays "
+                           "SELECT * REPLACE (play_id || '-new' AS play_id) FROM marts.fct_plays LIMIT 1")
+        connection.execute("UPDATE marts.fct_plays SET track_name = 'renamed' WHERE play_id = ?", [first])
+        changed_days = [day for (day,) in connection.execute(
+            "SELECT DISTINCT played_on_utc FROM marts.fct_plays WHERE play_id IN (?, ?) OR play_id LIKE '%-new'",
+            [first, second]).fetchall()]
+        connection.execute("DELETE FROM marts.fct_plays WHERE play_id = ?", [second])
+        plays_on_changed_days = connection.execute(
+            "SELECT count(*) FROM marts.fct_plays WHERE list_contains(?, played_on_utc)", [changed_days]).fetchall()[0][0]
+    publication = publish_marts(warehouse, published, groups)
     assert publication.incremental
-    assert publication.rows_written == 2  # the renamed play and the new one
+    # Row by row: the renamed play and the new one; by groups: every play of the days that changed.
+    assert publication.rows_written == (plays_on_changed_days if groups else 2)
     assert publication.row_counts["fct_plays"] == plays
     assert _contents(published) == _contents(warehouse)
-    assert publish_marts(warehouse, published).rows_written == 0  # nothing changed since
+    assert publish_marts(warehouse, published, groups).rows_written == 0  # nothing changed since
 
 
-def test_changed_columns_dropped_tables_and_duplicate_rows_are_published_as_the_warehouse_has_them(warehouse, tmp_path):
+def test_identical_rows_and_missing_keys_within_groups_are_published_as_the_warehouse_has_them(warehouse, tmp_path):
     published = tmp_path / "marts.duckdb"
-    publish_marts(warehouse, published)
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)
+    copy_twice = ("INSERT INTO marts.fct_plays SELECT play.* REPLACE ('twin' AS play_id) "
+                  "FROM (FROM marts.fct_plays LIMIT 1) AS play, range(2)")
+    for change in (copy_twice,  # two identical rows in one day: a hash sum, unlike an exclusive or, sees them
+                   "UPDATE marts.fct_plays SET track_name = 'renamed' WHERE play_id = 'twin'",  # both at once
+                   "INSERT INTO marts.fct_plays SELECT * REPLACE ('undated' AS play_id, NULL AS played_on_utc) "
+                   "FROM marts.fct_plays LIMIT 1",  # a row outside every day
+                   "DELETE FROM marts.fct_plays WHERE played_on_utc IS NULL"):
+        _execute(warehouse, change)
+        publish_marts(warehouse, published, GROUPS_DBT_REWRITES)
+        assert _contents(published) == _contents(warehouse), change
+
+
+def test_changed_columns_dropped_tables_and_duplicate_rows_are_published_as_the_warehouse_has_them(warehouse, groups, tmp_path):
+    published = tmp_path / "marts.duckdb"
+    publish_marts(warehouse, published, groups)
     _execute(warehouse,
              "ALTER TABLE marts.fct_plays ADD COLUMN rating INTEGER DEFAULT 5",  # a model gained a column
              "DROP TABLE marts.mart_genre_coverage",  # a model was removed
              "CREATE TABLE marts.mart_new AS SELECT 1 AS x UNION ALL SELECT 1",  # identical rows
              )
-    publish_marts(warehouse, published)
+    publish_marts(warehouse, published, groups)
     assert _contents(published) == _contents(warehouse)
     _execute(warehouse, "INSERT INTO marts.mart_new VALUES (1)")  # one more identical row: hashes cannot tell
-    publication = publish_marts(warehouse, published)
+    publication = publish_marts(warehouse, published, groups)
     assert publication.row_counts["mart_new"] == 3
     assert _contents(published) == _contents(warehouse)
 
 
-def test_a_copy_that_is_mostly_free_space_is_rebuilt_from_scratch(warehouse, tmp_path):
+def test_a_copy_that_is_mostly_free_space_is_rebuilt_from_scratch(warehouse, groups, tmp_path):
     published = tmp_path / "marts.duckdb"
-    publish_marts(warehouse, published)
+    publish_marts(warehouse, published, groups)
     _execute(warehouse, "UPDATE marts.fct_plays SET track_name = track_name || ' (live)' WHERE local_hour = 20")
     with duckdb.connect(str(published)) as connection:  # leave most of the copy's blocks free
         connection.execute("CREATE TABLE main.ballast AS SELECT range AS x, md5(range::VARCHAR) AS y FROM range(3000000)")
         connection.execute("CHECKPOINT")
         connection.execute("DROP TABLE main.ballast")
         connection.execute("CHECKPOINT")
-    publication = publish_marts(warehouse, published)
+    publication = publish_marts(warehouse, published, groups)
     assert not publication.incremental
     assert _contents(published) == _contents(warehouse)
 
 
-def test_a_reader_of_the_previous_copy_keeps_reading_it(warehouse, tmp_path):
+def test_a_reader_of_the_previous_copy_keeps_reading_it(warehouse, groups, tmp_path):
     published = tmp_path / "marts.duckdb"
-    publish_marts(warehouse, published)
+    publish_marts(warehouse, published, groups)
     reader = connect_published(published)
     plays = reader.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0]
     _execute(warehouse, "DELETE FROM marts.fct_plays WHERE local_hour < 12")
-    publish_marts(warehouse, published)
+    publish_marts(warehouse, published, groups)
     assert reader.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0] == plays
     reader.close()
     with connect_published(published) as connection:
