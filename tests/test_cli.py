@@ -60,3 +60,10 @@ def test_demo_imports_the_synthetic_export_and_reruns_harmlessly(tmp_path):
     second = _run("demo", "--plays", "1500", data_dir=data_dir)
     assert second.returncode == 0, second.stderr
     assert second.stdout.split("raw records by table:")[1] == first.stdout.split("raw records by table:")[1]
+
+
+def test_dbt_sends_no_usage_events(demo_data_dir):
+    """dbt's anonymous usage tracking is off (dbt_project.yml flags): the warehouse makes no calls home."""
+    log = (demo_data_dir / "dbt_target" / "build" / "dbt.log").read_text()
+    assert "'send_anonymous_usage_stats': 'False'" in log
+    assert "Sending event" not in log
