@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import pandas as pd
-
 from .landing import LandedExport
 from .members import UnreadableExport, iter_members
 from .parsing import ParsedFile, file_role, parse_member
@@ -100,6 +98,8 @@ def _delete_export(connection, export_hash: str) -> None:
 
 
 def _insert_parsed_file(connection, export_hash: str, parsed: ParsedFile, loaded_at: datetime) -> None:
+    import pandas as pd  # here, not at the top: every command loads this module, few import exports (0.5 s)
+
     for table_name, rows in parsed.rows.items():
         table = _TABLES_BY_NAME[table_name]
         names = [column.name for column in table.columns] + ["_record_index"]
