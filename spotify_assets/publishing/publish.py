@@ -9,7 +9,7 @@ A poll changes a few hundred rows of a million-play history, so the new copy sta
 previous one and takes only what differs. A table dbt rewrites in groups (its incremental models' unique_key:
 a day of plays, a bucket) is compared group by group, by row count and the sum of its rows' hashes, and each
 group that differs is replaced whole; any other table is compared row by row, by a hash of the whole row.
-At a million plays the four big tables compare in about a tenth of a second each (bench/RESULTS.md). The result
+Publishing after a poll on a million plays takes about 1.5 s instead of 2.4 s that way (bench/RESULTS.md). The result
 is the same table for table, which publishing verifies by row count, copying a table whole whenever it disagrees.
 """
 
