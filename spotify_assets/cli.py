@@ -5,6 +5,7 @@ so what a command did shows in the UI exactly like a sensor- or schedule-started
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -146,6 +147,10 @@ def serve_docs(settings: SpotifySettings, host: str, port: int, generate: bool, 
     except (FileNotFoundError, OSError) as error:
         raise CommandFailed(str(error)) from None
     print(f"dbt docs on http://{host}:{server.server_address[1]} (Ctrl-C stops)", flush=True)
+    # Ctrl-C (SIGINT) and `kill` or `docker stop` (SIGTERM) stop the server, also when the command was started
+    # with them ignored (a script's background job inherits SIGINT ignored, and Python then leaves it so).
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.default_int_handler)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -29,9 +29,11 @@ def test_generation_waits_for_the_warehouse_pool_then_the_site_serves_model_and_
     storage = instance.event_log_storage
     assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "a-build-in-progress", "warehouse_models").is_claimed
     port = free_port()
+    # Started with SIGINT ignored, as a script's background job is: Ctrl-C must stop the server all the same.
     process = subprocess.Popen([str(Path(sys.executable).with_name("spotify-assets")), "docs", "--port", str(port)],
                                env=cli_environment(demo_data_dir), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                               text=True, start_new_session=True)
+                               text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         time.sleep(25)
         assert process.poll() is None and not (site / "index.html").exists()  # waiting, not failing
