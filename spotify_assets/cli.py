@@ -92,13 +92,14 @@ def _warehouse_was_built(settings: SpotifySettings, instance, job) -> bool:
 def build_warehouse(settings: SpotifySettings, full_refresh: bool = False, job_name: str = "build_warehouse_job") -> None:
     """The warehouse job (every model and test), or another job over part of it (update_after_poll_job)."""
     from .instance import get_instance
-    from .jobs import AFTER_POLL_BUILD_CONFIG
 
     prepare_dbt_manifest(settings)
     print(f"building the warehouse (dbt build{' --full-refresh' if full_refresh else ''})", flush=True)
-    build_config = {"full_refresh": full_refresh} | (AFTER_POLL_BUILD_CONFIG if job_name == "update_after_poll_job" else {})
-    run_config = {**_QUIET_CONSOLE, "ops": {"warehouse_models": {"config": build_config}}}
     job = _definitions().resolve_job_def(job_name)
+    # A run config given here replaces the job's own (update_after_poll_job's scoped key tests): start from it.
+    job_build_config = (job.run_config or {}).get("ops", {}).get("warehouse_models", {}).get("config", {})
+    run_config = {**_QUIET_CONSOLE,
+                  "ops": {"warehouse_models": {"config": {**job_build_config, "full_refresh": full_refresh}}}}
     with _output_to_log(settings):
         result = job.execute_in_process(instance=get_instance(settings), run_config=run_config, raise_on_error=False)
     if not result.success:

@@ -34,13 +34,11 @@ KEY_TESTS = build_dbt_asset_selection([warehouse_models],
                                       dbt_select="test_name:unique test_name:not_null test_name:unique_combination")
 AFTER_POLL = AssetSelection.assets(ITEMS_KEY).downstream(include_self=False) & WAREHOUSE
 
-# ... and its key tests look only at the keys the run wrote (dbt_project/macros/key_tests.sql).
-AFTER_POLL_BUILD_CONFIG = {"key_tests_newest_batch_only": True}
-
 update_after_poll_job = define_asset_job(
     "update_after_poll_job",
     selection=AFTER_POLL.without_checks() | (AFTER_POLL & KEY_TESTS),
-    config={"ops": {"warehouse_models": {"config": AFTER_POLL_BUILD_CONFIG}}},
+    # Its key tests look only at the keys the run wrote (dbt_project/macros/key_tests.sql).
+    config={"ops": {"warehouse_models": {"config": {"key_tests_newest_batch_only": True}}}},
     description="After a poll: rebuild the dbt models downstream of raw.recently_played_items with their key "
     "tests, publish marts.duckdb and write the listening report (`spotify-assets poll` runs it).",
 )
