@@ -1,18 +1,24 @@
 """Loading one landed export into `raw.*`, all or nothing, and only once per parser version.
 
-The rows of an export are replaced as a unit inside one transaction, keyed by the export's hash, so
-re-running an import (or the same export dropped twice) changes nothing, and a crash mid-way leaves
-the previous state. Overlapping exports both land; the counting rules deduplicate them in dbt.
+Every file is first read into temporary staging tables (big extended-history files by DuckDB's JSON
+reader, the rest record by record), then the export's rows are replaced as a unit inside one
+transaction, keyed by the export's hash. Staging comes first because a file DuckDB refuses to read
+would abort a transaction it ran in. So re-running an import (or the same export dropped twice)
+changes nothing, and a crash mid-way leaves the previous state. Overlapping exports both land; the
+counting rules deduplicate them in dbt.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
+from .bulk_reading import could_read_in_bulk, read_extended_file
 from .landing import LandedExport
-from .members import UnreadableExport, iter_members
+from .members import Member, UnreadableExport, iter_members
 from .parsing import ParsedFile, file_role, parse_member
 from ..raw_tables import BOOKKEEPING_TABLES, PARSER_VERSION, RECORD_TABLES, create_raw_tables
 
@@ -59,35 +65,79 @@ def import_export(connection, landed: LandedExport, log: Callable[[str], None] =
 
     summary = ImportSummary(landed.export_hash, landed.name, landed.kind)
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    connection.execute("BEGIN TRANSACTION")
+    _create_staging_tables(connection)
     try:
-        _delete_export(connection, landed.export_hash)
+        _stage_export(connection, landed, summary, loaded_at, log)
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            _delete_export(connection, landed.export_hash)
+            for name in _STAGED_TABLES:
+                connection.execute(f"INSERT INTO raw.{name} SELECT * FROM {_staged(name)}")
+            _insert_bookkeeping(connection, summary, loaded_at)
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+    finally:
+        for name in _STAGED_TABLES:
+            connection.execute(f"DROP TABLE IF EXISTS {_staged(name)}")
+    summary.rows_by_table = _rows_by_table(connection, landed.export_hash)
+    return summary
+
+
+_STAGED_TABLES = tuple(table.name for table in RECORD_TABLES) + ("quarantined_records",)
+
+
+def _staged(table_name: str) -> str:
+    return f"temp.staged_{table_name}"
+
+
+def _create_staging_tables(connection) -> None:
+    for name in _STAGED_TABLES:
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE staged_{name} AS SELECT * FROM raw.{name} LIMIT 0")
+
+
+def _stage_export(connection, landed: LandedExport, summary: ImportSummary, loaded_at: datetime, log) -> None:
+    with tempfile.TemporaryDirectory(prefix="spotify-export-") as scratch:
         try:
             for member in iter_members(landed.payload, landed.kind):
                 role = file_role(member, single_file_export=landed.kind == "file")
                 if role is None:
                     summary.files.append(FileOutcome(member.path, "not history", "ignored"))
                     continue
-                parsed = parse_member(member, role)
-                _insert_parsed_file(connection, landed.export_hash, parsed, loaded_at)
-                outcome = FileOutcome(
-                    parsed.path, role, parsed.status, parsed.accepted, len(parsed.quarantined),
-                    parsed.without_content, parsed.message,
-                )
+                outcome = _read_in_bulk(connection, member, Path(scratch), landed.export_hash, loaded_at) \
+                    if role == "extended" else None
+                if outcome is None:
+                    parsed = parse_member(member, role)
+                    _stage_parsed_file(connection, landed.export_hash, parsed, loaded_at)
+                    outcome = FileOutcome(
+                        parsed.path, role, parsed.status, parsed.accepted, len(parsed.quarantined),
+                        parsed.without_content, parsed.message,
+                    )
                 summary.files.append(outcome)
-                if parsed.status != "parsed" or parsed.quarantined:
-                    log(f"{landed.name}: {parsed.path}: {parsed.status}, {outcome.quarantined} records quarantined"
-                        + (f": {parsed.message}" if parsed.message else ""))
+                if outcome.status != "parsed" or outcome.quarantined:
+                    log(f"{landed.name}: {outcome.path}: {outcome.status}, {outcome.quarantined} records quarantined"
+                        + (f": {outcome.message}" if outcome.message else ""))
         except UnreadableExport as error:
             summary.files.append(FileOutcome(landed.name, "export", "unreadable", message=str(error)))
             log(str(error))
-        _insert_bookkeeping(connection, summary, loaded_at)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    summary.rows_by_table = _rows_by_table(connection, landed.export_hash)
-    return summary
+
+
+def _read_in_bulk(connection, member: Member, scratch: Path, export_hash: str, loaded_at: datetime) -> FileOutcome | None:
+    """The file's outcome if DuckDB read it whole, else None: parsing.py reads it record by record."""
+    if member.problem or not could_read_in_bulk(member.content):
+        return None
+    json_file = scratch / "member.json"  # DuckDB reads files, and a zip's members are only in memory
+    json_file.write_bytes(member.content)
+    try:
+        read = read_extended_file(connection, str(json_file), _staged, (export_hash, member.path, loaded_at))
+    finally:
+        json_file.unlink()
+    if read is None:
+        return None
+    message = "unknown fields ignored: " + ", ".join(read.unknown_fields) if read.unknown_fields else None
+    return FileOutcome(member.path, "extended", "parsed", sum(read.accepted_by_table.values()), 0,
+                       read.without_content, message)
 
 
 def _delete_export(connection, export_hash: str) -> None:
@@ -97,7 +147,7 @@ def _delete_export(connection, export_hash: str) -> None:
         connection.execute(f"DELETE FROM raw.{name} WHERE export_hash = ?", [export_hash])
 
 
-def _insert_parsed_file(connection, export_hash: str, parsed: ParsedFile, loaded_at: datetime) -> None:
+def _stage_parsed_file(connection, export_hash: str, parsed: ParsedFile, loaded_at: datetime) -> None:
     import pandas as pd  # here, not at the top: every command loads this module, few import exports (0.5 s)
 
     for table_name, rows in parsed.rows.items():
@@ -112,7 +162,7 @@ def _insert_parsed_file(connection, export_hash: str, parsed: ParsedFile, loaded
                 + ["CAST(_record_index AS INTEGER)"]
             )
             connection.execute(
-                f"INSERT INTO {table.qualified_name} ({quoted}, _export_hash, _file_path, _loaded_at) "
+                f"INSERT INTO {_staged(table.name)} ({quoted}, _export_hash, _file_path, _loaded_at) "
                 f"SELECT {casts}, ?, ?, ? FROM incoming_rows",
                 [export_hash, parsed.path, loaded_at],
             )
@@ -120,7 +170,7 @@ def _insert_parsed_file(connection, export_hash: str, parsed: ParsedFile, loaded
             connection.unregister("incoming_rows")
     if parsed.quarantined:
         connection.executemany(
-            "INSERT INTO raw.quarantined_records VALUES (?, ?, ?, ?, ?)",
+            f"INSERT INTO {_staged('quarantined_records')} VALUES (?, ?, ?, ?, ?)",
             [(export_hash, parsed.path, index, reason, record) for index, reason, record in parsed.quarantined],
         )
 

@@ -29,7 +29,7 @@ from ..raw_tables import (
 
 _EXTENDED_NAME = re.compile(r"^(endsong|endvideo)(_\d+)?\.json$|^streaming_history_(audio|video)_.*\.json$", re.I)
 _STANDARD_NAME = re.compile(r"^streaminghistory(\d+|_(music|podcast|audiobook)_\d+)\.json$", re.I)
-_KNOWN_EXTENDED_FIELDS = frozenset(
+KNOWN_EXTENDED_FIELDS = frozenset(
     column.name for table in (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS) for column in table.columns
 ) | PERSONAL_FIELDS
 _KNOWN_STANDARD_FIELDS = frozenset(
@@ -215,12 +215,13 @@ def parse_member(member: Member, role: str) -> ParsedFile:
     if problem:
         parsed.status, parsed.message = "partial", problem
     extended = role == "extended"
-    known_fields = _KNOWN_EXTENDED_FIELDS if extended else _KNOWN_STANDARD_FIELDS
+    known_fields = KNOWN_EXTENDED_FIELDS if extended else _KNOWN_STANDARD_FIELDS
     seen_fields: set[str] = set()
     for index, record in enumerate(records):
         try:
             if not isinstance(record, dict):
                 raise BadValue(f"record is {type(record).__name__}, expected a JSON object")
+            seen_fields.update(record)
             table = _extended_table(record) if extended else _standard_table(record)
             if table is None:
                 _typed_values(record, _EXTENDED_REQUIRED)  # a row without content still needs ts and ms_played
@@ -231,7 +232,6 @@ def parse_member(member: Member, role: str) -> ParsedFile:
             parsed.quarantined.append((index, str(error), _sanitised_json(record)))
             continue
         parsed.rows.setdefault(table.name, []).append(values + [index])
-        seen_fields.update(record)
     unknown_fields = seen_fields - known_fields
     if unknown_fields:
         note = "unknown fields ignored: " + ", ".join(sorted(unknown_fields))
