@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from spotify_assets.exports.bulk_reading import EXTENDED_TABLES, read_extended_file
+from spotify_assets.exports.bulk_reading import EXTENDED_TABLES, ExtendedFile, read_extended_files
 from spotify_assets.exports.importing import import_export
 from spotify_assets.exports.landing import receive_export
 from spotify_assets.exports.members import Member
@@ -88,7 +88,9 @@ def _read_in_bulk(content: bytes, tmp_path):
     create_raw_tables(connection)
     for table in EXTENDED_TABLES:
         connection.execute(f"CREATE TEMP TABLE staged_{table.name} AS SELECT * FROM {table.qualified_name} LIMIT 0")
-    read = read_extended_file(connection, str(json_file), lambda name: f"temp.staged_{name}", ("hash", FILE_NAME, None))
+    reads = read_extended_files(connection, [ExtendedFile(json_file, FILE_NAME)], lambda name: f"temp.staged_{name}",
+                                "hash", None)
+    read = reads.get(FILE_NAME)
     staged = sum(connection.execute(f"SELECT count(*) FROM temp.staged_{table.name}").fetchall()[0][0]
                  for table in EXTENDED_TABLES)
     return read, staged
@@ -143,3 +145,46 @@ def test_a_file_with_any_record_to_convert_or_quarantine_is_read_record_by_recor
 ], ids=["bom", "cut-short", "empty", "blank", "no-records", "object", "not-objects", "duplicate-key", "latin-1"])
 def test_files_duckdb_reads_differently_land_as_the_record_by_record_parser_says(content, warehouse, tmp_path):
     _assert_same_as_python_path(content, warehouse, tmp_path)
+
+
+def test_files_read_together_each_land_as_the_record_by_record_parser_says(warehouse, tmp_path):
+    """One bulk read takes many files; one that DuckDB refuses, or with a record to quarantine, goes alone."""
+    records = _clean_records(300)
+    quarantined = list(records)
+    quarantined[5] = dict(OLD_EXTENDED_MUSIC, ms_played="lots")
+    files = {
+        "Streaming_History_Audio_2019_0.json": json.dumps(records[:120]).encode(),
+        "Streaming_History_Audio_2019_1.json": json.dumps(quarantined).encode(),
+        "Streaming_History_Audio_2019_2.json": json.dumps(records)[:-500].encode(),  # cut short
+        "Streaming_History_Audio_2019_3.json": b"[]",
+        "Streaming_History_Audio_2019_4.json": json.dumps(records[120:]).encode(),
+    }
+    export = tmp_path / "export"
+    export.mkdir()
+    for name, content in files.items():
+        (export / name).write_bytes(content)
+    summary = import_export(warehouse, receive_export(export, tmp_path / "landing"))
+    assert [outcome.path for outcome in summary.files] == list(files)  # the export's order
+    for outcome, (name, content) in zip(summary.files, files.items()):
+        parsed, rows = _python_path(content, name)
+        assert (outcome.status, outcome.accepted, outcome.quarantined, outcome.without_content, outcome.message) == (
+            parsed.status, parsed.accepted, len(parsed.quarantined), parsed.without_content, parsed.message)
+        stored = {}
+        for table in RECORD_TABLES:
+            names = ", ".join(f'"{column.name}"' for column in table.columns)
+            found = warehouse.execute(f"SELECT {names}, _record_index FROM {table.qualified_name} "
+                                      "WHERE _file_path = ? ORDER BY _record_index", [name]).fetchall()
+            if found:
+                stored[table.name] = found
+        assert stored == rows, name
+    # The clean files were read together in bulk, the other two record by record.
+    import duckdb
+
+    connection = duckdb.connect()
+    create_raw_tables(connection)
+    for table in EXTENDED_TABLES:
+        connection.execute(f"CREATE TEMP TABLE staged_{table.name} AS SELECT * FROM {table.qualified_name} LIMIT 0")
+    reads = read_extended_files(connection, [ExtendedFile(export / name, name) for name in files],
+                                lambda name: f"temp.staged_{name}", "hash", None)
+    assert sorted(reads) == ["Streaming_History_Audio_2019_0.json", "Streaming_History_Audio_2019_3.json",
+                             "Streaming_History_Audio_2019_4.json"]

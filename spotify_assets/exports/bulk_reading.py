@@ -2,8 +2,8 @@
 
 A million plays arrive as some sixty 11 MB extended-history files, and reading them record by record in
 Python (json.loads, a typing call per value, a DataFrame per file) was the largest part of an import.
-DuckDB reads and types them on its own threads: the benchmark's four 1M-play exports import in 22 s
-instead of 28-31 s (bench/RESULTS.md). The fast path takes a file only when every record in it is one
+DuckDB reads and types many files per statement on both cores: the benchmark's four 1M-play exports import
+in 10-12 s instead of 22-24 s (bench/RESULTS.md). The fast path takes a file only when every record in it is one
 the record-by-record parser (`parsing.py`) would take unchanged: a JSON object whose fields have the
 type the export format promises (text as a string, a count as an integer, `ts` as
 `YYYY-MM-DDTHH:MM:SSZ`). A file with anything else (a record to quarantine, a value to convert, a shape
@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
@@ -37,6 +39,12 @@ END"""
 _TIMESTAMP_PATTERN = r'"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"'
 _TIMESTAMP_FORMAT = '"%Y-%m-%dT%H:%M:%SZ"'
 _STARTS_AS_ARRAY = re.compile(rb"\s*\[")
+
+
+@dataclass(frozen=True)
+class ExtendedFile:
+    json_file: Path  # where DuckDB reads it
+    member_path: str  # its path in the export
 
 
 @dataclass
@@ -87,48 +95,75 @@ def could_read_in_bulk(content: bytes) -> bool:
     return _STARTS_AS_ARRAY.match(content) is not None
 
 
-def read_extended_file(connection, json_file: str, staged: Callable[[str], str], provenance: tuple) -> BulkRead | None:
-    """Stage every record of one extended-history file, or None (nothing staged) if parsing.py must read it.
+def read_extended_files(connection, files: list[ExtendedFile], staged: Callable[[str], str], export_hash: str,
+                        loaded_at: datetime) -> dict[str, BulkRead]:
+    """Stage every record of each file DuckDB reads and finds native throughout; the result names them by
+    member path. The other files stage nothing: parsing.py reads them.
 
-    `staged(raw table name)` names where the table's rows wait for the import's transaction;
-    `provenance` is (export hash, file path in the export, loaded at) for every row.
+    `staged(raw table name)` names where the table's rows wait for the import's transaction.
     """
+    if not files:
+        return {}
     try:
-        # Outside any transaction, and with insertion order preserved (DuckDB's default), a new table's
-        # rowid is the record's index in the file: cheaper than row_number(), which holds every row.
+        # Outside any transaction, and with insertion order preserved (DuckDB's default), a new table's rowids
+        # follow the files and the records in each: rowid minus the file's first is the record's index.
         connection.execute(
             "CREATE OR REPLACE TEMP TABLE extended_file_records AS "
-            f"SELECT *, {_TABLE_OF_RECORD} AS table_name FROM read_json(?, format = 'array', columns = {_READ_COLUMNS})",
-            [json_file],
+            f"SELECT *, {_TABLE_OF_RECORD} AS table_name "
+            f"FROM read_json(?, format = 'array', columns = {_READ_COLUMNS}, filename = true)",
+            [[str(file.json_file) for file in files]],
         )
     except duckdb.Error:
-        return None  # not JSON DuckDB reads (cut short, not UTF-8, duplicate keys, ...): parsing.py says why
+        if len(files) == 1:
+            return {}  # not JSON DuckDB reads (cut short, not UTF-8, duplicate keys, ...): parsing.py says why
+        # One file DuckDB refuses fails the whole read: read each on its own to find it.
+        return {path: read for file in files
+                for path, read in read_extended_files(connection, [file], staged, export_hash, loaded_at).items()}
     try:
         counts = connection.execute(
-            f"SELECT table_name, count(*), bool_and({_RECORD_IS_NATIVE}) FROM extended_file_records GROUP BY table_name"
+            f"SELECT filename, table_name, count(*), min(rowid), bool_and({_RECORD_IS_NATIVE}) "
+            "FROM extended_file_records GROUP BY ALL"
         ).fetchall()
-        if not all(native for _, _, native in counts):
-            return None
-        for table in EXTENDED_TABLES:
-            _stage_rows(connection, table, staged(table.name), provenance)
+        by_file = {str(file.json_file): file for file in files}
+        refused = {filename for filename, _, _, _, native in counts if not native}
+        accepted = [file for file in files if str(file.json_file) not in refused]
+        first_rowids = {}
+        for filename, _, _, first, _ in counts:
+            first_rowids[filename] = min(first, first_rowids.get(filename, first))
+        connection.execute("CREATE OR REPLACE TEMP TABLE extended_file_starts "
+                           "(filename VARCHAR, member_path VARCHAR, first_rowid BIGINT)")
+        starts = [(filename, by_file[filename].member_path, first)
+                  for filename, first in first_rowids.items() if filename not in refused]
+        if starts:
+            connection.executemany("INSERT INTO extended_file_starts VALUES (?, ?, ?)", starts)
+            for table in EXTENDED_TABLES:
+                _stage_rows(connection, table, staged(table.name), export_hash, loaded_at)
         fields = connection.execute(
-            "SELECT DISTINCT unnest(json_keys(json)) FROM read_json_objects(?, format = 'array')", [json_file]
-        ).fetchall()
+            "SELECT DISTINCT filename, unnest(json_keys(json)) FROM read_json_objects(?, format = 'array', filename = true)",
+            [[str(file.json_file) for file in accepted]],
+        ).fetchall() if accepted else []
     finally:
-        connection.execute("DROP TABLE extended_file_records")
-    by_table = {table_name: count for table_name, count, _ in counts}
-    return BulkRead(
-        accepted_by_table={table.name: by_table[table.name] for table in EXTENDED_TABLES if table.name in by_table},
-        without_content=by_table.get(None, 0),
-        unknown_fields=sorted({field for (field,) in fields} - KNOWN_EXTENDED_FIELDS),
-    )
+        connection.execute("DROP TABLE IF EXISTS extended_file_records")
+        connection.execute("DROP TABLE IF EXISTS extended_file_starts")
+    reads = {}
+    for file in accepted:
+        name = str(file.json_file)
+        by_table = {table_name: count for filename, table_name, count, _, _ in counts if filename == name}
+        reads[file.member_path] = BulkRead(
+            accepted_by_table={table.name: by_table[table.name] for table in EXTENDED_TABLES if table.name in by_table},
+            without_content=by_table.get(None, 0),
+            unknown_fields=sorted({field for filename, field in fields if filename == name} - KNOWN_EXTENDED_FIELDS),
+        )
+    return reads
 
 
-def _stage_rows(connection, table: RawTable, staged_table: str, provenance: tuple) -> None:
+def _stage_rows(connection, table: RawTable, staged_table: str, export_hash: str, loaded_at: datetime) -> None:
     names = ", ".join(f'"{column.name}"' for column in table.columns)
     connection.execute(
         f"INSERT INTO {staged_table} ({names}, _record_index, _export_hash, _file_path, _loaded_at) "
-        f"SELECT {', '.join(_typed(column) for column in table.columns)}, rowid, ?, ?, ? "
-        f"FROM extended_file_records WHERE table_name = ? ORDER BY rowid",
-        [*provenance, table.name],
+        f"SELECT {', '.join(_typed(column) for column in table.columns)}, "
+        "records.rowid - starts.first_rowid, ?, starts.member_path, ? "
+        "FROM extended_file_records AS records INNER JOIN extended_file_starts AS starts USING (filename) "
+        "WHERE records.table_name = ? ORDER BY records.rowid",
+        [export_hash, loaded_at, table.name],
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .bulk_reading import could_read_in_bulk, read_extended_file
+from .bulk_reading import ExtendedFile, could_read_in_bulk, read_extended_files
 from .landing import LandedExport
 from .members import Member, UnreadableExport, iter_members
 from .parsing import ParsedFile, file_role, parse_member
@@ -97,47 +97,73 @@ def _create_staging_tables(connection) -> None:
         connection.execute(f"CREATE OR REPLACE TEMP TABLE staged_{name} AS SELECT * FROM raw.{name} LIMIT 0")
 
 
+# Extended files go to DuckDB together: one statement over many files runs on both cores, where one per
+# file runs on one and pays DuckDB's fixed cost per statement (32 files: 6.0 s one by one, 1.8 s together).
+_BULK_BATCH_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class _PendingFiles:
+    """Extended files written to the scratch folder, waiting for one bulk read; `slots` are their places in the
+    summary's file list, so outcomes keep the export's order."""
+
+    files: list[ExtendedFile] = field(default_factory=list)
+    slots: list[int] = field(default_factory=list)
+    size: int = 0
+
+
 def _stage_export(connection, landed: LandedExport, summary: ImportSummary, loaded_at: datetime, log) -> None:
+    def record(outcome: FileOutcome, slot: int | None = None) -> None:
+        if slot is None:
+            summary.files.append(outcome)
+        else:
+            summary.files[slot] = outcome
+        if outcome.status != "parsed" or outcome.quarantined:
+            log(f"{landed.name}: {outcome.path}: {outcome.status}, {outcome.quarantined} records quarantined"
+                + (f": {outcome.message}" if outcome.message else ""))
+
+    def stage_record_by_record(member: Member, role: str) -> FileOutcome:
+        parsed = parse_member(member, role)
+        _stage_parsed_file(connection, landed.export_hash, parsed, loaded_at)
+        return FileOutcome(parsed.path, role, parsed.status, parsed.accepted, len(parsed.quarantined),
+                           parsed.without_content, parsed.message)
+
+    def read_pending(pending: _PendingFiles) -> None:
+        read = read_extended_files(connection, pending.files, _staged, landed.export_hash, loaded_at)
+        for file, slot in zip(pending.files, pending.slots):
+            if file.member_path in read:
+                bulk = read[file.member_path]
+                message = "unknown fields ignored: " + ", ".join(bulk.unknown_fields) if bulk.unknown_fields else None
+                record(FileOutcome(file.member_path, "extended", "parsed", sum(bulk.accepted_by_table.values()), 0,
+                                   bulk.without_content, message), slot)
+            else:
+                record(stage_record_by_record(Member(file.member_path, file.json_file.read_bytes()), "extended"), slot)
+            file.json_file.unlink()
+
     with tempfile.TemporaryDirectory(prefix="spotify-export-") as scratch:
+        pending = _PendingFiles()
         try:
             for member in iter_members(landed.payload, landed.kind):
                 role = file_role(member, single_file_export=landed.kind == "file")
                 if role is None:
-                    summary.files.append(FileOutcome(member.path, "not history", "ignored"))
-                    continue
-                outcome = _read_in_bulk(connection, member, Path(scratch), landed.export_hash, loaded_at) \
-                    if role == "extended" else None
-                if outcome is None:
-                    parsed = parse_member(member, role)
-                    _stage_parsed_file(connection, landed.export_hash, parsed, loaded_at)
-                    outcome = FileOutcome(
-                        parsed.path, role, parsed.status, parsed.accepted, len(parsed.quarantined),
-                        parsed.without_content, parsed.message,
-                    )
-                summary.files.append(outcome)
-                if outcome.status != "parsed" or outcome.quarantined:
-                    log(f"{landed.name}: {outcome.path}: {outcome.status}, {outcome.quarantined} records quarantined"
-                        + (f": {outcome.message}" if outcome.message else ""))
+                    record(FileOutcome(member.path, "not history", "ignored"))
+                elif role == "extended" and not member.problem and could_read_in_bulk(member.content):
+                    # DuckDB reads files, and a zip's members are only in memory.
+                    json_file = Path(scratch) / f"{len(summary.files)}.json"
+                    json_file.write_bytes(member.content)
+                    pending.files.append(ExtendedFile(json_file, member.path))
+                    pending.slots.append(len(summary.files))
+                    summary.files.append(None)  # filled in by read_pending
+                    pending.size += len(member.content)
+                    if pending.size >= _BULK_BATCH_BYTES:
+                        read_pending(pending)
+                        pending = _PendingFiles()
+                else:
+                    record(stage_record_by_record(member, role))
         except UnreadableExport as error:
             summary.files.append(FileOutcome(landed.name, "export", "unreadable", message=str(error)))
             log(str(error))
-
-
-def _read_in_bulk(connection, member: Member, scratch: Path, export_hash: str, loaded_at: datetime) -> FileOutcome | None:
-    """The file's outcome if DuckDB read it whole, else None: parsing.py reads it record by record."""
-    if member.problem or not could_read_in_bulk(member.content):
-        return None
-    json_file = scratch / "member.json"  # DuckDB reads files, and a zip's members are only in memory
-    json_file.write_bytes(member.content)
-    try:
-        read = read_extended_file(connection, str(json_file), _staged, (export_hash, member.path, loaded_at))
-    finally:
-        json_file.unlink()
-    if read is None:
-        return None
-    message = "unknown fields ignored: " + ", ".join(read.unknown_fields) if read.unknown_fields else None
-    return FileOutcome(member.path, "extended", "parsed", sum(read.accepted_by_table.values()), 0,
-                       read.without_content, message)
+        read_pending(pending)
 
 
 def _delete_export(connection, export_hash: str) -> None:
