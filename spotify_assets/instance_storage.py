@@ -32,8 +32,9 @@ _OPEN_EVENT_DATABASES = 8
 
 
 def _pooled_engine(connection_string: str) -> Engine:
-    # One connection kept, and a few more for the moments Dagster nests one (setting up a new database).
-    return create_engine(connection_string, pool_size=1, max_overflow=4,
+    # One connection kept open. More are opened and closed as before when Dagster nests one (setting up a new
+    # database) or the UI's threads read the run storage at once.
+    return create_engine(connection_string, pool_size=1, max_overflow=32,
                          connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
 
 

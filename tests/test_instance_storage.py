@@ -61,3 +61,19 @@ def test_runs_written_through_open_connections_read_the_same_from_stock_storage_
     first_pooled = pooled.get_runs()[-1]
     assert stock.get_run_by_id(first_pooled.run_id).is_success  # an old run's database, reopened by the other
     assert os.path.exists(Path(pooled.root_directory) / "history" / "runs.db")
+
+
+def test_many_threads_read_at_once_as_the_ui_does(homes):
+    """The UI reads the run storage from many threads: beyond the one kept connection, more are opened."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pooled, _ = homes
+    assert materialize([counted_asset, counted_asset_is_positive], instance=pooled).success
+    run_id = pooled.get_runs()[0].run_id
+
+    def read(_) -> int:
+        return len(pooled.get_runs()) + len(pooled.get_records_for_run(run_id).records)
+
+    with ThreadPoolExecutor(max_workers=16) as threads:
+        counts = list(threads.map(read, range(64)))
+    assert len(set(counts)) == 1 and counts[0] > 10
