@@ -1,11 +1,11 @@
 """Loading one landed export into `raw.*`, all or nothing, and only once per parser version.
 
-Every file is first read into temporary staging tables (big extended-history files by DuckDB's JSON
-reader, the rest record by record), then the export's rows are replaced as a unit inside one
-transaction, keyed by the export's hash. Staging comes first because a file DuckDB refuses to read
-would abort a transaction it ran in. So re-running an import (or the same export dropped twice)
-changes nothing, and a crash mid-way leaves the previous state. Overlapping exports both land; the
-counting rules deduplicate them in dbt.
+Every file is first read into temporary staging tables (well-formed extended-history files by DuckDB's
+JSON reader, many at a time; the rest record by record), then the export's rows are replaced as a unit
+inside one transaction, keyed by the export's hash. Staging comes first because a file DuckDB refuses
+to read would abort a transaction it ran in. So re-running an import (or the same export dropped
+twice) changes nothing, and a crash mid-way leaves the previous state. Overlapping exports both land;
+the counting rules deduplicate them in dbt.
 """
 
 from __future__ import annotations
