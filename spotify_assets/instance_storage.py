@@ -3,9 +3,11 @@
 Dagster's SQLite storages create an engine, open the database file and throw both away for every statement
 (NullPool). A poll stores some 220 events over three runs, an import's build over 400, and each event takes
 several statements (its run's database, the asset index, check executions): opening and closing them cost
-2-3 s of a 13 s poll (bench/RESULTS.md). These classes keep one pooled connection per database file
+about 2 s of a 13 s poll (bench/RESULTS.md). These classes keep one pooled connection per database file
 instead. The files and their layout are `storage: sqlite`'s, so the UI, the daemon and homes made before
-read and write them as ever; SQLite itself arbitrates between processes, as it did.
+read and write them as ever; SQLite itself arbitrates between processes, as it did. They build on Dagster's
+own SQLite classes (private modules, pinned in pyproject.toml): check them when upgrading Dagster
+(tests/test_instance_storage.py does).
 """
 
 from __future__ import annotations
