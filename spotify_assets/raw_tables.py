@@ -154,7 +154,8 @@ STANDARD_AUDIOBOOKS = RawTable(
     ),
 )
 
-RECORD_TABLES = (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS, STANDARD_MUSIC, STANDARD_EPISODES, STANDARD_AUDIOBOOKS)
+EXTENDED_TABLES = (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS)
+RECORD_TABLES = (*EXTENDED_TABLES, STANDARD_MUSIC, STANDARD_EPISODES, STANDARD_AUDIOBOOKS)
 
 # Written by the recently-played poll: one row per item of each stored API response. It exists from
 # the first build on, so the warehouse builds (and deduplicates) the same with or without live data.

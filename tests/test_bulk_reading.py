@@ -7,14 +7,15 @@ import's rows, counts and messages must equal what parse_member makes of the sam
 import json
 import random
 
+import duckdb
 import pytest
 
-from spotify_assets.exports.bulk_reading import EXTENDED_TABLES, ExtendedFile, read_extended_files
+from spotify_assets.exports.bulk_reading import ExtendedFile, read_extended_files
 from spotify_assets.exports.importing import import_export
 from spotify_assets.exports.landing import receive_export
 from spotify_assets.exports.members import Member
 from spotify_assets.exports.parsing import parse_member
-from spotify_assets.raw_tables import RECORD_TABLES, create_raw_tables
+from spotify_assets.raw_tables import EXTENDED_TABLES, RECORD_TABLES, create_raw_tables
 from test_parsing import NEW_EXTENDED_CHAPTER, OLD_EXTENDED_MUSIC
 
 FILE_NAME = "Streaming_History_Audio_2019_0.json"
@@ -78,16 +79,20 @@ def _assert_same_as_python_path(content: bytes, warehouse, tmp_path):
     return outcome
 
 
-def _read_in_bulk(content: bytes, tmp_path):
-    import duckdb
-
-    json_file = tmp_path / "bulk" / FILE_NAME
-    json_file.parent.mkdir(parents=True, exist_ok=True)
-    json_file.write_bytes(content)
+def _staging_connection():
+    """An in-memory DuckDB with the raw tables and the temporary tables bulk reading stages into."""
     connection = duckdb.connect()
     create_raw_tables(connection)
     for table in EXTENDED_TABLES:
         connection.execute(f"CREATE TEMP TABLE staged_{table.name} AS SELECT * FROM {table.qualified_name} LIMIT 0")
+    return connection
+
+
+def _read_in_bulk(content: bytes, tmp_path):
+    json_file = tmp_path / "bulk" / FILE_NAME
+    json_file.parent.mkdir(parents=True, exist_ok=True)
+    json_file.write_bytes(content)
+    connection = _staging_connection()
     reads = read_extended_files(connection, [ExtendedFile(json_file, FILE_NAME)], lambda name: f"temp.staged_{name}",
                                 "hash", None)
     read = reads.get(FILE_NAME)
@@ -178,12 +183,7 @@ def test_files_read_together_each_land_as_the_record_by_record_parser_says(wareh
                 stored[table.name] = found
         assert stored == rows, name
     # The clean files were read together in bulk, the other two record by record.
-    import duckdb
-
-    connection = duckdb.connect()
-    create_raw_tables(connection)
-    for table in EXTENDED_TABLES:
-        connection.execute(f"CREATE TEMP TABLE staged_{table.name} AS SELECT * FROM {table.qualified_name} LIMIT 0")
+    connection = _staging_connection()
     reads = read_extended_files(connection, [ExtendedFile(export / name, name) for name in files],
                                 lambda name: f"temp.staged_{name}", "hash", None)
     assert sorted(reads) == ["Streaming_History_Audio_2019_0.json", "Streaming_History_Audio_2019_3.json",

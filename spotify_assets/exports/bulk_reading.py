@@ -22,9 +22,8 @@ from pathlib import Path
 import duckdb
 
 from .parsing import KNOWN_EXTENDED_FIELDS
-from ..raw_tables import EXTENDED_AUDIOBOOKS, EXTENDED_EPISODES, EXTENDED_MUSIC, Column, RawTable
+from ..raw_tables import EXTENDED_AUDIOBOOKS, EXTENDED_EPISODES, EXTENDED_MUSIC, EXTENDED_TABLES, Column, RawTable
 
-EXTENDED_TABLES = (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS)
 _FIELDS = {column.name: column for table in EXTENDED_TABLES for column in table.columns}
 # Every known field read as the JSON text of its value, so a number where text belongs is still visible.
 _READ_COLUMNS = "{" + ", ".join(f"'{name}': 'JSON'" for name in _FIELDS) + "}"

@@ -19,6 +19,7 @@ from ..raw_tables import (
     EXTENDED_AUDIOBOOKS,
     EXTENDED_EPISODES,
     EXTENDED_MUSIC,
+    EXTENDED_TABLES,
     PERSONAL_FIELDS,
     STANDARD_AUDIOBOOKS,
     STANDARD_EPISODES,
@@ -29,9 +30,7 @@ from ..raw_tables import (
 
 _EXTENDED_NAME = re.compile(r"^(endsong|endvideo)(_\d+)?\.json$|^streaming_history_(audio|video)_.*\.json$", re.I)
 _STANDARD_NAME = re.compile(r"^streaminghistory(\d+|_(music|podcast|audiobook)_\d+)\.json$", re.I)
-KNOWN_EXTENDED_FIELDS = frozenset(
-    column.name for table in (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS) for column in table.columns
-) | PERSONAL_FIELDS
+KNOWN_EXTENDED_FIELDS = frozenset(column.name for table in EXTENDED_TABLES for column in table.columns) | PERSONAL_FIELDS
 _KNOWN_STANDARD_FIELDS = frozenset(
     column.name for table in (STANDARD_MUSIC, STANDARD_EPISODES, STANDARD_AUDIOBOOKS) for column in table.columns
 )
