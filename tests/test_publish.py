@@ -133,3 +133,43 @@ def test_a_reader_of_the_previous_copy_keeps_reading_it(warehouse, groups, tmp_p
     with connect_published(published) as connection:
         assert connection.execute("SELECT count(*) FROM fct_plays WHERE local_hour < 12").fetchall()[0][0] == 0
         assert 0 < connection.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0] < plays
+
+
+def _group_signatures(connection, table: str, columns: list[str]) -> list[tuple]:
+    """The published table's group signatures, computed afresh."""
+    relation = f"{connection.execute('SELECT current_database()').fetchall()[0][0]}.marts.{table}"
+    keys = ", ".join(columns)
+    return sorted(connection.execute(f"SELECT {keys}, count(*), sum(hash(row)) FROM {relation} AS row GROUP BY ALL").fetchall())
+
+
+def test_the_published_groups_are_read_from_the_signatures_the_previous_publication_stored(warehouse, tmp_path):
+    published = tmp_path / "marts.duckdb"
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)  # compares groups, and stores their signatures
+    with duckdb.connect(str(published), read_only=True) as connection:
+        for table, columns in GROUPS_DBT_REWRITES.items():
+            stored = sorted(connection.execute(f"FROM group_signatures.{table}").fetchall())
+            assert stored == _group_signatures(connection, table, columns), table
+    # A stored signature that disagrees with the warehouse has its group replaced, though the copy's rows
+    # agree: so the stored signatures, not a new hash of the copy, are what publishing compares.
+    with duckdb.connect(str(published)) as connection:
+        day, plays_that_day = connection.execute(
+            "SELECT played_on_utc, row_count FROM group_signatures.fct_plays ORDER BY played_on_utc LIMIT 1").fetchall()[0]
+        connection.execute("UPDATE group_signatures.fct_plays SET summed_hash = summed_hash + 1 WHERE played_on_utc = ?", [day])
+    assert publish_marts(warehouse, published, GROUPS_DBT_REWRITES).rows_written == plays_that_day
+    assert _contents(published) == _contents(warehouse)
+    assert publish_marts(warehouse, published, GROUPS_DBT_REWRITES).rows_written == 0
+
+
+def test_stored_signatures_that_do_not_count_the_published_rows_are_not_trusted(warehouse, tmp_path):
+    published = tmp_path / "marts.duckdb"
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)
+    _execute(published,  # rows added to the copy by hand, and a stored grouping that no longer fits
+             "INSERT INTO marts.marts.fct_plays SELECT * REPLACE ('by hand' AS play_id) FROM marts.marts.fct_plays LIMIT 1",
+             "ALTER TABLE group_signatures.agg_track_buckets RENAME COLUMN bucket_start TO start")
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)
+    assert _contents(published) == _contents(warehouse)
+    with duckdb.connect(str(published), read_only=True) as connection:
+        stored = sorted(connection.execute("FROM group_signatures.agg_track_buckets").fetchall())
+        assert stored == _group_signatures(connection, "agg_track_buckets", GROUPS_DBT_REWRITES["agg_track_buckets"])

@@ -5,13 +5,32 @@ finest grain there is, streams per local date x hour x track (mart_hour_drilldow
 offline. Names are sent once and referred to by index, which keeps a million plays to a few megabytes.
 """
 
+import tempfile
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import duckdb
 
 
 def _rows(connection: duckdb.DuckDBPyConnection, query: str) -> list[tuple]:
     return connection.execute(query).fetchall()
+
+
+def _hour_cells_json(connection: duckdb.DuckDBPyConnection, first_date: date) -> str:
+    """One flat JSON list of (day index, hour, track index, streams), by day and hour: compact, and the page reads
+    a day's hours as one contiguous run. At a million plays that is 2.8 million numbers, which as Python ints
+    would cost more than the rest of the report together; so DuckDB writes them as text, one cell per CSV line
+    (its CSV writer keeps the order and works in parallel: 0.1 s, where `string_agg(... ORDER BY ...)` sorted on
+    one thread for 0.25 s), and the lines joined by commas are the list's items."""
+    with tempfile.TemporaryDirectory(prefix="listening-report-") as scratch:
+        cells = Path(scratch) / "hour_cells.csv"
+        connection.execute(f"""
+            COPY (SELECT CAST(drilldown.local_date - DATE '{first_date.isoformat()}' AS INTEGER) AS day,
+                         drilldown.local_hour, track.track_index, CAST(drilldown.streams AS BIGINT) AS streams
+                  FROM mart_hour_drilldown AS drilldown JOIN report_tracks AS track USING (track_key)
+                  ORDER BY day, local_hour, track_index)
+            TO '{cells}' (HEADER false)""")
+        return "[" + cells.read_text().rstrip("\n").replace("\n", ",") + "]"
 
 
 def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -> dict:
@@ -28,7 +47,7 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
         SELECT row_number() OVER (ORDER BY track.track_key) - 1 AS track_index, track.track_key, track.track_name,
                track.artist_key
         FROM dim_track AS track
-        WHERE track.track_key IN (SELECT DISTINCT track_key FROM mart_hour_drilldown)""")
+        WHERE track.streams > 0""")
     connection.execute("""
         CREATE OR REPLACE TEMP TABLE report_artists AS
         SELECT row_number() OVER (ORDER BY artist.artist_key) - 1 AS artist_index, artist.artist_key, artist.artist_name
@@ -39,17 +58,7 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
         SELECT track.track_name, artist.artist_index
         FROM report_tracks AS track JOIN report_artists AS artist USING (artist_key)
         ORDER BY track.track_index""")]
-    # One flat list of (day index, hour, track index, streams), by day and hour: compact, and the page
-    # reads a day's hours as one contiguous run. DuckDB writes it as JSON text: at a million plays that is
-    # 2.8 million numbers, which as Python ints cost more than the rest of the report together.
-    hours = "[]"
-    if first_date is not None:
-        hours = _rows(connection, f"""
-            SELECT '[' || coalesce(string_agg(day || ',' || local_hour || ',' || track_index || ',' || streams, ','
-                                              ORDER BY day, local_hour, track_index), '') || ']'
-            FROM (SELECT CAST(drilldown.local_date - DATE '{first_date.isoformat()}' AS INTEGER) AS day,
-                         drilldown.local_hour, track.track_index, CAST(drilldown.streams AS BIGINT) AS streams
-                  FROM mart_hour_drilldown AS drilldown JOIN report_tracks AS track USING (track_key))""")[0][0]
+    hours = _hour_cells_json(connection, first_date) if first_date is not None else "[]"
     totals = _rows(connection, """
         SELECT count(*), coalesce(count_if(is_stream), 0), coalesce(sum(ms_played), 0) FROM fct_plays""")[0]
     return {
