@@ -173,3 +173,20 @@ def test_stored_signatures_that_do_not_count_the_published_rows_are_not_trusted(
     with duckdb.connect(str(published), read_only=True) as connection:
         stored = sorted(connection.execute("FROM group_signatures.agg_track_buckets").fetchall())
         assert stored == _group_signatures(connection, "agg_track_buckets", GROUPS_DBT_REWRITES["agg_track_buckets"])
+
+
+def test_signatures_do_not_outlive_a_publication_that_compared_the_table_another_way(warehouse, tmp_path):
+    """A model whose unique_key comes and goes: its table is compared by groups, then row by row, then by groups
+    again; the signatures of the first comparison must not describe the copy the second one left."""
+    published = tmp_path / "marts.duckdb"
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)  # signatures stored
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        play_id, name = connection.execute("SELECT play_id, track_name FROM marts.fct_plays LIMIT 1").fetchall()[0]
+    renamed = f"UPDATE marts.fct_plays SET track_name = 'renamed' WHERE play_id = '{play_id}'"
+    restored = f"UPDATE marts.fct_plays SET track_name = '{name.replace(chr(39), chr(39) * 2)}' WHERE play_id = '{play_id}'"
+    _execute(warehouse, renamed)
+    publish_marts(warehouse, published, {})  # row by row: the copy has the new name
+    _execute(warehouse, restored)  # back as it was when the signatures were stored
+    publish_marts(warehouse, published, GROUPS_DBT_REWRITES)
+    assert _contents(published) == _contents(warehouse)

@@ -14,8 +14,10 @@ is the same table for table, which publishing verifies by row count, copying a t
 
 The published side's group signatures are the warehouse's of the previous publication, so they are kept in the
 copy (schema `group_signatures`, a table per marts table) instead of being hashed again: another 0.3 s of a
-million-play poll. They are used only while their row counts add up to the published table's; a copy edited by
-hand otherwise, against its purpose, keeps its edits until its groups next change in the warehouse.
+million-play poll. Only the grouped comparison writes them, and any other way of publishing a table (copied whole,
+compared row by row, dropped) deletes them; they are used only when their columns are the table's grouping and
+their row counts add up to the published table's. A copy edited by hand otherwise, against its purpose, keeps its
+edits until their groups next change in the warehouse.
 """
 
 from __future__ import annotations
@@ -77,17 +79,22 @@ def publish_marts(warehouse_path: Path, published_path: Path,
         counts, written = {}, 0
         for table, columns in sorted(source_columns.items()):
             grouping = group_columns.get(table, ())
-            if published_columns.get(table) != columns:
-                connection.execute(f"DROP TABLE IF EXISTS {SIGNATURES_SCHEMA}.{table}")
-                written += _copy_whole_table(connection, table, exists=table in published_columns)
-            elif grouping and set(grouping) <= {column for column, _ in columns}:
+            grouped = bool(grouping) and set(grouping) <= {column for column, _ in columns}
+            if grouped and published_columns.get(table) == columns:
                 stored = [name for name, _ in signature_columns.get(table, [])]
                 written += _copy_changed_groups(connection, table, grouping, stored)
             else:
-                written += _copy_changed_rows(connection, table)
-                if _row_count(connection, PUBLISHED_SCHEMA, table) != _row_count(connection, f"warehouse.{PUBLISHED_SCHEMA}", table):
-                    # Identical duplicate rows are the one case a row hash cannot tell apart: take the table whole.
-                    written += _copy_whole_table(connection, table, exists=True)
+                # Stored signatures describe the copy as the grouped path left it; any other path outdates them.
+                connection.execute(f"DROP TABLE IF EXISTS {SIGNATURES_SCHEMA}.{table}")
+                if published_columns.get(table) != columns:
+                    written += _copy_whole_table(connection, table, exists=table in published_columns)
+                else:
+                    written += _copy_changed_rows(connection, table)
+            if _row_count(connection, PUBLISHED_SCHEMA, table) != _row_count(connection, f"warehouse.{PUBLISHED_SCHEMA}", table):
+                # Identical duplicate rows are the one case a row hash cannot tell apart (a group's hash sum can):
+                # take the table whole. Whatever else made the counts differ, the signatures go with it.
+                connection.execute(f"DROP TABLE IF EXISTS {SIGNATURES_SCHEMA}.{table}")
+                written += _copy_whole_table(connection, table, exists=True)
             counts[table] = _row_count(connection, PUBLISHED_SCHEMA, table)
         connection.execute("DETACH warehouse")
         # The macros live in both schemas so `top_artists(...)` and `marts.top_artists(...)` both work
@@ -163,8 +170,8 @@ def _copy_changed_rows(connection: duckdb.DuckDBPyConnection, table: str) -> int
 def _copy_changed_groups(connection: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str],
                          stored_columns: Sequence[str]) -> int:
     """Replace the published groups whose row count or summed row hash differ from the warehouse's; returns rows
-    inserted. The sum (not an exclusive or) keeps identical rows from cancelling out. `stored_columns`: those of
-    the group signatures the copy holds for `table`, if any."""
+    inserted. The sum (not an exclusive or) keeps identical rows from cancelling out. `stored_columns`: the
+    columns of `group_signatures.<table>` in the copy (empty when it has none)."""
     published, source = f"{PUBLISHED_SCHEMA}.{table}", f"warehouse.{PUBLISHED_SCHEMA}.{table}"
     keys = ", ".join(f'"{column}"' for column in columns)
     in_changed_group = "EXISTS (SELECT 1 FROM changed_groups AS changed WHERE " + " AND ".join(

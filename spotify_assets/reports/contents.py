@@ -21,15 +21,17 @@ def _hour_cells_json(connection: duckdb.DuckDBPyConnection, first_date: date) ->
     a day's hours as one contiguous run. At a million plays that is 2.8 million numbers, which as Python ints
     would cost more than the rest of the report together; so DuckDB writes them as text, one cell per CSV line
     (its CSV writer keeps the order and works in parallel: 0.1 s, where `string_agg(... ORDER BY ...)` sorted on
-    one thread for 0.25 s), and the lines joined by commas are the list's items."""
+    one thread for 0.25 s), and the lines joined by commas are the list's items (none of the four is ever NULL,
+    which CSV would write as an empty field)."""
     with tempfile.TemporaryDirectory(prefix="listening-report-") as scratch:
         cells = Path(scratch) / "hour_cells.csv"
+        quoted_path = str(cells).replace("'", "''")
         connection.execute(f"""
             COPY (SELECT CAST(drilldown.local_date - DATE '{first_date.isoformat()}' AS INTEGER) AS day,
                          drilldown.local_hour, track.track_index, CAST(drilldown.streams AS BIGINT) AS streams
                   FROM mart_hour_drilldown AS drilldown JOIN report_tracks AS track USING (track_key)
                   ORDER BY day, local_hour, track_index)
-            TO '{cells}' (HEADER false)""")
+            TO '{quoted_path}' (HEADER false)""")
         return "[" + cells.read_text().rstrip("\n").replace("\n", ",") + "]"
 
 

@@ -3,8 +3,8 @@
 -- Display names (section 5): for each artist, track and album key, the spelling seen most often
 -- across plays; ties go to the spelling seen most recently. Incremental: only keys with plays on the
 -- days recomputed since the last run are ranked again.
--- `not materialized`: DuckDB would otherwise copy every play into a scratch table before the touched keys
--- narrow them down (at a million plays that copy was most of the model's time).
+-- `not materialized`: DuckDB would otherwise copy every play into a scratch table before an incremental run's
+-- touched keys narrow them down (at a million plays that copy was most of the model's time).
 with plays as not materialized (
     select * from {{ ref('int_plays_deduplicated') }}
 ),

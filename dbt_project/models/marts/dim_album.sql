@@ -10,8 +10,8 @@
 
 -- One row per album key (primary artist + album name); account-data plays carry no album.
 -- Incremental: only keys with plays on the days fct_plays rewrote are aggregated again.
--- `not materialized`: DuckDB would otherwise copy every play into a scratch table before the touched keys
--- narrow them down (at a million plays that copy was most of the model's time).
+-- `not materialized`: DuckDB would otherwise copy every play into a scratch table before an incremental run's
+-- touched keys narrow them down (at a million plays that copy was most of the model's time).
 with plays as not materialized (
     select * from {{ ref('fct_plays') }}
     where album_key is not null
