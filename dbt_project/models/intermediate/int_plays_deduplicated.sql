@@ -34,17 +34,19 @@ input_days as (
 ),
 {% endif %}
 
-api as (
+-- The three sources `not materialized`: the matching below reads each several times, and DuckDB would otherwise
+-- copy every record of each, all columns, into a scratch table first (0.4 s of 2.4 s at a million plays).
+api as not materialized (
     select * from {{ ref('int_api_plays_deduplicated') }}
     {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
 ),
 
-extended as (
+extended as not materialized (
     select * from {{ ref('int_extended_streams_deduplicated') }}
     {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
 ),
 
-standard as (
+standard as not materialized (
     select * from {{ ref('int_standard_streams_deduplicated') }}
     {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
 ),
