@@ -30,13 +30,17 @@ def _execute(path, *statements):
             connection.execute(statement)
 
 
+def _marts(connection) -> str:
+    """The marts schema, qualified: in a file named marts.duckdb a bare `marts.x` is ambiguous."""
+    return f"{connection.execute('SELECT current_database()').fetchall()[0][0]}.marts"
+
+
 def _contents(path) -> dict[str, list[tuple]]:
     """Every marts table's rows, sorted, from a warehouse or a published file."""
     with duckdb.connect(str(path), read_only=True) as connection:
         tables = [name for (name,) in connection.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1").fetchall()]
-        prefix = f"{connection.execute('SELECT current_database()').fetchall()[0][0]}.marts"
-        return {table: sorted(connection.execute(f"FROM {prefix}.{table}").fetchall()) for table in tables}
+        return {table: sorted(connection.execute(f"FROM {_marts(connection)}.{table}").fetchall()) for table in tables}
 
 
 def test_the_first_publication_copies_every_marts_table(warehouse, groups, tmp_path):
@@ -137,9 +141,9 @@ def test_a_reader_of_the_previous_copy_keeps_reading_it(warehouse, groups, tmp_p
 
 def _group_signatures(connection, table: str, columns: list[str]) -> list[tuple]:
     """The published table's group signatures, computed afresh."""
-    relation = f"{connection.execute('SELECT current_database()').fetchall()[0][0]}.marts.{table}"
     keys = ", ".join(columns)
-    return sorted(connection.execute(f"SELECT {keys}, count(*), sum(hash(row)) FROM {relation} AS row GROUP BY ALL").fetchall())
+    return sorted(connection.execute(
+        f"SELECT {keys}, count(*), sum(hash(row)) FROM {_marts(connection)}.{table} AS row GROUP BY ALL").fetchall())
 
 
 def test_the_published_groups_are_read_from_the_signatures_the_previous_publication_stored(warehouse, tmp_path):

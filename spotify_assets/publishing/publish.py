@@ -71,8 +71,9 @@ def publish_marts(warehouse_path: Path, published_path: Path,
         for schema in (PUBLISHED_SCHEMA, SIGNATURES_SCHEMA):
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         source_columns = _columns(connection, "warehouse")
-        published_columns = _columns(connection, _current_database(connection))
-        signature_columns = _columns(connection, _current_database(connection), SIGNATURES_SCHEMA)
+        building_database = connection.execute("SELECT current_database()").fetchall()[0][0]
+        published_columns = _columns(connection, building_database)
+        signature_columns = _columns(connection, building_database, SIGNATURES_SCHEMA)
         for table in published_columns.keys() - source_columns.keys():
             connection.execute(f"DROP TABLE {PUBLISHED_SCHEMA}.{table}")
             connection.execute(f"DROP TABLE IF EXISTS {SIGNATURES_SCHEMA}.{table}")
@@ -124,10 +125,6 @@ def _reusable(published_path: Path) -> bool:
     except duckdb.Error:
         return False
     return free_blocks <= FREE_SPACE_SHARE * total_blocks
-
-
-def _current_database(connection: duckdb.DuckDBPyConnection) -> str:
-    return connection.execute("SELECT current_database()").fetchall()[0][0]
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, database: str,
