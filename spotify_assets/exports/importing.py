@@ -118,7 +118,7 @@ def _stage_export(connection, landed: LandedExport, summary: ImportSummary, load
             summary.files.append(outcome)
         else:
             summary.files[slot] = outcome
-        if outcome.status != "parsed" or outcome.quarantined:
+        if outcome.status not in ("parsed", "ignored") or outcome.quarantined:  # not history: counted, not logged
             log(f"{landed.name}: {outcome.path}: {outcome.status}, {outcome.quarantined} records quarantined"
                 + (f": {outcome.message}" if outcome.message else ""))
 
