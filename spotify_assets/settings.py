@@ -50,6 +50,11 @@ class SpotifySettings(ConfigurableResource):
         return self.data_path / "warehouse.duckdb"
 
     @property
+    def warehouse_marts_path(self) -> Path:
+        """The warehouse's marts schema, in a file of its own that dbt writes and publishing copies whole."""
+        return self.data_path / "warehouse_marts.duckdb"
+
+    @property
     def published_marts_path(self) -> Path:
         return self.data_path / "marts.duckdb"
 
@@ -83,5 +88,6 @@ class SpotifySettings(ConfigurableResource):
         """The variables dbt's profile and project read, resolved to absolute values."""
         return {
             "SPOTIFY_WAREHOUSE_PATH": str(self.warehouse_path),
+            "SPOTIFY_WAREHOUSE_MARTS_PATH": str(self.warehouse_marts_path),
             "SPOTIFY_TIMEZONE": self.timezone_name,
         }

@@ -1,4 +1,5 @@
-"""The one DuckDB warehouse file. Every writer runs in the Dagster pool `warehouse` (limit 1)."""
+"""The DuckDB warehouse: warehouse.duckdb (raw, staging, intermediate) and warehouse_marts.duckdb (the marts,
+which dbt writes there and publishing copies whole). Every writer runs in the Dagster pool `warehouse` (limit 1)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ import duckdb
 from .settings import SpotifySettings
 
 WAREHOUSE_POOL = "warehouse"
+# The marts file's name inside a warehouse connection: the alias dbt_project/profiles.yml attaches it under.
+MARTS_DATABASE = "warehouse_marts"
 
 
 @contextmanager
-def warehouse_connection(settings: SpotifySettings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def warehouse_connection(settings: SpotifySettings, read_only: bool = False,
+                         with_marts: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`with_marts`: the marts file attached as dbt attaches it (once dbt has written it), and on the search path,
+    so `marts.fct_plays` means what it means in dbt's models."""
     settings.data_path.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+    if with_marts and settings.warehouse_marts_path.exists():
+        connection.execute(f"ATTACH '{settings.warehouse_marts_path}' AS {MARTS_DATABASE}" + (" (READ_ONLY)" if read_only else ""))
+        connection.execute(f"SET search_path = 'main,{MARTS_DATABASE}.marts'")
     try:
         yield connection
     finally:

@@ -13,6 +13,7 @@ from spotify_assets.partitions import spotify_export_partitions
 from spotify_assets.publishing.assets import published_marts_database
 from spotify_assets.spotify_api.resource import SpotifyApiResource
 from spotify_assets.transformations.assets import warehouse_models
+from spotify_assets.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,7 @@ def test_lookups_are_bounded_resumable_most_streamed_first_and_reach_the_marts(s
 
         assert materialize([raw_catalog_tracks, warehouse_models, published_marts_database], resources=resources,
                            instance=instance).success
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+    with warehouse_connection(settings, read_only=True, with_marts=True) as warehouse:
         found = warehouse.execute("SELECT count_if(found), count_if(NOT found) FROM raw.catalog_tracks").fetchall()[0]
         assert found[1] == len([m for m in missing if m in by_streams]) and found[0] == len(by_streams) - found[1]
         assert warehouse.execute("SELECT count(*) FROM marts.fct_plays WHERE track_uri IS NOT NULL AND recording_key IS NULL "

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def test_every_dbt_unit_test_passes(demo_data_dir):
     environment = {**os.environ, "SPOTIFY_WAREHOUSE_PATH": str(demo_data_dir / "warehouse.duckdb"),
-                   "SPOTIFY_TIMEZONE": "UTC"}
+                   "SPOTIFY_WAREHOUSE_MARTS_PATH": str(demo_data_dir / "warehouse_marts.duckdb"), "SPOTIFY_TIMEZONE": "UTC"}
     completed = subprocess.run([str(Path(sys.executable).with_name("dbt")), "test", "--select", "test_type:unit",
                                 "--target-path", str(demo_data_dir / "unit_test_target")],
                                cwd=PROJECT_ROOT / "dbt_project", env=environment, capture_output=True, text=True)

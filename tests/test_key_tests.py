@@ -17,7 +17,8 @@ KEY_TESTS = ["unique_fct_plays_play_id", "unique_combination_agg_track_buckets_b
 
 
 def _failing_key_tests(warehouse: Path, target: Path, newest_batch_only: bool) -> set[str]:
-    environment = {**os.environ, "SPOTIFY_WAREHOUSE_PATH": str(warehouse), "SPOTIFY_TIMEZONE": "UTC"}
+    environment = {**os.environ, "SPOTIFY_WAREHOUSE_PATH": str(warehouse / "warehouse.duckdb"),
+                   "SPOTIFY_WAREHOUSE_MARTS_PATH": str(warehouse / "warehouse_marts.duckdb"), "SPOTIFY_TIMEZONE": "UTC"}
     scope = ["--vars", '{"key_tests_cover": "newest_batch"}'] if newest_batch_only else []
     completed = subprocess.run([str(Path(sys.executable).with_name("dbt")), "test", "--select", *KEY_TESTS,
                                 "--target-path", str(target), *scope],
@@ -27,10 +28,12 @@ def _failing_key_tests(warehouse: Path, target: Path, newest_batch_only: bool) -
 
 
 def test_a_polls_key_tests_find_duplicates_of_the_rows_it_wrote_and_builds_find_every_duplicate(demo_data_dir, tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(demo_data_dir / "warehouse.duckdb", warehouse)
+    warehouse = tmp_path / "warehouse"  # both files: raw and the layers dbt reads, and the marts
+    warehouse.mkdir()
+    for name in ("warehouse.duckdb", "warehouse_marts.duckdb"):
+        shutil.copyfile(demo_data_dir / name, warehouse / name)
     target = tmp_path / "target"
-    with duckdb.connect(str(warehouse)) as connection:
+    with duckdb.connect(str(warehouse / "warehouse_marts.duckdb")) as connection:
         # A later run wrote one play and one bucket row (new keys), so the newest batch is those two rows...
         for table, new_key in (("fct_plays", "play_id || '-polled' AS play_id"),
                                ("agg_track_buckets", "track_key || '-polled' AS track_key")):
@@ -42,7 +45,7 @@ def test_a_polls_key_tests_find_duplicates_of_the_rows_it_wrote_and_builds_find_
     assert _failing_key_tests(warehouse, target, newest_batch_only=False) == set(KEY_TESTS)
     assert _failing_key_tests(warehouse, target, newest_batch_only=True) == set()
 
-    with duckdb.connect(str(warehouse)) as connection:  # the later run wrote an existing key once more
+    with duckdb.connect(str(warehouse / "warehouse_marts.duckdb")) as connection:  # the later run wrote an existing key once more
         for table in ("fct_plays", "agg_track_buckets"):
             connection.execute(f"INSERT INTO marts.{table} SELECT * REPLACE ((SELECT max(batch_at) FROM marts.{table}) "
                                f"AS batch_at) FROM marts.{table} WHERE batch_at < (SELECT max(batch_at) FROM marts.{table}) "

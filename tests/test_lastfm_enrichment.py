@@ -20,6 +20,7 @@ from spotify_assets.publishing.assets import published_marts_database
 from spotify_assets.publishing.publish import connect_published
 from spotify_assets.synthetic.tags import artist_tags, track_tags
 from spotify_assets.transformations.assets import warehouse_models
+from spotify_assets.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow
 NOISE = {"seen live", "favorites", "favourites", "favorite", "favourite", "my favorite", "my favourite", "albums i own",
@@ -107,7 +108,7 @@ def test_every_track_and_artist_is_asked_once_and_a_rerun_makes_no_call(enriched
 
 
 def test_tags_are_cleaned_into_genres_and_facets(enriched):
-    with duckdb.connect(str(enriched["settings"].warehouse_path), read_only=True) as warehouse:
+    with warehouse_connection(enriched["settings"], read_only=True, with_marts=True) as warehouse:
         tags = dict(warehouse.execute("SELECT tag_key, tag_type FROM marts.dim_tag").fetchall())
         assert tags["hip hop"] == "genre" and "hip-hop" not in tags  # spellings merged
         assert tags["post rock"] == "genre"
@@ -183,7 +184,7 @@ def test_a_bad_key_stops_the_run_and_keeps_what_landed(enriched, tmp_path):
 
 
 def test_every_tagged_artist_gets_genres_most_streamed_asked_first(enriched):
-    with duckdb.connect(str(enriched["settings"].warehouse_path), read_only=True) as warehouse:
+    with warehouse_connection(enriched["settings"], read_only=True, with_marts=True) as warehouse:
         with_genres = {k for (k,) in warehouse.execute(
             "SELECT DISTINCT artist_key FROM marts.bridge_artist_tag WHERE tag_type = 'genre'").fetchall()}
         by_streams = [k for (k,) in warehouse.execute(

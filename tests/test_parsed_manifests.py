@@ -9,7 +9,8 @@ from conftest import PROJECT_ROOT
 from spotify_assets.transformations import parsed_manifests
 from spotify_assets.transformations.resource import _close_warehouse_connection
 
-ENVIRONMENT = {"SPOTIFY_WAREHOUSE_PATH": "/data/one/warehouse.duckdb", "SPOTIFY_TIMEZONE": "Europe/Berlin"}
+ENVIRONMENT = {"SPOTIFY_WAREHOUSE_PATH": "/data/one/warehouse.duckdb",
+               "SPOTIFY_WAREHOUSE_MARTS_PATH": "/data/one/warehouse_marts.duckdb", "SPOTIFY_TIMEZONE": "Europe/Berlin"}
 
 
 def _project_copy(tmp_path):
@@ -22,7 +23,8 @@ def test_the_fingerprint_follows_the_files_and_values_dbt_parses(tmp_path):
     project = _project_copy(tmp_path)
     original = parsed_manifests.fingerprint(project, ENVIRONMENT)
     # Another data directory names its warehouse file alike: the same parse serves it.
-    assert parsed_manifests.fingerprint(project, ENVIRONMENT | {"SPOTIFY_WAREHOUSE_PATH": "/elsewhere/warehouse.duckdb"}) == original
+    elsewhere = {"SPOTIFY_WAREHOUSE_PATH": "/elsewhere/warehouse.duckdb", "SPOTIFY_WAREHOUSE_MARTS_PATH": "/elsewhere/warehouse_marts.duckdb"}
+    assert parsed_manifests.fingerprint(project, ENVIRONMENT | elsewhere) == original
     assert parsed_manifests.fingerprint(project, ENVIRONMENT | {"SPOTIFY_TIMEZONE": "UTC"}) != original
     assert parsed_manifests.fingerprint(project, ENVIRONMENT | {"SPOTIFY_WAREHOUSE_PATH": "/data/one/other.duckdb"}) != original
     (project / "target").mkdir()
@@ -41,6 +43,7 @@ def test_a_stored_manifest_resolves_refs_and_compiles_like_a_parsed_one(tmp_path
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     warehouse.parent.mkdir()
     monkeypatch.setenv("SPOTIFY_WAREHOUSE_PATH", str(warehouse))
+    monkeypatch.setenv("SPOTIFY_WAREHOUSE_MARTS_PATH", str(warehouse.with_name("warehouse_marts.duckdb")))
     monkeypatch.setenv("SPOTIFY_TIMEZONE", "Europe/Berlin")
     locations = ["--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(tmp_path / "target")]
     parsed = dbtRunner().invoke(["parse", *locations, "--quiet"]).result
@@ -63,5 +66,5 @@ def test_a_stored_manifest_resolves_refs_and_compiles_like_a_parsed_one(tmp_path
         assert result.success, result.exception
         compiled[id(manifest)] = sorted(run.node.compiled_code for run in result.result.results)
     assert compiled[id(stored)] == compiled[id(parsed)]
-    assert any('"warehouse"."marts"."agg_daily_streams"' in code for code in compiled[id(parsed)])
+    assert any('"warehouse_marts"."marts"."agg_daily_streams"' in code for code in compiled[id(parsed)])
     assert any('"warehouse"."raw"."recently_played_items"' in code for code in compiled[id(parsed)])

@@ -19,6 +19,7 @@ from spotify_assets.recently_played.sensors import range_tags
 from spotify_assets.spotify_api.resource import SpotifyApiResource
 from spotify_assets.synthetic.exports import SyntheticHistory
 from spotify_assets.transformations.assets import warehouse_models
+from spotify_assets.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +65,7 @@ class LivePipeline:
                            instance=self.instance).success
 
     def fct(self, sql: str):
-        with duckdb.connect(str(self.settings.warehouse_path), read_only=True) as connection:
+        with warehouse_connection(self.settings, read_only=True, with_marts=True) as connection:
             return connection.execute(sql).fetchall()
 
 

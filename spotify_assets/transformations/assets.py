@@ -81,7 +81,7 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     # Row counts and previews are read once dbt has let go of the warehouse; the models built before a
     # failure are still reported, then the failure is raised.
     nodes = build.manifest["nodes"]
-    with warehouse_connection(spotify_settings, read_only=True) as connection:
+    with warehouse_connection(spotify_settings, read_only=True, with_marts=True) as connection:
         for event in build.events:
             if isinstance(event, Output) and "unique_id" in event.metadata:
                 node = nodes[event.metadata["unique_id"].value]

@@ -39,7 +39,7 @@ def model_metadata(connection: duckdb.DuckDBPyConnection, node: dict) -> dict:
     docs_url = os.environ.get(DOCS_URL_SETTING, DEFAULT_DOCS_URL).rstrip("/")
     metadata = {"dbt_docs": MetadataValue.url(f"{docs_url}/#!/{node['resource_type']}/{node['unique_id']}")}
     if node["config"].get("materialized") in ("table", "incremental", "seed"):
-        relation = f'"{node["schema"]}"."{node["alias"]}"'
+        relation = f'"{node["database"]}"."{node["schema"]}"."{node["alias"]}"'
         metadata["dagster/row_count"] = connection.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
         if node["schema"] == "marts":
             metadata["preview"] = MetadataValue.md(preview_markdown(connection, relation))

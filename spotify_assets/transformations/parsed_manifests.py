@@ -4,8 +4,8 @@ Each command is a new process, and dbt parses the project before its first comma
 dbt's partial parsing, and 3-5 s in a new data directory, where there is nothing to be partial from (dbt keeps
 its parse cache per target folder and discards it whenever the profile differs, and the profile names each data
 directory's warehouse). What dbt parses depends only on the project's files, the versions of dbt and its
-adapter, and the values the project reads at parse time (the time zone; of the warehouse path, only the file
-name, which names the database in every model), so one parse serves every data directory with those values.
+adapter, and the values the project reads at parse time (the time zone; of the warehouse paths, only the file
+names, which name the databases in the models), so one parse serves every data directory with those values.
 
 A stored manifest is found by a fingerprint of all of those, the project's files by content: editing any
 model, macro, test, seed or YAML file gives a new fingerprint and a new parse. Storing is best effort (a
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 # Environment values that are paths: only their file names reach the manifest.
-PATH_VARIABLES = ("SPOTIFY_WAREHOUSE_PATH",)
+PATH_VARIABLES = ("SPOTIFY_WAREHOUSE_PATH", "SPOTIFY_WAREHOUSE_MARTS_PATH")
 # dbt's own working folders inside the project: not sources of the parse.
 _NOT_PARSED = {"target", "logs", "dbt_packages"}
 # Fingerprints kept: enough for a few time zones and a few versions of the project side by side.
