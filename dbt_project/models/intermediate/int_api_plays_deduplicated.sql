@@ -19,12 +19,15 @@ with records as (
 copies as (
     select
         *,
-        count(*) over (partition by date_trunc('second', played_at_utc), coalesce(track_uri, track_key)) as copies_seen,
-        row_number() over (
-            partition by date_trunc('second', played_at_utc), coalesce(track_uri, track_key)
-            order by loaded_at, record_id
-        ) as copy_rank
+        count(*) over copies_of_record as copies_seen,
+        row_number() over copies_of_record as copy_rank
     from keyed
+    -- One window for both: the records are partitioned and sorted once.
+    window copies_of_record as (
+        partition by date_trunc('second', played_at_utc), coalesce(track_uri, track_key)
+        order by loaded_at, record_id
+        rows between unbounded preceding and unbounded following
+    )
 )
 
 select

@@ -21,12 +21,15 @@ with records as not materialized (
 copies as (
     select
         *,
-        count(*) over (partition by played_at_utc, coalesce(track_uri, track_key), ms_played) as copies_seen,
-        row_number() over (
-            partition by played_at_utc, coalesce(track_uri, track_key), ms_played
-            order by is_skipped is null, loaded_at desc, record_id
-        ) as copy_rank
+        count(*) over copies_of_record as copies_seen,
+        row_number() over copies_of_record as copy_rank
     from keyed
+    -- One window for both: DuckDB partitions and sorts the records once (0.5 s of a million-play build).
+    window copies_of_record as (
+        partition by played_at_utc, coalesce(track_uri, track_key), ms_played
+        order by is_skipped is null, loaded_at desc, record_id
+        rows between unbounded preceding and unbounded following
+    )
 )
 
 select

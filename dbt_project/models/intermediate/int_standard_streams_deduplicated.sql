@@ -18,9 +18,15 @@ with records as (
 copies as (
     select
         *,
-        count(*) over (partition by played_at_utc, track_key, ms_played) as copies_seen,
-        row_number() over (partition by played_at_utc, track_key, ms_played order by loaded_at desc, record_id) as copy_rank
+        count(*) over copies_of_record as copies_seen,
+        row_number() over copies_of_record as copy_rank
     from keyed
+    -- One window for both: the records are partitioned and sorted once.
+    window copies_of_record as (
+        partition by played_at_utc, track_key, ms_played
+        order by loaded_at desc, record_id
+        rows between unbounded preceding and unbounded following
+    )
 )
 
 select
