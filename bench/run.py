@@ -108,7 +108,9 @@ def bench_size(plays: int, work: Path, ranges: int) -> dict:
         marts.execute("SET search_path = 'marts'")
         result["plays_in_marts"] = marts.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0]
         top = [name for name, _ in marts.execute("SELECT artist_name, streams FROM top_artists('1900-01-01', '2100-01-01')").fetchall()]
-    result["baseline"]["same_top_10_artists"] = top == [name for name, _ in baseline_answer["top_artists"]]
+    baseline_top = [name for name, _ in baseline_answer["top_artists"]]
+    result["baseline"]["same_top_10_artists"] = top == baseline_top
+    result["baseline"]["top_10_artists_in_common"] = len(set(top) & set(baseline_top))
 
     result["macros"] = time_macros(data_dir / "marts.duckdb", ranges, seed=plays)
     return result
@@ -176,10 +178,16 @@ def markdown(report: dict) -> str:
     lines += [""] + [f"Poll updates on {r['plays']:,} plays, in the order they ran: "
                      + ", ".join(f"{run['seconds']} s (dbt {run['dbt_seconds']} s)" for run in r["poll_update"]["runs"]) + "."
                      for r in report["sizes"] if "poll_update" in r]
-    lines += ["", "The pandas baseline reads only the extended history and agrees with the marts' all-time top 10 "
-              "artists: " + ", ".join(f"{r['plays']:,}: {'yes' if r['baseline']['same_top_10_artists'] else 'no'}"
-                                       for r in report["sizes"]) + "."]
+    lines += ["", "The pandas baseline reads only the extended history (no account-data export, no cross-source "
+              "matching, names as written), so its all-time top 10 artists can differ from the marts': "
+              + ", ".join(f"{r['plays']:,}: {_agreement(r['baseline'])}" for r in report["sizes"]) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _agreement(baseline: dict) -> str:
+    if baseline["same_top_10_artists"]:
+        return "the same, in the same order"
+    return f"{baseline['top_10_artists_in_common']} of 10 the same, in another order"
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ def test_the_harness_measures_every_stage_and_writes_its_tables(tmp_path):
     size, = report["sizes"]
     assert report["machine"]["cores"] >= 1 and size["plays"] == 10_000
     assert size["plays_in_marts"] > 9_000 and size["baseline"]["records_read"] > 10_000
+    assert size["baseline"]["top_10_artists_in_common"] >= 8  # the baseline answers the same question
     assert size["import"]["seconds"] > 0 and size["import"]["peak_mb"] > 50  # the whole process tree is sampled
     assert size["poll_update"]["new_plays"] == 50 and len(size["poll_update"]["runs"]) == 5
     assert set(size["macros"]) == {"top_artists", "top_tracks", "heatmap", "hour_drilldown"}
