@@ -22,10 +22,10 @@ def warehouse_connection(settings: SpotifySettings, read_only: bool = False,
     so `marts.fct_plays` means what it means in dbt's models."""
     settings.data_path.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
-    if with_marts and settings.warehouse_marts_path.exists():
-        connection.execute(f"ATTACH '{settings.warehouse_marts_path}' AS {MARTS_DATABASE}" + (" (READ_ONLY)" if read_only else ""))
-        connection.execute(f"SET search_path = 'main,{MARTS_DATABASE}.marts'")
     try:
+        if with_marts and settings.warehouse_marts_path.exists():
+            connection.execute(f"ATTACH '{settings.warehouse_marts_path}' AS {MARTS_DATABASE}" + (" (READ_ONLY)" if read_only else ""))
+            connection.execute(f"SET search_path = 'main,{MARTS_DATABASE}.marts'")
         yield connection
     finally:
         connection.close()

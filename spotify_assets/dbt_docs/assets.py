@@ -5,7 +5,6 @@ it waits for a build instead of failing on DuckDB's file lock (or making a build
 dbt project changes (its code version is a hash of the project's files) or when the site is missing.
 """
 
-import hashlib
 import json
 
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey,
@@ -15,6 +14,7 @@ from dagster_dbt import DbtCliResource
 from ..publishing.assets import published_marts_database
 from ..reports.render import write_atomically
 from ..settings import SpotifySettings
+from ..transformations import parsed_manifests
 from ..transformations.assets import dbt_environment_of
 from ..transformations.project import DBT_PROJECT_DIR, dbt_project
 from ..warehouse import WAREHOUSE_POOL
@@ -25,18 +25,9 @@ SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html"
 DOCUMENTATION_CHECK = "every_column_documented"
 
 
-PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
-
-
 def project_fingerprint() -> str:
-    """A hash of everything dbt reads: it changes exactly when the site would."""
-    digest = hashlib.sha256()
-    for source in PROJECT_SOURCES:
-        root = DBT_PROJECT_DIR / source
-        for path in sorted([root] if root.is_file() else root.rglob("*")):
-            if path.is_file() and path.suffix in {".sql", ".yml", ".csv"}:
-                digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    """Changes exactly when the site would: with any file dbt parses, or dbt's version."""
+    return parsed_manifests.fingerprint(DBT_PROJECT_DIR, {})[:16]
 
 
 @asset(
