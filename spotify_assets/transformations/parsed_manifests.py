@@ -1,9 +1,9 @@
 """dbt's parsed manifest, kept on disk between processes and shared by every data directory.
 
-Each command is a new process, and dbt parses the project before its first command there: about 1.3 s with
-dbt's partial parsing, and 3-5 s in a new data directory, where there is nothing to be partial from (dbt keeps
-its parse cache per target folder and discards it whenever the profile differs, and the profile names each data
-directory's warehouse). What dbt parses depends only on the project's files, the versions of dbt and its
+Each command is a new process, and dbt parses the project before its first command there: 3-5 s in a new data
+directory, where there is nothing to be partial from (dbt keeps its parse cache per target folder and discards it
+whenever the profile differs, and the profile names each data directory's warehouse); with a parse cache, as in a
+poll, dbt's partial parsing costs about what loading a stored manifest does (bench/RESULTS.md). What dbt parses depends only on the project's files, the versions of dbt and its
 adapter, and the values the project reads at parse time (the time zone; of the warehouse paths, only the file
 names, which name the databases in the models), so one parse serves every data directory with those values.
 
