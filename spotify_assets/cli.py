@@ -61,7 +61,9 @@ def _output_to_log(settings: SpotifySettings) -> Iterator[None]:
 
 
 def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
-    """Land each export, import it as its partition, then build the warehouse. Returns the export hashes."""
+    """Land each export, import it as its partition, then build the warehouse. Returns the names of the paths that
+    held no listening history (landed all the same, and adding no plays)."""
+    from .exports.assets import EXPORT_FILES_KEY
     from .exports.landing import receive_export
     from .instance import get_instance
     from .partitions import spotify_export_partitions
@@ -70,7 +72,7 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
     instance = get_instance(settings)
     defs = _definitions()
     import_job = defs.resolve_job_def("import_spotify_export_job")
-    hashes = []
+    hashes, without_history = [], []
     for path in paths:
         landed = receive_export(path, settings.exports_landing_path)
         if not instance.has_dynamic_partition(spotify_export_partitions.name, landed.export_hash):
@@ -81,9 +83,20 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
                                                    raise_on_error=False, tags={"spotify/export": landed.name})
         if not result.success:
             raise CommandFailed(f"import of {path} failed; see run {result.run_id} in the Dagster UI")
-        hashes.append(landed.export_hash)
-    build_warehouse(settings)
-    return hashes
+        metadata = next(event.materialization.metadata for event in result.get_asset_materialization_events()
+                        if event.asset_key == EXPORT_FILES_KEY)
+        if metadata["history_files"].value or metadata["files_unreadable"].value or metadata["files_unrecognised"].value:
+            hashes.append(landed.export_hash)
+        else:
+            without_history.append(path.name)
+    if hashes:
+        build_warehouse(settings)
+    return without_history
+
+
+def no_history_failure(names: list[str]) -> CommandFailed:
+    return CommandFailed(f"{', '.join(names)}: no Spotify listening history found (kept in landing, no plays added); "
+                         "give the export's zip, its folder, or its StreamingHistory/endsong JSON files")
 
 
 def _warehouse_was_built(settings: SpotifySettings, instance, job) -> bool:
@@ -113,12 +126,16 @@ def build_warehouse(settings: SpotifySettings, full_refresh: bool = False, job_n
 
 def update_after_poll(settings: SpotifySettings) -> None:
     """What lies downstream of the polled plays, or everything while the warehouse has never been built whole
-    (a first poll into a new data directory)."""
+    (a first poll into a new data directory) or was built with other settings or models (a full rebuild)."""
     from .instance import get_instance
+    from .transformations import build_state
+    from .warehouse import warehouse_connection
 
     job = _definitions().resolve_job_def("build_warehouse_job")
-    whole = _warehouse_was_built(settings, get_instance(settings), job)
-    build_warehouse(settings, job_name="update_after_poll_job" if whole else "build_warehouse_job")
+    with warehouse_connection(settings, read_only=True) as connection:
+        stale = build_state.stale_reason(connection, settings, build_state.current_fingerprint(settings))
+    partial = _warehouse_was_built(settings, get_instance(settings), job) and not stale
+    build_warehouse(settings, job_name="update_after_poll_job" if partial else "build_warehouse_job")
 
 
 def print_summary(settings: SpotifySettings) -> None:
@@ -422,8 +439,10 @@ def main(argv: list[str] | None = None) -> int:
             missing = [str(p) for p in arguments.paths if not p.exists()]
             if missing:
                 raise CommandFailed(f"no such file or folder: {', '.join(missing)}")
-            import_paths(arguments.paths, settings)
+            without_history = import_paths(arguments.paths, settings)
             print_summary(settings)
+            if without_history:
+                raise no_history_failure(without_history)
         elif arguments.command == "ui":
             run_ui(settings, arguments.host, arguments.port)
         elif arguments.command == "docs":

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .publishing.publish import connect_published
+from .exports.importing import podcast_rows_among_songs
+from .publishing.publish import connect_published, marts_timezone
 from .raw_tables import RECORD_TABLES
 from .settings import SpotifySettings
 from .warehouse import warehouse_connection
@@ -13,13 +14,29 @@ _SHADES = " ░▒▓█"
 
 def print_ingest_report(settings: SpotifySettings) -> None:
     with warehouse_connection(settings, read_only=True) as connection:
+        exports = connection.execute(
+            "SELECT i.export_hash, i.export_name, count_if(f.status IN ('parsed', 'partial')), coalesce(sum(f.records_accepted), 0), "
+            "coalesce(sum(f.records_quarantined), 0), coalesce(sum(f.records_without_content), 0), "
+            "count_if(f.status = 'ignored'), count_if(f.status = 'unreadable'), count_if(f.status = 'partial'), "
+            "count_if(f.status = 'unrecognised') "
+            "FROM raw.export_imports AS i LEFT JOIN raw.export_files AS f USING (export_hash) "
+            "GROUP BY i.export_hash, i.export_name, i.imported_at ORDER BY i.imported_at, i.export_name").fetchall()
         print("\nexports imported:")
-        for name, files, accepted, quarantined, without_content, ignored, unreadable in connection.execute(
-            "SELECT export_name, files_read, records_accepted, records_quarantined, records_without_content, "
-            "files_ignored, files_unreadable FROM raw.export_imports ORDER BY imported_at, export_name"
-        ).fetchall():
+        not_history = []
+        for export_hash, name, files, accepted, quarantined, without_content, ignored, unreadable, partial, unrecognised \
+                in exports:
+            if not (files or unreadable or unrecognised):
+                not_history.append(name)
+                continue
+            problems = [f"{count} {what}" for count, what in ((unreadable, "unreadable"), (partial, "partly read"),
+                                                               (unrecognised, "not recognised as history")) if count]
+            podcasts = podcast_rows_among_songs(connection, export_hash)
             print(f"  {name}: {files} history files, {accepted:,} records accepted, {quarantined:,} quarantined, "
-                  f"{without_content:,} without content, {ignored} other files ignored, {unreadable} unreadable")
+                  f"{without_content:,} without content, {ignored} other files ignored"
+                  + (f", {podcasts:,} podcast episodes among the songs (counted as episodes)" if podcasts else "")
+                  + (f"; {', '.join(problems)} (raw.export_files says why)" if problems else ""))
+        if not_history:
+            print("not listening history (kept in landing, no plays): " + ", ".join(not_history))
         print("\nraw records by table:")
         for table in RECORD_TABLES:
             count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
@@ -52,7 +69,7 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
             "SELECT count(*), count_if(is_stream), min(local_date), max(local_date), sum(ms_played) / 3600000.0 "
             "FROM fct_plays").fetchall()[0]
         episodes = connection.execute("SELECT count(*) FROM fct_episode_plays").fetchall()[0][0]
-        timezone = settings.timezone_name
+        timezone = marts_timezone(connection, settings.timezone_name)
         if not plays:
             print("\nno music plays yet: import an export (spotify-assets import PATH) or poll (spotify-assets poll)")
             return

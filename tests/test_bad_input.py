@@ -131,3 +131,42 @@ def test_personal_fields_never_reach_the_warehouse(small_history, warehouse, tmp
             f'SELECT count(*) FROM {schema}.{table} WHERE "{column}" LIKE \'%synthetic-listener%\' '
             f'OR "{column}" LIKE \'198.51.100.%\' OR "{column}" LIKE \'192.0.2.%\'').fetchall()[0][0]
         assert leaked == 0, f"{schema}.{table}.{column}"
+
+
+def test_renamed_history_files_inside_a_folder_or_zip_are_read_by_their_keys(warehouse, tmp_path):
+    """A real account-data folder held StreamingHistory0.json and its owner's StreamingHistory0_NEW.json: the
+    second was once listed as "not history" and its 8,054 records lost without a word."""
+    standard = [{"endTime": f"2024-01-01 10:{minute:02d}", "artistName": "A", "trackName": "T", "msPlayed": 200_000}
+                for minute in range(40)]
+    folder = tmp_path / "Spotify Account Data"
+    write_json(folder / "StreamingHistory0.json", standard[:10])
+    write_json(folder / "StreamingHistory0_NEW.json", standard[10:])
+    write_json(folder / "Userdata.json", {"username": "someone"})
+    summary = _import(folder, warehouse, tmp_path)
+    assert {(f.path, f.role, f.status, f.accepted) for f in summary.files} == {
+        ("StreamingHistory0.json", "standard", "parsed", 10), ("StreamingHistory0_NEW.json", "standard", "parsed", 30),
+        ("Userdata.json", "not history", "ignored", 0)}
+
+    archive_path = tmp_path / "my_spotify_data.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        archive.writestr("MyData/endsong_0.json", json.dumps([OLD_EXTENDED_MUSIC]))
+        archive.writestr("MyData/endsong_0 (1).json", json.dumps([dict(OLD_EXTENDED_MUSIC, ms_played=1)] * 2))
+        archive.writestr("MyData/copy of endsong_1.json", json.dumps([dict(OLD_EXTENDED_MUSIC, ms_played=2)] * 3))
+    summary = _import(archive_path, warehouse, tmp_path)
+    assert [(f.path, f.status, f.accepted) for f in summary.files] == [
+        ("MyData/endsong_0.json", "parsed", 1), ("MyData/endsong_0 (1).json", "parsed", 2),
+        ("MyData/copy of endsong_1.json", "parsed", 3)]
+    assert raw_counts(warehouse)["extended_music_streams"] == 6
+
+
+def test_an_unrecognised_array_of_records_is_reported_not_silently_ignored(warehouse, tmp_path):
+    folder = tmp_path / "export"
+    write_json(folder / "MyData" / "endsong_0.json", [OLD_EXTENDED_MUSIC])
+    write_json(folder / "MyData" / "my_plays.json", [{"when": "2024-01-01T10:00:00Z", "song": "T", "length": 3}])
+    write_json(folder / "MyData" / "SearchQueries.json", [{"platform": "IPHONE", "searchQuery": "abba"}])
+    summary = _import(folder, warehouse, tmp_path)
+    unrecognised = _outcome(summary, "my_plays.json")
+    assert unrecognised.status == "unrecognised" and "keys: length, song, when" in unrecognised.message
+    assert summary.troubled_files() == [unrecognised]  # every_file_fully_read warns about exactly this file
+    assert _outcome(summary, "SearchQueries.json").status == "ignored"
+    assert warehouse.execute("SELECT files_read, files_ignored FROM raw.export_imports").fetchall() == [(1, 1)]

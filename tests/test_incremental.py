@@ -4,7 +4,7 @@ import json
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
+from dagster import AssetKey, DagsterInstance, materialize
 
 from spotify_assets.definitions import defs
 from spotify_assets.exports.assets import import_spotify_export
@@ -21,9 +21,12 @@ ZONE = "Europe/Berlin"
 
 
 class Pipeline:
-    def __init__(self, data_dir):
-        self.settings = SpotifySettings(data_dir=str(data_dir), timezone=ZONE)
+    def __init__(self, data_dir, zone=ZONE):
         self.instance = DagsterInstance.ephemeral()
+        self.use_zone(data_dir, zone)
+
+    def use_zone(self, data_dir, zone):
+        self.settings = SpotifySettings(data_dir=str(data_dir), timezone=zone)
         self.resources = {"spotify_settings": self.settings, "dbt": defs.resources["dbt"]}
 
     def import_(self, path):
@@ -135,3 +138,33 @@ def test_a_failing_dbt_test_fails_the_run_naming_it_and_keeps_what_was_built(sma
     # The models dbt built before the failing test are still recorded as materialized.
     built = {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
     assert {"fct_plays", "agg_daily_streams", "dim_artist"} <= built
+
+
+def test_a_changed_time_zone_rebuilds_every_model_as_a_fresh_build_in_the_new_zone(small_history, tmp_path):
+    """`make demo` in UTC, then `SPOTIFY_TIMEZONE=Europe/Berlin make demo`, once published a report labelled
+    Europe/Berlin holding UTC figures: the incremental models kept their rows."""
+    switched = Pipeline(tmp_path / "switched", zone="UTC")
+    for export in small_history.exports:
+        switched.import_(export.path)
+    switched.build()
+    switched.use_zone(tmp_path / "switched", ZONE)
+    # A partial update (a poll's) would mix zones: it refuses, naming the fix.
+    partial = materialize([warehouse_models], selection=[AssetKey(["marts", "fct_plays"])], resources=switched.resources,
+                          instance=switched.instance, raise_on_error=False)
+    assert not partial.success
+    failure = next(event for event in partial.all_events if event.is_step_failure)
+    assert failure.step_failure_data.error.message.splitlines()[-1].endswith(
+        "SPOTIFY_TIMEZONE changed from UTC to Europe/Berlin since the warehouse was built: run `spotify-assets build` "
+        "once, which rebuilds every model; this partial update would mix old and new figures")
+    switched.build()
+    fresh = Pipeline(tmp_path / "fresh")
+    for export in small_history.exports:
+        fresh.import_(export.path)
+    fresh.build()
+    assert _differences(fresh.settings.published_marts_path, switched.settings.published_marts_path) == {}
+    with connect_published(switched.settings.published_marts_path) as connection:
+        assert connection.execute("SELECT timezone FROM warehouse_settings").fetchall() == [(ZONE,)]
+    # Built whole in the new zone, partial updates go on.
+    again = materialize([warehouse_models], selection=[AssetKey(["marts", "fct_plays"])], resources=switched.resources,
+                        instance=switched.instance, raise_on_error=False)
+    assert again.success

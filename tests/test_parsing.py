@@ -53,12 +53,33 @@ def test_files_are_recognised_by_base_name(path, role):
     assert file_role(Member(path, b"[]"), single_file_export=False) == role
 
 
+STANDARD_MUSIC = {"endTime": "2024-01-01 10:00", "artistName": "A", "trackName": "T", "msPlayed": 1}
+
+
 def test_a_renamed_single_json_file_is_recognised_by_its_keys():
     extended = _member("my history.json", [OLD_EXTENDED_MUSIC])
-    standard = _member("export.json", [{"endTime": "2024-01-01 10:00", "artistName": "A", "trackName": "T", "msPlayed": 1}])
+    standard = _member("export.json", [STANDARD_MUSIC])
     assert file_role(extended, single_file_export=True) == "extended"
     assert file_role(standard, single_file_export=True) == "standard"
-    assert file_role(_member("notes.json", {"a": 1}), single_file_export=True) == "unknown_json"
+    assert file_role(_member("history", [STANDARD_MUSIC]), single_file_export=True) == "standard"  # no extension
+    assert file_role(_member("notes.json", {"a": 1}), single_file_export=True) is None
+    assert file_role(Member("notes.txt", b"shopping list"), single_file_export=True) is None
+
+
+@pytest.mark.parametrize("path, records, role", [
+    ("Spotify Account Data/StreamingHistory0_NEW.json", [STANDARD_MUSIC], "standard"),
+    ("MyData/endsong_0 (1).json", [OLD_EXTENDED_MUSIC], "extended"),
+    ("Spotify Extended Streaming History/copy of Streaming_History_Audio_2020.json", [OLD_EXTENDED_MUSIC], "extended"),
+    ("export/history-backup.JSON", [NEW_EXTENDED_CHAPTER], "extended"),
+    # A JSON array of records that is not history as Spotify writes it: reported, not silently dropped.
+    ("MyData/plays.json", [{"when": "2024-01-01", "song": "x"}], "unrecognised"),
+    # Spotify's own account-data files that hold other records are not history, and not worth a warning.
+    ("Spotify Account Data/SearchQueries.json", [{"platform": "IPHONE", "searchTime": "2024", "searchQuery": "a"}], None),
+    ("Spotify Account Data/Userdata.json", {"username": "x"}, None),
+    ("Spotify Account Data/empty.json", [], None),
+])
+def test_any_json_member_whose_name_says_nothing_is_recognised_by_its_keys(path, records, role):
+    assert file_role(_member(path, records), single_file_export=False) == role
 
 
 def test_old_extended_key_set_keeps_personal_fields_out_and_types_values():

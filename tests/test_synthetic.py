@@ -60,6 +60,8 @@ def test_exports_cover_both_generations_of_names_and_keys(small_history):
     assert {"endsong_0.json", "endvideo.json", "StreamingHistory0.json", "StreamingHistory_music_0.json",
             "StreamingHistory_podcast_0.json", "StreamingHistory_audiobook_0.json", "Playlist1.json",
             "ReadMeFirst_ExtendedStreamingHistory.pdf"} <= names
+    # Names that say nothing: a browser's second download, an owner's renamed copy (read by their keys).
+    assert {"endsong_1 (1).json", "StreamingHistory0_NEW.json"} <= names
     assert any(n.startswith("Streaming_History_Audio_") for n in names)
     assert any(n.startswith("Streaming_History_Video_") for n in names)
     old = json.loads(_files(small_history.exports[0])["MyData/endsong_0.json"])
@@ -86,3 +88,20 @@ def test_ground_truth_file_has_every_play_once(small_history, tmp_path):
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(small_history.plays)
     assert Counter(r["kind"] for r in rows) == Counter(p.kind for p in small_history.plays)
+
+
+def test_exports_carry_glitch_copies_repeat_one_bursts_and_podcasts_among_songs(small_history):
+    extended = [json.loads(content) for export in small_history.exports[:2]
+                for name, content in _files(export).items() if name.endswith(".json")]
+    assert any(a == b for records in extended for a, b in zip(records, records[1:]))  # a record twice in a row
+    bursts = Counter((r["endTime"], r["artistName"], r["trackName"], r["msPlayed"])
+                     for name, content in _files(small_history.exports[2]).items() if "music" in name
+                     for r in json.loads(content))
+    assert max(bursts.values()) >= 2  # identical rows of one minute: repeat-one plays, not copies
+    legacy = _files(small_history.exports[3])
+    shows = {e.item.show for e in small_history.plays if e.kind == "episode"}
+    rows = [r for name in ("StreamingHistory0.json", "StreamingHistory0_NEW.json")
+            for r in json.loads(legacy[f"Spotify Account Data/{name}"])]
+    assert any(r["artistName"] in shows for r in rows)  # podcast episodes among the songs
+    first, second = (json.loads(legacy[f"Spotify Account Data/{n}"]) for n in ("StreamingHistory0.json", "StreamingHistory0_NEW.json"))
+    assert first[-1]["endTime"] > second[0]["endTime"]  # the renamed copy overlaps the original

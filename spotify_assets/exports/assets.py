@@ -52,7 +52,8 @@ def _files_markdown(summary: ImportSummary) -> str:
     name="import_spotify_export",
     specs=RAW_TABLE_SPECS,
     check_specs=[AssetCheckSpec("every_file_fully_read", asset=EXPORT_FILES_KEY,
-                                description="Warns when a history file of the export was unreadable or only partly read.")],
+                                description="Warns when a history file of the export was unreadable or only partly read, "
+                                "or a JSON array of records was not recognised as listening history.")],
     partitions_def=spotify_export_partitions,
     pool=WAREHOUSE_POOL,
 )
@@ -71,18 +72,25 @@ def import_spotify_export(context: AssetExecutionContext, spotify_settings: Spot
     for table in RECORD_TABLES:
         yield MaterializeResult(asset_key=AssetKey(["raw", table.name]),
                                 metadata={"dagster/row_count": summary.rows_by_table.get(table.name, 0)})
-    troubled = summary.files_with_status("unreadable") + summary.files_with_status("partial")
+    troubled = summary.troubled_files()
+    problems = [f"{f.path}: {f.message}" for f in troubled]
+    if not summary.history_files() and not troubled:
+        problems.append(no_history_message(summary))
+        context.log.warning(problems[-1])
     yield MaterializeResult(
         asset_key=EXPORT_FILES_KEY,
         metadata={
             "export": landed.name,
             "export_kind": landed.kind,
+            "history_files": len(summary.history_files()),
             "records_accepted": summary.count("accepted"),
             "records_quarantined": summary.count("quarantined"),
             "records_without_content": summary.count("without_content"),
+            "records_reclassified_as_episodes": summary.podcast_rows_among_songs,
             "files_ignored": len(summary.files_with_status("ignored")),
             "files_unreadable": len(summary.files_with_status("unreadable")),
             "files_partly_read": len(summary.files_with_status("partial")),
+            "files_unrecognised": len(summary.files_with_status("unrecognised")),
             "already_imported": summary.already_loaded,
             "files": MetadataValue.md(_files_markdown(summary)),
         },
@@ -90,8 +98,14 @@ def import_spotify_export(context: AssetExecutionContext, spotify_settings: Spot
     yield AssetCheckResult(
         asset_key=EXPORT_FILES_KEY,
         check_name="every_file_fully_read",
-        passed=not troubled,
+        passed=not problems,
         severity=AssetCheckSeverity.WARN,
-        description="; ".join(f"{f.path}: {f.message}" for f in troubled)[:2000] or "All history files were read completely.",
+        description="; ".join(problems)[:2000] or "All history files were read completely.",
         metadata={"troubled_files": len(troubled), "records_quarantined": summary.count("quarantined")},
     )
+
+
+def no_history_message(summary: ImportSummary) -> str:
+    files = len(summary.files)
+    return (f"{summary.name} holds no listening history ({files} file{'' if files == 1 else 's'}, none of them "
+            "Spotify streaming history); it is kept in landing and adds no plays")

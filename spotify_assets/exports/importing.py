@@ -20,6 +20,7 @@ from .bulk_reading import ExtendedFile, could_read_in_bulk, read_extended_files
 from .landing import LandedExport
 from .members import Member, UnreadableExport, iter_members
 from .parsing import ParsedFile, file_role, parse_member
+from ..identity import normalize_name
 from ..raw_tables import BOOKKEEPING_TABLES, PARSER_VERSION, RECORD_TABLES, create_raw_tables
 
 _TABLES_BY_NAME = {table.name: table for table in RECORD_TABLES}
@@ -44,12 +45,23 @@ class ImportSummary:
     already_loaded: bool = False
     files: list[FileOutcome] = field(default_factory=list)
     rows_by_table: dict[str, int] = field(default_factory=dict)
+    # Account-data song rows whose artist is a podcast show a podcast record names, as far as the warehouse knows at
+    # import time (dbt counts them as episodes: int_standard_streams_deduplicated; later exports may name more).
+    podcast_rows_among_songs: int = 0
 
     def count(self, attribute: str) -> int:
         return sum(getattr(outcome, attribute) for outcome in self.files)
 
-    def files_with_status(self, status: str) -> list[FileOutcome]:
-        return [outcome for outcome in self.files if outcome.status == status]
+    def files_with_status(self, *statuses: str) -> list[FileOutcome]:
+        return [outcome for outcome in self.files if outcome.status in statuses]
+
+    def history_files(self) -> list[FileOutcome]:
+        """The files read as listening history, whole or in part."""
+        return self.files_with_status("parsed", "partial")
+
+    def troubled_files(self) -> list[FileOutcome]:
+        """Files that hold (or may hold) history that did not fully land: the import's check warns about them."""
+        return self.files_with_status("unreadable", "partial", "unrecognised")
 
 
 def import_export(connection, landed: LandedExport, log: Callable[[str], None] = lambda _: None) -> ImportSummary:
@@ -82,7 +94,19 @@ def import_export(connection, landed: LandedExport, log: Callable[[str], None] =
         for name in _STAGED_TABLES:
             connection.execute(f"DROP TABLE IF EXISTS {_staged(name)}")
     summary.rows_by_table = _rows_by_table(connection, landed.export_hash)
+    summary.podcast_rows_among_songs = podcast_rows_among_songs(connection, landed.export_hash)
     return summary
+
+
+def podcast_rows_among_songs(connection, export_hash: str) -> int:
+    """The export's account-data song rows by an artist whose name a podcast record gives as a show's."""
+    shows = {normalize_name(name) for (name,) in connection.execute(
+        "SELECT DISTINCT episode_show_name FROM raw.extended_episode_streams WHERE episode_show_name IS NOT NULL "
+        "UNION SELECT DISTINCT \"podcastName\" FROM raw.standard_episode_streams WHERE \"podcastName\" IS NOT NULL"
+    ).fetchall()}
+    return sum(count for artist, count in connection.execute(
+        'SELECT "artistName", count(*) FROM raw.standard_music_streams WHERE _export_hash = ? GROUP BY 1', [export_hash]
+    ).fetchall() if normalize_name(artist) in shows)
 
 
 _STAGED_TABLES = tuple(table.name for table in RECORD_TABLES) + ("quarantined_records",)
@@ -119,8 +143,7 @@ def _stage_export(connection, landed: LandedExport, summary: ImportSummary, load
         else:
             summary.files[slot] = outcome
         if outcome.status not in ("parsed", "ignored") or outcome.quarantined:  # not history: counted, not logged
-            log(f"{landed.name}: {outcome.path}: {outcome.status}, {outcome.quarantined} records quarantined"
-                + (f": {outcome.message}" if outcome.message else ""))
+            log(outcome_line(landed.name, outcome))
 
     def stage_record_by_record(member: Member, role: str) -> FileOutcome:
         parsed = parse_member(member, role)
@@ -164,6 +187,15 @@ def _stage_export(connection, landed: LandedExport, summary: ImportSummary, load
             summary.files.append(FileOutcome(landed.name, "export", "unreadable", message=str(error)))
             log(str(error))
         read_pending(pending)
+
+
+def outcome_line(export_name: str, outcome: FileOutcome) -> str:
+    """One line naming the file once (a single-file export is its own only file) and what became of it."""
+    where = export_name if outcome.path == export_name else f"{export_name}: {outcome.path}"
+    line = f"{where}: {outcome.status}"
+    if outcome.quarantined:
+        line += f", {outcome.quarantined:,} records quarantined"
+    return line + (f": {outcome.message}" if outcome.message else "")
 
 
 def _delete_export(connection, export_hash: str) -> None:
@@ -214,7 +246,7 @@ def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime)
         "INSERT INTO raw.export_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             summary.export_hash, summary.name, summary.kind, PARSER_VERSION, loaded_at,
-            len(summary.files) - len(summary.files_with_status("ignored")) - len(summary.files_with_status("unreadable")),
+            len(summary.history_files()),
             len(summary.files_with_status("ignored")), len(summary.files_with_status("unreadable")),
             summary.count("accepted"), summary.count("quarantined"), summary.count("without_content"),
         ],
@@ -239,4 +271,5 @@ def summary_from_warehouse(connection, landed: LandedExport) -> ImportSummary:
     ).fetchall():
         summary.files.append(FileOutcome(path, role, status, accepted, quarantined, without_content, message))
     summary.rows_by_table = _rows_by_table(connection, landed.export_hash)
+    summary.podcast_rows_among_songs = podcast_rows_among_songs(connection, landed.export_hash)
     return summary

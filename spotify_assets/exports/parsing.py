@@ -42,8 +42,21 @@ class BadValue(ValueError):
     pass
 
 
+# Files of the account-data export that are arrays of records but not listening history: read, found
+# not to be history, and ignored without a warning.
+_KNOWN_OTHER_ARRAYS = frozenset({"searchqueries.json", "marquee.json", "follow.json", "payments.json",
+                                 "customerservicehistory.json", "messagedata.json"})
+# How much of a file's start is read to learn its keys: more than any real first record needs.
+_SNIFF_BYTES = 64 * 1024
+
+
 def file_role(member: Member, single_file_export: bool) -> str | None:
-    """'extended', 'standard', or None for files that are not listening history."""
+    """'extended' or 'standard' for listening history, 'unrecognised' for a JSON array of records that is not
+    history we can read (reported, never silently dropped), None for the files that are not history.
+
+    A base name of a known generation says what a file is. Any other JSON file (a browser's `endsong_0 (1).json`,
+    an owner's `StreamingHistory0_NEW.json`, a `copy of ...`), and a single file given on its own whatever its
+    name, is recognised by the keys of its first record."""
     name = member.base_name
     if name.startswith("._") or "__MACOSX/" in member.path:
         return None
@@ -51,19 +64,28 @@ def file_role(member: Member, single_file_export: bool) -> str | None:
         return "extended"
     if _STANDARD_NAME.match(name):
         return "standard"
-    if single_file_export and name.lower().endswith(".json"):
-        return _sniff_role(member.content) or "unknown_json"
+    if single_file_export or name.lower().endswith(".json"):
+        keys = first_record_keys(member.content)
+        if keys is None:
+            return None
+        if {"ts", "ms_played"} <= keys:
+            return "extended"
+        if {"endTime", "msPlayed"} <= keys:
+            return "standard"
+        return None if name.lower() in _KNOWN_OTHER_ARRAYS else "unrecognised"
     return None
 
 
-def _sniff_role(content: bytes) -> str | None:
-    """A renamed history file is still history: look at the keys of its first record."""
-    head = content[:4096].decode("utf-8", errors="ignore")
-    if '"ms_played"' in head and '"ts"' in head:
-        return "extended"
-    if '"msPlayed"' in head and '"endTime"' in head:
-        return "standard"
-    return None
+def first_record_keys(content: bytes) -> frozenset[str] | None:
+    """The keys of the first record when `content` starts as a JSON array of objects; None for anything else."""
+    head = content[:_SNIFF_BYTES].decode("utf-8-sig", errors="ignore").lstrip()
+    if not head.startswith("["):
+        return None
+    try:
+        record, _ = json.JSONDecoder().raw_decode(head, len(head) - len(head[1:].lstrip()))
+    except json.JSONDecodeError:
+        return None
+    return frozenset(record) if isinstance(record, dict) else None
 
 
 # ---------------------------------------------------------------- values
@@ -204,8 +226,11 @@ def _sanitised_json(record: Any) -> str:
 def parse_member(member: Member, role: str) -> ParsedFile:
     """Parse one history file. Never raises for bad content: problems go into the result."""
     parsed = ParsedFile(member.path, role)
-    if role == "unknown_json":
-        parsed.status, parsed.message = "unreadable", "JSON file with no listening-history records recognised"
+    if role == "unrecognised":
+        keys = ", ".join(sorted(first_record_keys(member.content) or ()))[:300]
+        parsed.status = "unrecognised"
+        parsed.message = (f"a JSON array of records that are not listening history as Spotify writes it "
+                          f"(first record's keys: {keys}); not read")
         return parsed
     records, problem = _json_array(member)
     if records is None:

@@ -78,3 +78,13 @@ def connect_published(published_path: Path) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(str(published_path), read_only=True)
     connection.execute(f"SET search_path = '{PUBLISHED_SCHEMA}'")
     return connection
+
+
+def marts_timezone(connection: duckdb.DuckDBPyConnection, default: str) -> str:
+    """The time zone the published marts were computed in (their warehouse_settings row); `default` for marts
+    published before they carried it."""
+    try:
+        rows = connection.execute("SELECT timezone FROM warehouse_settings").fetchall()
+    except duckdb.CatalogException:
+        return default
+    return rows[0][0] if rows else default

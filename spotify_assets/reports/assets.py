@@ -10,7 +10,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from ..automation import follows_new_data
 from ..publishing.assets import published_marts_database
-from ..publishing.publish import connect_published
+from ..publishing.publish import connect_published, marts_timezone
 from ..settings import SpotifySettings
 from .contents import report_contents
 from .render import render_report, write_atomically
@@ -41,7 +41,7 @@ def _top_five_table(connection) -> str:
 def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
     connection = connect_published(spotify_settings.published_marts_path)
     try:
-        contents = report_contents(connection, spotify_settings.timezone_name)
+        contents = report_contents(connection, marts_timezone(connection, spotify_settings.timezone_name))
         top_artists = _top_five_table(connection)
     finally:
         connection.close()

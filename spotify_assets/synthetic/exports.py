@@ -1,11 +1,14 @@
 """Rendering the ground truth as the exports Spotify would have sent, generation by generation.
 
 The default set is four overlapping exports, as a long-time listener accumulates them:
-an older extended export (`MyData/endsong_N.json`, old key set with username/IP/user agent), a newer
-one covering almost everything (`Spotify Extended Streaming History/Streaming_History_Audio_…`, new key
-set with `ip_addr` and audiobooks), the last year's account-data export (`StreamingHistory_music_N`,
-podcasts, audiobooks, with decomposed Unicode and stray spaces in names), and an older account-data
-export unpacked into a folder (`StreamingHistory0.json`, legacy naming).
+an older extended export (`MyData/endsong_N.json`, old key set with username/IP/user agent, its last file
+named as a browser names a second download, `endsong_N (1).json`), a newer one covering almost everything (`Spotify Extended
+Streaming History/Streaming_History_Audio_…`, new key set with `ip_addr` and audiobooks), the last year's
+account-data export (`StreamingHistory_music_N`, podcasts, audiobooks, with decomposed Unicode and stray spaces
+in names), and an older account-data export unpacked into a folder (legacy naming: `StreamingHistory0.json`
+and its owner's `StreamingHistory0_NEW.json`, which overlap by a few days; podcast episodes mixed in among the
+songs, the show as `artistName`). Extended files carry a few glitch copies of a record right after it, as real
+ones do; repeat-one bursts make identical account-data rows.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ _LONG_PLATFORMS = ["Android OS 10 API 29 (Google, Pixel 3)", "Windows 10 (10.0.1
 _SHORT_PLATFORMS = ["android", "windows", "ios", "linux"]
 _SHORT_PLATFORMS_FROM = datetime(2023, 10, 1)
 _FAKE_PDF = b"%PDF-1.4\n% ReadMeFirst: synthetic placeholder\n%%EOF\n"
+_GLITCH_COPY_SHARE = 0.002
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,24 @@ def _standard_record(play: TruePlay, rng: random.Random) -> tuple[str | None, di
     return None, {}
 
 
+def _legacy_record(play: TruePlay, rng: random.Random) -> tuple[str, dict]:
+    if play.kind == "episode":
+        return "standard_music_streams", {"endTime": _minute(play.ended_at), "artistName": play.item.show,
+                                          "trackName": play.item.name, "msPlayed": play.ms_played}
+    return _standard_record(play, rng)
+
+
+def _split_by_minute(rows: list[tuple[str, dict]], overlap_days: int = 3) -> tuple[list, list]:
+    """Two files, the second starting mid-way and repeating the first's last days (an owner's renamed copy).
+    They split at a minute: identical rows of one minute stay in one file, where they count as repeats."""
+    if not rows:
+        return [], []
+    middle = datetime.fromisoformat(rows[len(rows) // 2][1]["endTime"])
+    overlap_from = _minute(middle - timedelta(days=overlap_days))
+    return ([row for row in rows if row[1]["endTime"] < _minute(middle)],
+            [row for row in rows if row[1]["endTime"] >= overlap_from])
+
+
 def _chunks(records: list, size: int = _RECORDS_PER_FILE) -> list[list]:
     return [records[i : i + size] for i in range(0, len(records), size)] or [[]]
 
@@ -156,28 +178,37 @@ def render_export(spec: ExportSpec, plays: list[TruePlay], rng: random.Random) -
         if not new_keys:
             audio = [p for p in audio if p.kind != "audiobook"]  # older exports predate audiobooks
         groups = []
-        for index, chunk in enumerate(_chunks(audio)):
+        # The older export comes in at least two files, so its last one can be the browser's renamed copy.
+        size = _RECORDS_PER_FILE if new_keys else max(1, min(_RECORDS_PER_FILE, (len(audio) + 1) // 2))
+        for index, chunk in enumerate(_chunks(audio, size)):
             name = f"Streaming_History_Audio_{_year_span(chunk)}_{index}.json" if new_keys else f"endsong_{index}.json"
             groups.append((name, chunk))
         groups.append((f"Streaming_History_Video_{_year_span(video)}.json" if new_keys else "endvideo.json", video))
+        if not new_keys and len(groups) > 2:  # the last audio file as a browser names a second download
+            groups[-2] = (groups[-2][0].replace(".json", " (1).json"), groups[-2][1])
         for name, chunk in groups:
             records = []
             for play in chunk:
                 table, record = _extended_record(play, new_keys, rng)
-                records.append(record)
+                # A glitch copy: the same record twice in one file (only of plays long enough that two cannot
+                # end in the same second, so the counting rules make them one play).
+                copies = 2 if play.ms_played >= 1000 and rng.random() < _GLITCH_COPY_SHARE else 1
+                records.extend([record] * copies)
                 if table:
-                    written.raw_rows[table] += 1
+                    written.raw_rows[table] += copies
                 else:
-                    written.without_content += 1
+                    written.without_content += copies
             files[f"{top}/{name}"] = _json_array(records)
         files[f"{top}/ReadMeFirst_ExtendedStreamingHistory.pdf"] = _FAKE_PDF
     else:
         top = "Spotify Account Data"
         by_file: dict[str, list[dict]] = {}
         if spec.generation == "legacy":
-            music = [_standard_record(p, rng) for p in chosen if p.kind == "music"]
-            for index, chunk in enumerate(_chunks(music, 10_000)):
-                by_file[f"StreamingHistory{index}.json"] = chunk
+            # Before 2023 podcast episodes sat among the songs: the show as artistName, the episode as trackName.
+            rows = [_legacy_record(p, rng) for p in chosen if p.kind in ("music", "episode")]
+            older, newer = _split_by_minute(rows)
+            by_file["StreamingHistory0.json"] = older
+            by_file["StreamingHistory0_NEW.json"] = newer
         else:
             rendered = [_standard_record(p, rng) for p in chosen]
             for kind in ("music", "podcast", "audiobook"):
@@ -274,7 +305,7 @@ class SyntheticHistory:
     def sources_of(self, play: TruePlay) -> set[str]:
         return {e.spec.source for e in self.exports if e.spec.window_start <= play.ended_at < e.spec.window_end
                 and not (e.spec.source == "standard" and play.kind == "no_content")
-                and not (e.spec.generation == "legacy" and play.kind != "music")
+                and not (e.spec.generation == "legacy" and play.kind not in ("music", "episode"))
                 and not (e.spec.generation == "endsong" and play.kind == "audiobook")}
 
     def write_ground_truth(self, path: Path) -> Path:

@@ -1,8 +1,10 @@
 """The ground truth: every play a synthetic listener really made, once, with millisecond end times.
 
 Listening follows a daily and weekly rhythm in the listener's own time zone, in sessions of
-back-to-back plays; it has skips under 30 s, repeats, two devices ending a play in the same second,
-podcasts, audiobooks, rows without metadata, and sessions across every DST change in the range.
+back-to-back plays; it has skips under 30 s, repeats, repeat-one bursts (the same track skipped after the
+same few seconds, several times within a minute: identical account-data rows), two devices ending a play in
+the same second, podcasts, audiobooks, rows without metadata, and sessions across every DST change in the
+range (the last day always starts with a burst).
 Deterministic for a seed. Exports are rendered from this truth (see `exports.py`).
 """
 
@@ -90,10 +92,15 @@ def generate_plays(rng: random.Random, catalog: Catalog, first_day: date, last_d
             else:
                 hour = rng.choices(range(24), weights=hours)[0]
                 start_local = datetime.combine(day, time(hour, rng.randrange(60), rng.randrange(60)))
-            first_session = False
             cursor = start_local.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
             cursor += timedelta(milliseconds=rng.randrange(1000))
-            remaining -= _session(rng, catalog, cumulative, cursor, size, plays)
+            if first_session and day == last_day:
+                burst = _repeat_one_burst(rng, catalog.tracks[0], cursor, min(remaining, 3))
+                plays.extend(burst)
+                remaining -= len(burst)
+                cursor = burst[-1].ended_at + timedelta(seconds=1)
+            first_session = False
+            remaining -= _session(rng, catalog, cumulative, cursor, min(size, remaining), plays) if remaining else 0
     plays.sort(key=lambda play: play.ended_at)
     return plays
 
@@ -116,6 +123,11 @@ def _session(rng: random.Random, catalog: Catalog, cumulative: list[float], curs
             ms = rng.randint(0, 20_000)
             play = TruePlay(cursor + timedelta(milliseconds=ms), "no_content", None, None, ms, False, False,
                             "unknown", "unknown", device, False, False)
+        elif previous is not None and roll < 0.07 and size - made >= 2:
+            burst = _repeat_one_burst(rng, previous, cursor, min(size - made, rng.randint(2, 4)), device, shuffle)
+            plays.extend(burst[:-1])
+            made += len(burst) - 1
+            play = burst[-1]
         else:
             repeat = previous is not None and rng.random() < 0.04
             track = previous if repeat else catalog.tracks[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
@@ -150,6 +162,20 @@ def _music_play(rng: random.Random, track: Track, cursor: datetime, device: int,
     ended = cursor + timedelta(milliseconds=ms)
     return TruePlay(ended.replace(microsecond=ended.microsecond // 1000 * 1000), "music", track, uri, ms, skipped,
                     shuffle, reason_start, reason_end, device, rng.random() < 0.03, rng.random() < 0.01)
+
+
+def _repeat_one_burst(rng: random.Random, track: Track, cursor: datetime, count: int, device: int = 0,
+                      shuffle: bool = False) -> list[TruePlay]:
+    """`count` plays of one track on repeat-one, each skipped after the same number of milliseconds."""
+    ms = rng.randint(8_000, 19_000)
+    burst = []
+    for _ in range(count):
+        ended = cursor + timedelta(milliseconds=ms)
+        ended = ended.replace(microsecond=ended.microsecond // 1000 * 1000)
+        burst.append(TruePlay(ended, "music", track, track.uri, ms, True, shuffle, "trackdone", "fwdbtn", device,
+                              False, False))
+        cursor = ended + timedelta(milliseconds=rng.randint(50, 400))
+    return burst
 
 
 def _long_play(rng: random.Random, kind: str, item, uri: str, duration: int, cursor: datetime, device: int) -> TruePlay:

@@ -16,6 +16,7 @@ from ..automation import follows_new_data
 from ..raw_tables import create_raw_tables
 from ..settings import SpotifySettings
 from ..warehouse import WAREHOUSE_POOL, warehouse_connection
+from . import build_state
 from .metadata import model_metadata
 from .project import dbt_project
 from .resource import WarehouseDbtResource
@@ -70,14 +71,28 @@ class WarehouseBuildConfig(Config):
             pool=WAREHOUSE_POOL)
 def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfig, dbt: WarehouseDbtResource,
                      spotify_settings: SpotifySettings):
+    fingerprint = build_state.current_fingerprint(spotify_settings)
+    # Every model selected (context.assets_def is the subset itself in a partial run; this name is the whole).
+    whole_warehouse = set(context.selected_asset_keys) == set(warehouse_models.keys)
     # Every raw table exists before dbt reads it, even for a source that has sent nothing yet.
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
+        stale = build_state.stale_reason(connection, spotify_settings, fingerprint)
+    full_refresh = config.full_refresh
+    if stale:
+        if not whole_warehouse:
+            raise Failure(description=f"{stale}: run `spotify-assets build` once, which rebuilds every model; "
+                          "this partial update would mix old and new figures")
+        context.log.warning(f"{stale}: rebuilding every model from raw (dbt build --full-refresh)")
+        full_refresh = True
     with dbt_environment_of(spotify_settings):
         # Unit tests check the SQL's logic, not the data: the test suite runs them (tests/test_dbt_unit_tests.py).
-        arguments = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if config.full_refresh else []),
+        arguments = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else []),
                      *(["--vars", '{"key_tests_cover": "newest_batch"}'] if config.key_tests_newest_batch_only else [])]
         build = dbt.build(context, arguments, spotify_settings.dbt_target_path / "build", spotify_settings.dbt_environment())
+    if build.succeeded and whole_warehouse:
+        with warehouse_connection(spotify_settings) as connection:
+            build_state.record_build(connection, spotify_settings, fingerprint)
     # Row counts and previews are read once dbt has let go of the warehouse; the models built before a
     # failure are still reported, then the failure is raised.
     nodes = build.manifest["nodes"]

@@ -1,8 +1,9 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
 
--- One row per podcast/video episode or audiobook chapter play, never counted as music.
--- The same rules as music, by name: duplicates within a source collapse (same time, same item,
--- same ms_played), and an account-data record matches the nearest extended record of the same show and
+-- One row per podcast/video episode or audiobook chapter play, never counted as music, including the podcast
+-- episodes an old account-data export lists among its songs.
+-- The same rules as music, by name: copies within a source (same time, same item, same ms_played) count as
+-- macro plays_among_copies says, and an account-data record matches the nearest extended record of the same show and
 -- episode (audiobooks: the same book) within 90 s, one to one.
 -- Incremental: days with new records and their neighbours are recomputed, as for music.
 with
@@ -14,8 +15,9 @@ affected_days as (
     from (
         {% for source in sources %}
         {{ days_with_new_records(ref(source)) }}
-        {{ "union" if not loop.last }}
+        union
         {% endfor %}
+        {{ days_changed_in(ref('int_standard_streams_deduplicated'), 'played_on_utc') }}
     ), (values (-1), (0), (1)) as offsets(day_offset)
 ),
 
@@ -27,22 +29,32 @@ input_days as (
 
 extended_records as (
     select 'podcast_episode' as content_type, played_at_utc, show_name, episode_name, episode_uri as item_uri,
-           ms_played, concat_ws(':', 'extended', export_hash, source_file, record_index) as record_id, loaded_at
+           ms_played, concat_ws(':', 'extended', export_hash, source_file, record_index) as record_id, loaded_at,
+           export_hash, source_file, record_index
     from {{ ref('stg_spotify_export__extended_episode_streams') }}
     union all
     select 'audiobook_chapter', played_at_utc, audiobook_name, chapter_name, chapter_uri,
-           ms_played, concat_ws(':', 'extended', export_hash, source_file, record_index), loaded_at
+           ms_played, concat_ws(':', 'extended', export_hash, source_file, record_index), loaded_at,
+           export_hash, source_file, record_index
     from {{ ref('stg_spotify_export__extended_audiobook_streams') }}
 ),
 
 standard_records as (
     select 'podcast_episode' as content_type, played_at_utc, show_name, episode_name, null as item_uri,
-           ms_played, concat_ws(':', 'standard', export_hash, source_file, record_index) as record_id, loaded_at
+           ms_played, concat_ws(':', 'standard', export_hash, source_file, record_index) as record_id, loaded_at,
+           export_hash, source_file, record_index
     from {{ ref('stg_spotify_export__standard_episode_streams') }}
     union all
     select 'audiobook_chapter', played_at_utc, audiobook_name, chapter_name, null,
-           ms_played, concat_ws(':', 'standard', export_hash, source_file, record_index), loaded_at
+           ms_played, concat_ws(':', 'standard', export_hash, source_file, record_index), loaded_at,
+           export_hash, source_file, record_index
     from {{ ref('stg_spotify_export__standard_audiobook_streams') }}
+    union all
+    -- Podcast episodes among an old account-data export's songs (int_standard_streams_deduplicated says which).
+    select 'podcast_episode', played_at_utc, artist_name, track_name, null,
+           ms_played, record_id, loaded_at, export_hash, source_file, record_index
+    from {{ ref('int_standard_streams_deduplicated') }}
+    where is_podcast_episode
 ),
 
 window_records as (
@@ -64,11 +76,9 @@ keyed as (
 ),
 
 distinct_records as (
-    select *
-    from keyed
-    qualify row_number() over (
-        partition by source, played_at_utc, coalesce(item_uri, item_key), ms_played order by loaded_at desc, record_id
-    ) = 1
+    {{ plays_among_copies('keyed', 'source, played_at_utc, coalesce(item_uri, item_key), ms_played',
+                          precision_ms="case when source = 'extended' then 1000 else 60000 end",
+                          preference='loaded_at desc, record_id') }}
 ),
 
 extended as (select * from distinct_records where source = 'extended'),

@@ -1,8 +1,9 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
 
--- Rule 1 for the extended export: the same record seen in several exports (or twice in one) is one
--- record: same ts (to the second), same track (URI, or track_key without one), same ms_played.
--- The surviving copy is the one with skip flags (newer key sets), then the most recently loaded.
+-- Rule 6.1 for the extended export: records with the same ts (to the second), the same track (URI, or track_key
+-- without one) and the same ms_played are copies (macro plays_among_copies): across files, the file with the most
+-- copies counts (preferring records with skip flags, as newer key sets have, then the most recently loaded);
+-- inside one file, copies of a play of a second or longer are one play (glitch copies).
 -- `records` is `not materialized`: the identity keys read it twice, and DuckDB would otherwise copy every record
 -- into a scratch table first (about 1 s of a million-play build).
 with records as not materialized (
@@ -19,23 +20,13 @@ with records as not materialized (
 {{ with_identity_keys('records') }}
 
 copies as (
-    select
-        *,
-        count(*) over copies_of_record as copies_seen,
-        row_number() over copies_of_record as copy_rank
-    from keyed
-    -- One window for both: DuckDB partitions and sorts the records once (0.5 s of a million-play build).
-    window copies_of_record as (
-        partition by played_at_utc, coalesce(track_uri, track_key), ms_played
-        order by is_skipped is null, loaded_at desc, record_id
-        rows between unbounded preceding and unbounded following
-    )
+    {{ plays_among_copies('keyed', 'played_at_utc, coalesce(track_uri, track_key), ms_played', precision_ms=1000,
+                          preference='is_skipped is null, loaded_at desc, record_id') }}
 )
 
 select
-    * exclude (copy_rank),
+    *,
     cast(played_at_utc as date) as played_on_utc,
     (select max(loaded_at) from {{ ref('stg_spotify_export__extended_music_streams') }}) as loaded_through,
     {{ current_batch_at() }} as batch_at
 from copies
-where copy_rank = 1

@@ -48,7 +48,8 @@ extended as not materialized (
 
 standard as not materialized (
     select * from {{ ref('int_standard_streams_deduplicated') }}
-    {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
+    where is_podcast_episode is not true  -- podcast episodes among an old export's songs (int_episode_plays_deduplicated)
+    {% if is_incremental() %} and played_on_utc in (select utc_date from input_days) {% endif %}
 ),
 
 api_extended_candidates as (
