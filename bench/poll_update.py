@@ -33,8 +33,8 @@ NEW_PLAYS = 50
 
 def measure_poll(data_dir: Path, environment: dict[str, str]) -> dict:
     with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as marts:
-        plays, newest = marts.execute("SELECT count(*), epoch_ms(max(played_at_utc)) FROM marts.marts.fct_plays").fetchall()[0]
-        tracks = marts.execute("SELECT track_uris[1], track_name, artist_name FROM marts.marts.dim_track "
+        plays, newest = marts.execute("SELECT count(*), epoch_ms(max(played_at_utc)) FROM marts.fct_plays").fetchall()[0]
+        tracks = marts.execute("SELECT track_uris[1], track_name, artist_name FROM marts.dim_track "
                                "WHERE len(track_uris) > 0 ORDER BY streams DESC LIMIT ?", [NEW_PLAYS]).fetchall()
     runs_log = data_dir / "logs" / "runs.log"
     log_offset = runs_log.stat().st_size if runs_log.exists() else 0

@@ -57,7 +57,6 @@ def _tool(name: str) -> str:
 def time_macros(marts_path: Path, ranges: int, seed: int) -> dict[str, dict[str, float]]:
     """p50 and p95 (ms) of each range macro over `ranges` random inclusive ranges (or date and hour)."""
     connection = duckdb.connect(str(marts_path), read_only=True)
-    connection.execute("SET search_path = 'marts'")
     first, last = connection.execute("SELECT min(local_date), max(local_date) FROM mart_heatmap_calendar").fetchall()[0]
     rng = random.Random(seed)
     span = (last - first).days
@@ -105,7 +104,6 @@ def bench_size(plays: int, work: Path, ranges: int) -> dict:
     result["import"] = {"seconds": round(imported.seconds, 2), "peak_mb": round(imported.peak_mb),
                         "vs_baseline": round(imported.seconds / baseline.seconds, 2)}
     with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as marts:
-        marts.execute("SET search_path = 'marts'")
         result["plays_in_marts"] = marts.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0]
         top = [name for name, _ in marts.execute("SELECT artist_name, streams FROM top_artists('1900-01-01', '2100-01-01')").fetchall()]
     baseline_top = [name for name, _ in baseline_answer["top_artists"]]

@@ -183,7 +183,7 @@ def serve_docs(settings: SpotifySettings, host: str, port: int, generate: bool, 
 
 
 def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:
-    from .exports.landing import is_candidate
+    from .exports.landing import content_hash, landed_exports
     from .synthetic.exports import SyntheticHistory
 
     inbox = settings.inbox_path
@@ -191,8 +191,16 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:
     history = SyntheticHistory.generate(plays=plays, seed=seed)
     history.write_exports(inbox)
     history.write_ground_truth(settings.data_path / "synthetic" / "ground_truth.csv.gz")
-    import_paths(sorted(p for p in inbox.iterdir() if is_candidate(p)), settings)
+    demo_exports = sorted(export.path for export in history.exports)
+    import_paths(demo_exports, settings)
     print_summary(settings)
+    demo_hashes = {content_hash(path) for path in demo_exports}
+    others = sorted({landed.name for landed in landed_exports(settings.exports_landing_path)
+                     if landed.export_hash not in demo_hashes})
+    if others:
+        print(f"\noracle: not compared, the warehouse also holds other exports ({', '.join(others)}); "
+              "run the demo in a new data directory (SPOTIFY_DATA_DIR) to check it against its ground truth")
+        return
     verify_against_truth(history, settings)
 
 
@@ -415,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("poll", help="poll recently-played once, then update the warehouse (what the schedule runs)")
     commands.add_parser("enrich", help="one Last.fm and Spotify catalog enrichment pass, then update the warehouse")
     commands.add_parser("summary", help="print what the warehouse holds")
-    sql = commands.add_parser("sql", help="run SQL against the published marts (read-only, search_path marts)")
+    sql = commands.add_parser("sql", help="run SQL against the published marts (read-only)")
     sql.add_argument("query")
     arguments = parser.parse_args(argv)
 

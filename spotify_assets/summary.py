@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from .exports.importing import podcast_rows_among_songs
 from .publishing.publish import connect_published, marts_timezone
 from .raw_tables import RECORD_TABLES
@@ -89,4 +92,4 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
         print("\n".join(heatmap_lines(cells)))
     finally:
         connection.close()
-    print(f"\npublished marts: {path}  (duckdb -readonly {path} -cmd \"SET search_path='marts'\")")
+    print(f"\npublished marts: {path}  (query them: {Path(sys.executable).with_name('duckdb')} -readonly {path})")

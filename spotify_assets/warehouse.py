@@ -11,21 +11,22 @@ import duckdb
 from .settings import SpotifySettings
 
 WAREHOUSE_POOL = "warehouse"
-# The marts file's name inside a warehouse connection: the alias dbt_project/profiles.yml attaches it under.
-MARTS_DATABASE = "warehouse_marts"
+# The marts file's name inside a warehouse connection: the alias dbt_project/profiles.yml attaches it under, the
+# name the published copy has too (marts.duckdb), so `marts.fct_plays` means one thing everywhere.
+MARTS_DATABASE = "marts"
 
 
 @contextmanager
 def warehouse_connection(settings: SpotifySettings, read_only: bool = False,
                          with_marts: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """`with_marts`: the marts file attached as dbt attaches it (once dbt has written it), and on the search path,
-    so `marts.fct_plays` means what it means in dbt's models."""
+    """`with_marts`: the marts file attached as dbt attaches it (once dbt has written it), and on the search path:
+    `marts.fct_plays` and `fct_plays` mean what they mean in dbt's models and in the published file."""
     settings.data_path.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
     try:
         if with_marts and settings.warehouse_marts_path.exists():
             connection.execute(f"ATTACH '{settings.warehouse_marts_path}' AS {MARTS_DATABASE}" + (" (READ_ONLY)" if read_only else ""))
-            connection.execute(f"SET search_path = 'main,{MARTS_DATABASE}.marts'")
+            connection.execute(f"SET search_path = 'main,{MARTS_DATABASE}.main'")
         yield connection
     finally:
         connection.close()

@@ -45,7 +45,7 @@ def test_lookups_are_bounded_resumable_most_streamed_first_and_reach_the_marts(s
 
         with duckdb.connect(str(settings.published_marts_path), read_only=True) as marts:
             by_streams = [row[0] for row in marts.execute(
-                "SELECT split_part(track_uri, ':', 3), count_if(is_stream) AS s FROM marts.marts.fct_plays "
+                "SELECT split_part(track_uri, ':', 3), count_if(is_stream) AS s FROM marts.fct_plays "
                 "WHERE track_uri IS NOT NULL GROUP BY 1 ORDER BY s DESC, 1").fetchall()]
         first = materialize([catalog_tracks], resources=resources, instance=instance)
         asked_first = [path.rsplit("/", 1)[-1] for route, path, _ in fake.requests if route == "tracks"]

@@ -47,7 +47,7 @@ class Pipeline:
 def _mart_tables(path) -> list[str]:
     with duckdb.connect(str(path), read_only=True) as connection:
         return [name for (name,) in connection.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1").fetchall()]
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall()]
 
 
 def _differences(left, right, ignoring=("batch_at",)) -> dict[str, int]:
@@ -58,13 +58,13 @@ def _differences(left, right, ignoring=("batch_at",)) -> dict[str, int]:
     differences = {}
     for table in _mart_tables(left):
         columns = [c for (c,) in connection.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'left_db' AND schema_name = 'marts' "
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'left_db' AND schema_name = 'main' "
             "AND table_name = ? AND NOT list_contains(?, column_name) ORDER BY column_index",
             [table, list(ignoring)]).fetchall()]
         select = ", ".join(f'"{c}"' for c in columns)
         count = connection.execute(
-            f"SELECT count(*) FROM ((SELECT {select} FROM left_db.marts.{table} EXCEPT ALL SELECT {select} FROM right_db.marts.{table}) "
-            f"UNION ALL (SELECT {select} FROM right_db.marts.{table} EXCEPT ALL SELECT {select} FROM left_db.marts.{table}))"
+            f"SELECT count(*) FROM ((SELECT {select} FROM left_db.main.{table} EXCEPT ALL SELECT {select} FROM right_db.main.{table}) "
+            f"UNION ALL (SELECT {select} FROM right_db.main.{table} EXCEPT ALL SELECT {select} FROM left_db.main.{table}))"
         ).fetchall()[0][0]
         if count:
             differences[table] = count
@@ -128,7 +128,7 @@ def test_a_failing_dbt_test_fails_the_run_naming_it_and_keeps_what_was_built(sma
         pipeline.import_(export.path)
     pipeline.build()
     with duckdb.connect(str(pipeline.settings.warehouse_marts_path)) as connection:  # a day counted twice
-        connection.execute("INSERT INTO marts.agg_daily_streams FROM marts.agg_daily_streams LIMIT 1")
+        connection.execute("INSERT INTO agg_daily_streams FROM agg_daily_streams LIMIT 1")
     result = pipeline.build(expect_success=False)
     assert not result.success
     failed = sorted(check.check_name for check in result.get_asset_check_evaluations() if not check.passed)

@@ -66,5 +66,5 @@ def test_a_stored_manifest_resolves_refs_and_compiles_like_a_parsed_one(tmp_path
         assert result.success, result.exception
         compiled[id(manifest)] = sorted(run.node.compiled_code for run in result.result.results)
     assert compiled[id(stored)] == compiled[id(parsed)]
-    assert any('"warehouse_marts"."marts"."agg_daily_streams"' in code for code in compiled[id(parsed)])
+    assert any('"marts"."main"."agg_daily_streams"' in code for code in compiled[id(parsed)])
     assert any('"warehouse"."raw"."recently_played_items"' in code for code in compiled[id(parsed)])

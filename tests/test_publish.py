@@ -28,8 +28,8 @@ def _contents(path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(path), read_only=True) as connection:
         database = connection.execute("SELECT current_database()").fetchall()[0][0]
         tables = [name for (name,) in connection.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY 1").fetchall()]
-        return {table: sorted(connection.execute(f'FROM "{database}".marts.{table}').fetchall()) for table in tables}
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall()]
+        return {table: sorted(connection.execute(f'FROM "{database}".main.{table}').fetchall()) for table in tables}
 
 
 def test_the_publication_holds_every_marts_table_and_the_range_macros(marts, tmp_path):
@@ -40,8 +40,8 @@ def test_the_publication_holds_every_marts_table_and_the_range_macros(marts, tmp
     assert publication.bytes_copied == published.stat().st_size
     assert _contents(published) == contents
     with connect_published(published) as connection:
-        assert connection.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'top_artists'"
-                                  ).fetchall()[0][0] == 2  # in schema marts and in main
+        assert connection.execute("SELECT schema_name FROM duckdb_functions() WHERE function_name = 'top_artists'"
+                                  ).fetchall() == [("main",)]
         top = connection.execute("SELECT * FROM top_artists('1900-01-01', '2100-01-01', n := 3)").fetchall()
         assert len(top) == 3 and top[0][2] >= top[1][2] >= top[2][2] > 0
     assert not list(tmp_path.glob(".publishing-*"))
@@ -51,12 +51,12 @@ def test_a_republication_has_every_change_of_the_marts(marts, tmp_path):
     published = tmp_path / "marts.duckdb"
     publish_marts(marts, published)
     _execute(marts,
-             "INSERT INTO marts.fct_plays SELECT * REPLACE (play_id || '-new' AS play_id) FROM marts.fct_plays LIMIT 1",
-             "UPDATE marts.fct_plays SET track_name = 'renamed' WHERE play_id = (SELECT min(play_id) FROM marts.fct_plays)",
-             "DELETE FROM marts.fct_plays WHERE play_id = (SELECT max(play_id) FROM marts.fct_plays)",
-             "ALTER TABLE marts.dim_track ADD COLUMN rating INTEGER DEFAULT 5",  # a model gained a column
-             "DROP TABLE marts.mart_genre_coverage",  # a model's table went
-             "CREATE TABLE marts.mart_new AS SELECT 1 AS x UNION ALL SELECT 1")  # identical rows
+             "INSERT INTO fct_plays SELECT * REPLACE (play_id || '-new' AS play_id) FROM fct_plays LIMIT 1",
+             "UPDATE fct_plays SET track_name = 'renamed' WHERE play_id = (SELECT min(play_id) FROM fct_plays)",
+             "DELETE FROM fct_plays WHERE play_id = (SELECT max(play_id) FROM fct_plays)",
+             "ALTER TABLE dim_track ADD COLUMN rating INTEGER DEFAULT 5",  # a model gained a column
+             "DROP TABLE mart_genre_coverage",  # a model's table went
+             "CREATE TABLE mart_new AS SELECT 1 AS x UNION ALL SELECT 1")  # identical rows
     publication = publish_marts(marts, published)
     assert "mart_genre_coverage" not in publication.row_counts and publication.row_counts["mart_new"] == 2
     assert _contents(published) == _contents(marts)
@@ -67,7 +67,7 @@ def test_changes_still_in_the_write_ahead_log_are_published(marts, tmp_path):
     published = tmp_path / "marts.duckdb"
     publish_marts(marts, published)
     _execute(marts, "PRAGMA disable_checkpoint_on_shutdown",
-             "DELETE FROM marts.fct_plays WHERE local_hour < 12")
+             "DELETE FROM fct_plays WHERE local_hour < 12")
     assert marts.with_name(marts.name + ".wal").exists()
     publish_marts(marts, published)
     with connect_published(published) as connection:
@@ -80,7 +80,7 @@ def test_a_reader_of_the_previous_copy_keeps_reading_it(marts, tmp_path):
     publish_marts(marts, published)
     reader = connect_published(published)
     plays = reader.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0]
-    _execute(marts, "DELETE FROM marts.fct_plays WHERE local_hour < 12")
+    _execute(marts, "DELETE FROM fct_plays WHERE local_hour < 12")
     publish_marts(marts, published)
     assert reader.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0] == plays
     reader.close()

@@ -1,5 +1,6 @@
-{#- Models go to the schema their folder names (staging, intermediate, marts), not "main_staging":
-    SQL users and the published database see the contract's plain schema names. -#}
+{#- Models go to the schema their folder sets (staging, intermediate; the marts to their own file's main), not
+    "main_staging": the warehouse keeps plain schema names, and the published file answers `fct_plays` and
+    `marts.fct_plays` alike. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {{ custom_schema_name if custom_schema_name else target.schema }}
 {%- endmacro %}

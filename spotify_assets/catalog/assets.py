@@ -42,7 +42,7 @@ def _candidates(published: Path, cached: set[str]) -> list[tuple[str, int]]:
     with duckdb.connect(str(published), read_only=True) as connection:
         rows = connection.execute("""
             SELECT split_part(track_uri, ':', 3) AS track_id, count_if(is_stream) AS streams
-            FROM marts.marts.fct_plays
+            FROM marts.fct_plays
             WHERE track_uri LIKE 'spotify:track:%'
             GROUP BY 1
             HAVING count(api_record_id) = 0

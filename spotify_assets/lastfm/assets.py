@@ -50,13 +50,13 @@ def _candidates(settings: SpotifySettings, query: str, entity: str) -> list[tupl
 
 def track_candidates(settings: SpotifySettings) -> list[tuple[str, str, str]]:
     """(track_key, artist_name, track_name) not yet looked up, most streamed first."""
-    return _candidates(settings, "SELECT track_key, artist_name, track_name FROM marts.marts.dim_track "
+    return _candidates(settings, "SELECT track_key, artist_name, track_name FROM marts.dim_track "
                                  "ORDER BY streams DESC, track_key", "tracks")
 
 
 def artist_candidates(settings: SpotifySettings) -> list[tuple[str, str]]:
     """(artist_key, artist_name) not yet looked up, most streamed first."""
-    return _candidates(settings, "SELECT artist_key, artist_name FROM marts.marts.dim_artist "
+    return _candidates(settings, "SELECT artist_key, artist_name FROM marts.dim_artist "
                                  "ORDER BY streams DESC, artist_key", "artists")
 
 

@@ -23,7 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-PUBLISHED_SCHEMA = "marts"
+# Every relation and macro sits in the published file's main schema: opened directly (the file's catalog is then
+# `marts`, after its name), `fct_plays` and `marts.fct_plays` both answer, with no SET, USE or ATTACH first.
+PUBLISHED_SCHEMA = "main"
 
 
 @dataclass
@@ -44,18 +46,14 @@ def publish_marts(marts_path: Path, published_path: Path) -> Publication:
     # would miss: opening the file replays the log and a checkpoint writes it into the file.
     with duckdb.connect(str(marts_path)) as connection:
         connection.execute("CHECKPOINT")
-    # Built under a name other than "marts": a catalog named like the schema makes `marts.x` ambiguous.
     building = published_path.with_name(f".publishing-{uuid.uuid4().hex}.duckdb")
     try:
+        # The copy keeps the marts file's storage format (DuckDB 1.4's: dbt_project/profiles.yml), which the
+        # command-line tool and older DuckDB versions read.
         shutil.copyfile(marts_path, building)
         with duckdb.connect(str(building)) as connection:
-            # The macros live in both schemas so `top_artists(...)` and `marts.top_artists(...)` both work
-            # once the search path includes marts.
-            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {PUBLISHED_SCHEMA}")
-            connection.execute(f"SET search_path = '{PUBLISHED_SCHEMA}'")
-            for schema in (PUBLISHED_SCHEMA, "main"):
-                for statement in range_macro_statements():
-                    connection.execute(statement.replace("CREATE OR REPLACE MACRO ", f"CREATE OR REPLACE MACRO {schema}.", 1))
+            for statement in range_macro_statements():
+                connection.execute(statement)
             counts = _row_counts(connection)
             connection.execute("CHECKPOINT")
     except BaseException:
@@ -74,10 +72,8 @@ def _row_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def connect_published(published_path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published marts with the search path the macros expect."""
-    connection = duckdb.connect(str(published_path), read_only=True)
-    connection.execute(f"SET search_path = '{PUBLISHED_SCHEMA}'")
-    return connection
+    """A read-only connection to the published marts, as a SQL user opens the file."""
+    return duckdb.connect(str(published_path), read_only=True)
 
 
 def marts_timezone(connection: duckdb.DuckDBPyConnection, default: str) -> str:

@@ -1,8 +1,8 @@
 -- Range queries over the published marts, for any inclusive range of local dates.
 -- They answer from the pre-counted buckets: whole years where the range covers a year, whole
--- months where it covers a month, and day buckets only at the edges. Table names are unqualified
--- and resolve through the search path (SET search_path = 'marts'), which works both when
--- marts.duckdb is opened directly and when it is attached under another name.
+-- months where it covers a month, and day buckets only at the edges. They and the tables live in the
+-- published file's main schema; table names are unqualified, so the macros work whether marts.duckdb is
+-- opened directly or attached under another name.
 
 -- The buckets that tile [start_date, end_date] exactly, largest first: the whole years inside the range, the
 -- whole months inside it but outside those years, and the days inside it but outside those months. Each kind
@@ -86,7 +86,9 @@ counted AS (
 SELECT
     days.local_date,
     isodow(days.local_date) AS iso_weekday,
-    coalesce(counted.hourly_streams, CAST(list_resize(CAST([] AS INTEGER[]), 24, 0) AS INTEGER[24])) AS hourly_streams
+    -- Coalesced as variable-length lists: DuckDB before 2.0 has no CASE (coalesce) over fixed-size arrays.
+    CAST(coalesce(CAST(counted.hourly_streams AS INTEGER[]), list_resize(CAST([] AS INTEGER[]), 24, 0)) AS INTEGER[24])
+        AS hourly_streams
 FROM days
 LEFT JOIN counted ON counted.local_date = days.local_date
 ORDER BY days.local_date;

@@ -36,7 +36,7 @@ def _hour_cells_json(connection: duckdb.DuckDBPyConnection, first_date: date) ->
 
 
 def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -> dict:
-    """connection: the published marts with search_path 'marts' (see connect_published)."""
+    """connection: the published marts (see connect_published)."""
     calendar = _rows(connection, "SELECT local_date, streams FROM mart_heatmap_calendar ORDER BY local_date")
     first_date: date | None = calendar[0][0] if calendar else None
     weekday_hour = [[0] * 24 for _ in range(7)]

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from dagster import AssetExecutionContext, AutomationCondition, Config, Failure, Output
+from dagster import AssetExecutionContext, AssetKey, AutomationCondition, Config, Failure, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from ..automation import follows_new_data
@@ -28,6 +28,13 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
     def __init__(self):
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        # Models by their layer, whatever schema they land in (the marts sit in their own file's main schema).
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] == "model" and len(fqn) > 2:
+            return AssetKey([fqn[1], dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
@@ -85,6 +92,8 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
                           "this partial update would mix old and new figures")
         context.log.warning(f"{stale}: rebuilding every model from raw (dbt build --full-refresh)")
         full_refresh = True
+    if full_refresh and whole_warehouse:
+        build_state.clear_marts(spotify_settings)
     with dbt_environment_of(spotify_settings):
         # Unit tests check the SQL's logic, not the data: the test suite runs them (tests/test_dbt_unit_tests.py).
         arguments = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else []),

@@ -14,6 +14,7 @@ import hashlib
 from pathlib import Path
 
 from ..settings import SpotifySettings
+from ..warehouse import warehouse_connection
 from . import parsed_manifests
 from .project import DBT_PROJECT_DIR
 
@@ -51,6 +52,17 @@ def record_build(connection, settings: SpotifySettings, fingerprint: str) -> Non
     connection.execute(f"DELETE FROM {_STATE_TABLE}")
     connection.execute(f"INSERT INTO {_STATE_TABLE} VALUES (?, ?, now())", [fingerprint, settings.timezone_name])
     connection.execute("COMMIT")
+
+
+def clear_marts(settings: SpotifySettings) -> None:
+    """Before a full rebuild: the marts file goes (it holds nothing but marts, which the rebuild writes again), so it
+    is created anew in the current layout and storage format; so does the `marts` schema that warehouses from
+    before the marts had a file of their own kept in warehouse.duckdb (it would make `marts.x` ambiguous)."""
+    for path in (settings.warehouse_marts_path, settings.warehouse_marts_path.with_name(
+            settings.warehouse_marts_path.name + ".wal")):
+        path.unlink(missing_ok=True)
+    with warehouse_connection(settings) as connection:
+        connection.execute("DROP SCHEMA IF EXISTS marts CASCADE")
 
 
 def stale_reason(connection, settings: SpotifySettings, fingerprint: str) -> str | None:

@@ -10,6 +10,8 @@ import os
 import duckdb
 from dagster import MetadataValue
 
+from ..warehouse import MARTS_DATABASE
+
 DOCS_URL_SETTING = "SPOTIFY_DBT_DOCS_URL"
 DEFAULT_DOCS_URL = "http://127.0.0.1:8080"
 PREVIEW_ROWS = 5
@@ -41,6 +43,6 @@ def model_metadata(connection: duckdb.DuckDBPyConnection, node: dict) -> dict:
     if node["config"].get("materialized") in ("table", "incremental", "seed"):
         relation = f'"{node["database"]}"."{node["schema"]}"."{node["alias"]}"'
         metadata["dagster/row_count"] = connection.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
-        if node["schema"] == "marts":
+        if node["database"] == MARTS_DATABASE:
             metadata["preview"] = MetadataValue.md(preview_markdown(connection, relation))
     return metadata
