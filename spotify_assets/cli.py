@@ -227,7 +227,7 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
 
     from .instance import PROJECT_ROOT, dagster_home
 
-    dagster_home(settings)
+    home = dagster_home(settings)
     prepare_dbt_manifest(settings)
     # The code server runs from the project root: hand it absolute paths so it sees the same data.
     os.environ["SPOTIFY_DATA_DIR"] = str(settings.data_path)
@@ -241,6 +241,9 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
 
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_DFL)
+    # From the instance's own folder: started in the project folder, dagster dev would warn that the dagster.yaml
+    # there (the seed of DAGSTER_HOME's copy) is not used.
+    os.chdir(home)
     dagster = str(Path(sys.executable).with_name("dagster"))
     os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)])
 

@@ -27,12 +27,7 @@ from .lastfm.sensor import lastfm_enrichment_sensor
 from .publishing.assets import published_marts_database
 from .reports.assets import listening_report
 from .recently_played.assets import recently_played_items, recently_played_responses
-from .recently_played.sensors import (
-    poll_freshness_checks,
-    poll_freshness_sensor,
-    recently_played_days_sensor,
-    recently_played_poll_schedule,
-)
+from .recently_played.sensors import recently_played_days_sensor, recently_played_poll_schedule
 from .settings import SpotifySettings
 from .spotify_api.resource import SpotifyApiResource
 from .transformations.assets import warehouse_models
@@ -50,11 +45,10 @@ python_assets = with_source_code_references([
 
 defs = Definitions(
     assets=map_asset_specs(lambda spec: spec.replace_attributes(owners=[OWNER]), [*python_assets, warehouse_models]),
-    asset_checks=poll_freshness_checks,
     jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, catalog_enrichment_job,
           lastfm_enrichment_job, build_warehouse_job, update_after_poll_job, dbt_docs_job],
     schedules=[recently_played_poll_schedule, catalog_enrichment_schedule],
-    sensors=[spotify_inbox_sensor, recently_played_days_sensor, poll_freshness_sensor, lastfm_enrichment_sensor,
+    sensors=[spotify_inbox_sensor, recently_played_days_sensor, lastfm_enrichment_sensor,
              warehouse_automation_sensor],
     # Runs launched by the daemon execute their steps in the run's own process. The default (one process per
     # step) pays Python, Dagster and dbt-manifest start-up again for every step, seconds each, for nothing:

@@ -173,24 +173,39 @@ def test_api_plays_overlapping_an_extended_export_count_once(history, settings, 
     assert live.fct("SELECT count(*) FROM marts.bridge_track_artist WHERE artist_uri IS NOT NULL")[0][0] > 0
 
 
-def test_the_freshness_check_passes_after_a_poll_and_warns_two_hours_later(settings, monkeypatch):
-    import dagster._core.definitions.asset_checks.asset_check_factories.freshness_checks.last_update as freshness
+def test_the_poll_freshness_passes_after_a_poll_warns_after_an_hour_fails_after_two_and_launches_no_run(settings):
+    """The daemon's freshness evaluation, one tick at a time, on a real instance. Dagster offers no public way to run
+    one tick, so this test (only) uses its daemon and test utilities."""
+    import time
 
-    from spotify_assets.recently_played.sensors import poll_freshness_checks
+    from dagster import instance_for_test
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin
+    from dagster._core.test_utils import freeze_time
+    from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+    from dagster._daemon.freshness import FreshnessDaemon
 
-    with FakeSpotify() as fake:
+    from spotify_assets.recently_played.assets import RESPONSES_KEY
+
+    origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="spotify_assets.definitions", attribute="defs"))
+    with FakeSpotify() as fake, instance_for_test() as instance, \
+            WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
+        def evaluate() -> str:
+            list(FreshnessDaemon().run_iteration(workspace))
+            return instance.get_freshness_state_records([RESPONSES_KEY])[RESPONSES_KEY].freshness_state.value
+
+        assert evaluate() == "UNKNOWN"  # never polled (no credentials yet): no run, no warning
         live = LivePipeline(fake, settings)
-        assert live.poll(int(datetime.now(timezone.utc).timestamp() * 1000)).success
-        checks_only = AssetSelection.checks(*[key for checks in poll_freshness_checks for key in checks.check_keys])
-        fresh = materialize([recently_played_responses, *poll_freshness_checks], selection=checks_only,
-                            resources=live.resources, instance=live.instance)
-        assert [c.passed for c in fresh.get_asset_check_evaluations()] == [True]
-        later = freshness.get_current_timestamp() + 3 * 3600  # three hours without a poll
-        monkeypatch.setattr(freshness, "get_current_timestamp", lambda: later)
-        stale = materialize([recently_played_responses, *poll_freshness_checks], selection=checks_only,
-                            resources=live.resources, instance=live.instance)
-        (check,) = stale.get_asset_check_evaluations()
-        assert not check.passed and check.severity.value == "WARN"
+        fake.now_ms = int(time.time() * 1000)
+        assert materialize([recently_played_responses], resources=live.resources, instance=instance).success
+        runs = len(instance.get_runs())
+        assert evaluate() == "PASS"
+        with freeze_time(time.time() + 1.5 * 3600):
+            assert evaluate() == "WARN"
+        with freeze_time(time.time() + 3 * 3600):
+            assert evaluate() == "FAIL"
+        assert len(instance.get_runs()) == runs  # evaluating freshness launched no run
 
 
 def test_the_days_sensor_requests_one_run_for_exactly_the_days_a_poll_touched(history, settings):

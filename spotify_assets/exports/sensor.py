@@ -2,8 +2,9 @@
 
 The cursor remembers each inbox entry's size and modification time with its hash, so an unchanged
 inbox costs a directory listing, not a re-hash of every zip. Run keys are the content hash: an
-export dropped twice (or renamed) is requested once. Entries still being written are left for the
-next tick.
+export dropped twice (or renamed) is requested once, and an export already imported (by
+`spotify-assets import` or the demo, which never told this sensor's cursor) is not imported again.
+Entries still being written are left for the next tick.
 """
 
 import json
@@ -15,6 +16,7 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Se
 from ..partitions import spotify_export_partitions
 from ..settings import SpotifySettings
 from ..jobs import import_spotify_export_job
+from .assets import EXPORT_FILES_KEY
 from .landing import is_candidate, receive_export
 
 SETTLE_SECONDS = 10  # an entry modified more recently may still be downloading
@@ -42,6 +44,7 @@ def spotify_inbox_sensor(context: SensorEvaluationContext, spotify_settings: Spo
     cursor: dict[str, list] = {}
     run_requests, new_partitions = [], []
     known_partitions = set(context.instance.get_dynamic_partitions(spotify_export_partitions.name))
+    imported = context.instance.get_materialized_partitions(EXPORT_FILES_KEY)
     for entry in sorted(inbox.iterdir()):
         if not is_candidate(entry):
             continue
@@ -56,6 +59,9 @@ def spotify_inbox_sensor(context: SensorEvaluationContext, spotify_settings: Spo
         landed = receive_export(entry, spotify_settings.exports_landing_path)
         cursor[entry.name] = [size, modified_ns, landed.export_hash]
         context.log.info(f"{entry.name} landed as export {landed.export_hash[:12]}.")
+        if landed.export_hash in imported:
+            context.log.info(f"{entry.name} (export {landed.export_hash[:12]}) is already imported.")
+            continue
         if landed.export_hash not in known_partitions:
             new_partitions.append(landed.export_hash)
             known_partitions.add(landed.export_hash)

@@ -19,6 +19,7 @@ from dagster import (
     AssetKey,
     BackfillPolicy,
     DailyPartitionsDefinition,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -35,6 +36,10 @@ ITEMS_KEY = AssetKey(["raw", "recently_played_items"])
 GAP_CHECK = "no_plays_lost"
 RECENT_GAPS = timedelta(days=7)  # gaps older than this are history: reported, no longer failing
 
+# A poll is due every 30 minutes; an hour without a successful one warns, two fail: plays may be slipping out of
+# Spotify's 50-play window. The daemon evaluates it without launching a run (never-polled shows as unknown).
+POLL_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(hours=2), warn_window=timedelta(hours=1))
+
 # UTC days of played_at; the current day is a partition too, since polls land plays of today.
 recently_played_days = DailyPartitionsDefinition(start_date="2024-01-01", end_offset=1)
 
@@ -47,6 +52,7 @@ def _iso(epoch_ms: int | None) -> str | None:
     key=RESPONSES_KEY,
     group_name="sources",
     kinds={"spotify", "python"},
+    freshness_policy=POLL_FRESHNESS,
     check_specs=[AssetCheckSpec(GAP_CHECK, asset=RESPONSES_KEY, description=(
         "Fails when a poll in the last 7 days returned a full page of 50 plays all newer than the previous "
         "cursor: Spotify keeps only the last 50, so the plays in between were probably lost."))],

@@ -6,10 +6,8 @@ UTC days that poll touched (both days across midnight), as a single run over the
 """
 
 import os
-from datetime import timedelta
 
 from dagster import (
-    AssetCheckSeverity,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     EventLogEntry,
@@ -18,8 +16,6 @@ from dagster import (
     SensorEvaluationContext,
     SkipReason,
     asset_sensor,
-    build_last_update_freshness_checks,
-    build_sensor_for_freshness_checks,
     schedule,
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
@@ -62,13 +58,4 @@ def recently_played_days_sensor(context: SensorEvaluationContext, asset_event: E
         return SkipReason("The last poll brought no new plays.")
     return RunRequest(run_key=f"poll-{asset_event.run_id}", tags=range_tags(days))  # one poll per run
 
-
-# A poll is due every 30 minutes; two hours without a successful one means plays may be slipping out of
-# Spotify's 50-play window. (Without credentials the poll never runs, and this check says so.)
-poll_freshness_checks = build_last_update_freshness_checks(
-    assets=[RESPONSES_KEY], lower_bound_delta=timedelta(hours=2), severity=AssetCheckSeverity.WARN)
-
-poll_freshness_sensor = build_sensor_for_freshness_checks(
-    freshness_checks=poll_freshness_checks, name="recently_played_freshness_sensor",
-    default_status=DefaultSensorStatus.RUNNING)
 
