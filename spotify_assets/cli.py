@@ -16,8 +16,9 @@ from .spotify_api.client import SpotifyError
 
 DEMO_PLAYS = 20_000
 DEMO_SEED = 42
-# Runs log in full to the Dagster instance (the UI shows them); the terminal gets warnings and errors.
-_QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Runs log in full to the Dagster instance (the UI shows them); the terminal gets one line per warning (run_job)
+# and the command's own one-line reason when something failed.
+_SILENT_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 class CommandFailed(Exception):
@@ -60,6 +61,23 @@ def _output_to_log(settings: SpotifySettings) -> Iterator[None]:
         yield
 
 
+def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = None, **options):
+    """Run one of the code location's jobs in the shared instance, as the daemon would, in this process; dbt's progress
+    lines go to logs/runs.log, and each warning the run logged is printed as one line."""
+    import logging
+
+    from .instance import get_instance
+
+    instance = get_instance(settings)
+    with _output_to_log(settings):
+        result = _definitions().resolve_job_def(job_name).execute_in_process(
+            instance=instance, run_config={**_SILENT_CONSOLE, **(run_config or {})}, raise_on_error=False, **options)
+    for record in instance.all_logs(result.run_id):
+        if record.dagster_event is None and record.level >= logging.WARNING and record.user_message:
+            print(f"warning: {record.user_message.strip().splitlines()[0]}", file=sys.stderr, flush=True)
+    return result
+
+
 def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
     """Land each export, import it as its partition, then build the warehouse. Returns the names of the paths that
     held no listening history (landed all the same, and adding no plays)."""
@@ -70,17 +88,14 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
 
     prepare_dbt_manifest(settings)
     instance = get_instance(settings)
-    defs = _definitions()
-    import_job = defs.resolve_job_def("import_spotify_export_job")
     hashes, without_history = [], []
     for path in paths:
         landed = receive_export(path, settings.exports_landing_path)
         if not instance.has_dynamic_partition(spotify_export_partitions.name, landed.export_hash):
             instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
         print(f"importing {path.name} (export {landed.export_hash[:12]})", flush=True)
-        with _output_to_log(settings):
-            result = import_job.execute_in_process(instance=instance, partition_key=landed.export_hash, run_config=_QUIET_CONSOLE,
-                                                   raise_on_error=False, tags={"spotify/export": landed.name})
+        result = run_job(settings, "import_spotify_export_job", partition_key=landed.export_hash,
+                         tags={"spotify/export": landed.name})
         if not result.success:
             raise CommandFailed(f"import of {path} failed; see run {result.run_id} in the Dagster UI")
         metadata = next(event.materialization.metadata for event in result.get_asset_materialization_events()
@@ -109,17 +124,13 @@ def _warehouse_was_built(settings: SpotifySettings, instance, job) -> bool:
 
 def build_warehouse(settings: SpotifySettings, full_refresh: bool = False, job_name: str = "build_warehouse_job") -> None:
     """The warehouse job (every model and test), or another job over part of it (update_after_poll_job)."""
-    from .instance import get_instance
-
     prepare_dbt_manifest(settings)
     print(f"building the warehouse (dbt build{' --full-refresh' if full_refresh else ''})", flush=True)
     job = _definitions().resolve_job_def(job_name)
     # A run config given here replaces the job's own (update_after_poll_job's scoped key tests): start from it.
     job_build_config = (job.run_config or {}).get("ops", {}).get("warehouse_models", {}).get("config", {})
-    run_config = {**_QUIET_CONSOLE,
-                  "ops": {"warehouse_models": {"config": {**job_build_config, "full_refresh": full_refresh}}}}
-    with _output_to_log(settings):
-        result = job.execute_in_process(instance=get_instance(settings), run_config=run_config, raise_on_error=False)
+    result = run_job(settings, job_name, {"ops": {"warehouse_models": {"config": {**job_build_config,
+                                                                                "full_refresh": full_refresh}}}})
     if not result.success:
         raise CommandFailed(f"the warehouse build failed; see run {result.run_id} in the Dagster UI")
 
@@ -142,7 +153,8 @@ def print_summary(settings: SpotifySettings) -> None:
     from .reports.assets import REPORT_FILE_NAME
     from .summary import print_ingest_report, print_results
 
-    print_ingest_report(settings)
+    if not print_ingest_report(settings):
+        return
     print_results(settings)
     report = settings.reports_path / REPORT_FILE_NAME
     if report.exists():
@@ -152,14 +164,11 @@ def print_summary(settings: SpotifySettings) -> None:
 def serve_docs(settings: SpotifySettings, host: str, port: int, generate: bool, serve: bool) -> None:
     """Generate the dbt docs site through the instance (in the warehouse pool), then serve it until Ctrl-C."""
     from .dbt_docs.serve import docs_server
-    from .instance import get_instance
 
     if generate:
         prepare_dbt_manifest(settings)
         print("generating the dbt docs site (dbt docs generate)", flush=True)
-        with _output_to_log(settings):
-            result = _definitions().resolve_job_def("dbt_docs_job").execute_in_process(
-                instance=get_instance(settings), run_config=_QUIET_CONSOLE, raise_on_error=False)
+        result = run_job(settings, "dbt_docs_job")
         if not result.success:
             raise CommandFailed(f"generating the docs failed: {_failure_reason(result)}")
         print(f"dbt docs site: {settings.dbt_docs_path / 'index.html'}", flush=True)
@@ -279,7 +288,6 @@ def _failure_reason(result) -> str:
 
 def poll(settings: SpotifySettings) -> None:
     """One recently-played poll, the day partitions it touched, then the warehouse (as the schedule does)."""
-    from .instance import get_instance
     from .recently_played.assets import GAP_CHECK, RESPONSES_KEY
     from .recently_played.sensors import range_tags
     from .spotify_api.resource import credentials_configured
@@ -288,11 +296,7 @@ def poll(settings: SpotifySettings) -> None:
         raise CommandFailed("live polling needs SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET (empty for PKCE apps) and "
                             "SPOTIFY_REFRESH_TOKEN; `spotify-assets auth` sets them up")
     prepare_dbt_manifest(settings)
-    instance = get_instance(settings)
-    defs = _definitions()
-    with _output_to_log(settings):
-        result = defs.resolve_job_def("poll_recently_played_job").execute_in_process(
-            instance=instance, run_config=_QUIET_CONSOLE, raise_on_error=False)
+    result = run_job(settings, "poll_recently_played_job")
     if not result.success:
         raise CommandFailed(f"the poll failed: {_failure_reason(result)}")
     metadata = next(e.materialization.metadata for e in result.get_asset_materialization_events()
@@ -303,9 +307,7 @@ def poll(settings: SpotifySettings) -> None:
         if check.check_name == GAP_CHECK and not check.passed:
             print(f"warning: {check.description}", file=sys.stderr)
     if days:
-        with _output_to_log(settings):
-            items = defs.resolve_job_def("recently_played_items_job").execute_in_process(
-                instance=instance, run_config=_QUIET_CONSOLE, raise_on_error=False, tags=range_tags(days))
+        items = run_job(settings, "recently_played_items_job", tags=range_tags(days))
         if not items.success:
             raise CommandFailed(f"loading the polled plays failed: {_failure_reason(items)}")
         update_after_poll(settings)
@@ -354,7 +356,6 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
 def enrich(settings: SpotifySettings) -> None:
     """One enrichment pass, Last.fm (LASTFM_API_KEY) and the Spotify catalog (Spotify credentials), then the
     warehouse and the published marts."""
-    from .instance import get_instance
     from .lastfm.resource import lastfm_configured
     from .spotify_api.resource import credentials_configured
 
@@ -365,9 +366,7 @@ def enrich(settings: SpotifySettings) -> None:
                             "credentials (`spotify-assets auth`, for ISRCs and credited artists)")
     prepare_dbt_manifest(settings)
     for job_name, source in jobs:
-        with _output_to_log(settings):
-            result = _definitions().resolve_job_def(job_name).execute_in_process(
-                instance=get_instance(settings), run_config=_QUIET_CONSOLE, raise_on_error=False)
+        result = run_job(settings, job_name)
         if not result.success:
             raise CommandFailed(f"the {source} enrichment failed: {_failure_reason(result)}")
         for event in result.get_asset_materialization_events():
@@ -493,9 +492,15 @@ def run() -> None:
     import atexit
     import os
 
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`spotify-assets summary | head -3`): stop quietly, as command-line tools do, with
+        # the status of a process ended by SIGPIPE. Output still buffered for the closed pipe is dropped.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + 13
     atexit._run_exitfuncs()
-    sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
 

@@ -15,7 +15,12 @@ _WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _SHADES = " ░▒▓█"
 
 
-def print_ingest_report(settings: SpotifySettings) -> None:
+def print_ingest_report(settings: SpotifySettings) -> bool:
+    """What every export brought; False (after one line saying how to start) while nothing has been imported."""
+    if not settings.warehouse_path.exists():
+        print("nothing imported yet: `spotify-assets import PATH` reads your Spotify export, `spotify-assets demo` a "
+              "synthetic one, and `spotify-assets poll` your recently played tracks")
+        return False
     with warehouse_connection(settings, read_only=True) as connection:
         exports = connection.execute(
             "SELECT i.export_hash, i.export_name, count_if(f.status IN ('parsed', 'partial')), coalesce(sum(f.records_accepted), 0), "
@@ -44,6 +49,7 @@ def print_ingest_report(settings: SpotifySettings) -> None:
         for table in RECORD_TABLES:
             count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
             print(f"  {table.qualified_name:<32} {count:>10,}")
+    return True
 
 
 def heatmap_lines(cells: dict[tuple[int, int], int]) -> list[str]:

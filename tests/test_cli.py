@@ -69,3 +69,82 @@ def test_dbt_sends_no_usage_events(demo_data_dir):
     log = (demo_data_dir / "dbt_target" / "build" / "dbt.log").read_text()
     assert "'send_anonymous_usage_stats': 'False'" in log
     assert "Sending event" not in log
+
+
+def _one_line_answer(completed: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in completed.stderr and "Error:" not in completed.stderr.replace("spotify-assets", "")
+    assert len(completed.stderr.strip().splitlines()) <= 1, completed.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arguments, code, answer", [
+    (["summary"], 0, "nothing imported yet: `spotify-assets import PATH`"),
+    (["sql", "SELECT 1"], 1, "marts.duckdb does not exist yet: run `spotify-assets demo` or `build`"),
+    (["poll"], 1, "live polling needs SPOTIFY_CLIENT_ID"),
+    (["enrich"], 1, "nothing to enrich with: set LASTFM_API_KEY"),
+    (["auth"], 1, "give --client-id (or set SPOTIFY_CLIENT_ID)"),
+    (["healthcheck", "--port", "9"], 1, "the Dagster webserver on 127.0.0.1:9 does not answer"),
+    (["docs", "--no-generate", "--port", "0"], 1, "the docs site was not generated"),
+    (["import", "/nonexistent/my_spotify_data.zip"], 1, "no such file or folder: /nonexistent/my_spotify_data.zip"),
+    (["build"], 0, "no music plays yet"),
+    (["docs", "--no-serve"], 0, "dbt docs site: "),
+    (["prepare"], 0, ""),
+])
+def test_every_command_on_an_empty_data_directory_answers_in_one_line(arguments, code, answer, tmp_path):
+    completed = _run(*arguments, data_dir=tmp_path / "data")
+    assert completed.returncode == code, completed.stdout + completed.stderr
+    _one_line_answer(completed)
+    assert answer in (completed.stderr if code else completed.stdout)
+
+
+@pytest.mark.slow
+def test_a_poll_of_a_new_account_with_no_plays_yet_answers_in_one_line(tmp_path):
+    from spotify_assets.fakes.spotify_server import FakeSpotify
+
+    with FakeSpotify() as fake:
+        environment = cli_environment(tmp_path / "data") | {
+            "SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
+            "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token", "SPOTIFY_API_BASE_URL": fake.base_url,
+            "SPOTIFY_ACCOUNTS_BASE_URL": fake.base_url}
+        completed = subprocess.run([CLI, "poll"], env=environment, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    _one_line_answer(completed)
+    assert "poll: 0 new plays" in completed.stdout and "nothing imported yet" in completed.stdout
+
+
+def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
+    """`spotify-assets summary | head -3` ended in a BrokenPipeError traceback."""
+    completed = subprocess.run(["bash", "-c", f"'{CLI}' summary | true; exit ${{PIPESTATUS[0]}}"],
+                               env=cli_environment(tmp_path / "data"), capture_output=True, text=True, timeout=120)
+    assert completed.stderr == "" and completed.returncode == 141  # as a tool ended by SIGPIPE
+
+
+@pytest.mark.slow
+def test_a_path_without_history_is_a_failed_import_named_once(small_history, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("shopping list: milk")
+    data_dir = tmp_path / "data"
+    completed = _run("import", str(notes), data_dir=data_dir)
+    assert completed.returncode == 1
+    assert completed.stderr.strip() == (
+        "spotify-assets import: notes.txt: no Spotify listening history found (kept in landing, no plays added); "
+        "give the export's zip, its folder, or its StreamingHistory/endsong JSON files")
+    # With a real export beside it: the export lands and is built, notes.txt is named and not listed as an export.
+    completed = _run("import", str(notes), str(small_history.exports[0].path), data_dir=data_dir)
+    assert completed.returncode == 1 and "notes.txt: no Spotify listening history found" in completed.stderr
+    exports = completed.stdout.split("exports imported:")[1].split("raw records by table:")[0]
+    assert small_history.exports[0].path.name in exports and "notes.txt" not in exports.split("not listening history")[0]
+    assert "not listening history (kept in landing, no plays): notes.txt" in exports
+    assert "music plays" in completed.stdout  # the warehouse was built from the export
+
+
+@pytest.mark.slow
+def test_an_unreadable_file_is_named_once_without_a_quarantine_count(tmp_path):
+    """Messages named a single file twice (`x.json: x.json: parsed, ...`) and counted 0 records quarantined in a
+    file that could not be read at all."""
+    broken = tmp_path / "endsong_0.json"
+    broken.write_text('[{"ts": "2020-01-01T00:00:00Z", "ms_played": 1000')  # not even one complete record
+    completed = _run("import", str(broken), data_dir=tmp_path / "data")
+    lines = [line for line in completed.stderr.splitlines() if "endsong_0.json" in line]
+    assert lines and all(line.count("endsong_0.json") == 1 for line in lines), completed.stderr
+    assert "records quarantined" not in completed.stderr

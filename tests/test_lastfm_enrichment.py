@@ -5,7 +5,6 @@ import unicodedata
 from collections import defaultdict
 from datetime import date
 
-import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 

@@ -3,9 +3,8 @@
 import json
 from datetime import datetime, timedelta, timezone
 
-import duckdb
 import pytest
-from dagster import AssetSelection, DagsterInstance, materialize
+from dagster import DagsterInstance, materialize
 
 from spotify_assets.definitions import defs
 from spotify_assets.exports.assets import import_spotify_export

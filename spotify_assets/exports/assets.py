@@ -76,7 +76,6 @@ def import_spotify_export(context: AssetExecutionContext, spotify_settings: Spot
     problems = [f"{f.path}: {f.message}" for f in troubled]
     if not summary.history_files() and not troubled:
         problems.append(no_history_message(summary))
-        context.log.warning(problems[-1])
     yield MaterializeResult(
         asset_key=EXPORT_FILES_KEY,
         metadata={

@@ -82,7 +82,7 @@ def _all_native(columns: tuple[Column, ...]) -> str:
 
 
 _RECORD_IS_NATIVE = (
-    f"CASE table_name "
+    "CASE table_name "
     + " ".join(f"WHEN '{table.name}' THEN {_all_native(table.columns)}" for table in EXTENDED_TABLES)
     # A record without content is only counted, but it still needs its ts and ms_played.
     + f" ELSE {_all_native(tuple(column for column in EXTENDED_MUSIC.columns if column.required))} END"

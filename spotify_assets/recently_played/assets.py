@@ -141,7 +141,7 @@ def recently_played_items(context: AssetExecutionContext, spotify_settings: Spot
         connection.execute("BEGIN TRANSACTION")
         try:
             connection.execute("DELETE FROM raw.recently_played_items WHERE cast(played_at AS DATE) IN "
-                               f"(SELECT unnest(?::DATE[]))", [sorted(days)])
+                               "(SELECT unnest(?::DATE[]))", [sorted(days)])
             if rows:
                 connection.executemany(f"INSERT INTO raw.recently_played_items VALUES ({', '.join(['?'] * 17)})", rows)
             connection.execute("COMMIT")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 from zoneinfo import ZoneInfo
