@@ -88,6 +88,7 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
 
     prepare_dbt_manifest(settings)
     instance = get_instance(settings)
+    reimport_outdated(settings)
     hashes, without_history = [], []
     for path in paths:
         landed = receive_export(path, settings.exports_landing_path)
@@ -107,6 +108,24 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
     if hashes:
         build_warehouse(settings)
     return without_history
+
+
+def reimport_outdated(settings: SpotifySettings) -> None:
+    """Exports imported by an older parser are imported again: a newer one reads more of them."""
+    from .exports.assets import outdated_imports
+    from .exports.landing import load_landed_export
+    from .instance import get_instance
+
+    for export_hash in outdated_imports(get_instance(settings)):
+        directory = settings.exports_landing_path / export_hash
+        if not (directory / "receipt.json").exists():
+            continue
+        landed = load_landed_export(directory)
+        print(f"importing {landed.name} again (export {export_hash[:12]}): this version reads more of it", flush=True)
+        result = run_job(settings, "import_spotify_export_job", partition_key=export_hash,
+                         tags={"spotify/export": landed.name})
+        if not result.success:
+            raise CommandFailed(f"import of {landed.name} failed; see run {result.run_id} in the Dagster UI")
 
 
 def no_history_failure(names: list[str]) -> CommandFailed:
@@ -463,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         elif arguments.command == "prepare":
             prepare_dbt_manifest(settings, force=True)
         elif arguments.command == "build":
+            reimport_outdated(settings)
             build_warehouse(settings, arguments.full_refresh)
             print_summary(settings)
         elif arguments.command == "sql":

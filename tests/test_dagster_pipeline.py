@@ -59,6 +59,33 @@ def test_sensor_lands_new_exports_adds_partitions_and_requests_one_run_each(smal
     assert len(ready.run_requests) == 1
 
 
+def test_exports_imported_by_an_older_parser_are_imported_again_once(small_history, settings, monkeypatch):
+    """A newer parser reads more of an export (renamed history files, say): the inbox sensor imports it again."""
+    import spotify_assets.exports.assets as import_assets
+    from spotify_assets.exports.assets import outdated_imports
+    from spotify_assets.raw_tables import PARSER_VERSION
+
+    instance = DagsterInstance.ephemeral()
+    inbox = settings.inbox_path
+    inbox.mkdir(parents=True)
+    target = inbox / small_history.exports[0].path.name
+    shutil.copyfile(small_history.exports[0].path, target)
+    _age(target)
+    landed = receive_export(target, settings.exports_landing_path)
+    instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
+    monkeypatch.setattr(import_assets, "PARSER_VERSION", PARSER_VERSION - 1)  # imported by the previous version
+    assert materialize([import_spotify_export], partition_key=landed.export_hash, resources={"spotify_settings": settings},
+                       instance=instance).success
+    monkeypatch.undo()
+    assert outdated_imports(instance) == [landed.export_hash]
+    result = spotify_inbox_sensor(build_sensor_context(instance=instance, resources={"spotify_settings": settings}))
+    assert [(r.partition_key, r.run_key) for r in result.run_requests] == [
+        (landed.export_hash, f"{landed.export_hash}:parser-{PARSER_VERSION}")]
+    assert materialize([import_spotify_export], partition_key=landed.export_hash, resources={"spotify_settings": settings},
+                       instance=instance).success
+    assert outdated_imports(instance) == []
+
+
 @pytest.mark.slow
 def test_import_and_build_end_to_end_matches_the_generator_and_is_idempotent(small_history, settings):
     instance = DagsterInstance.ephemeral()

@@ -23,7 +23,7 @@ from ..settings import SpotifySettings
 from ..warehouse import WAREHOUSE_POOL, warehouse_connection
 from .importing import ImportSummary, import_export
 from .landing import load_landed_export
-from ..raw_tables import RECORD_TABLES
+from ..raw_tables import PARSER_VERSION, RECORD_TABLES
 
 EXPORT_FILES_KEY = AssetKey(["raw", "export_files"])
 _MARKDOWN_ROWS = 60
@@ -91,6 +91,7 @@ def import_spotify_export(context: AssetExecutionContext, spotify_settings: Spot
             "files_partly_read": len(summary.files_with_status("partial")),
             "files_unrecognised": len(summary.files_with_status("unrecognised")),
             "already_imported": summary.already_loaded,
+            "parser_version": PARSER_VERSION,
             "files": MetadataValue.md(_files_markdown(summary)),
         },
     )
@@ -108,3 +109,13 @@ def no_history_message(summary: ImportSummary) -> str:
     files = len(summary.files)
     return (f"{summary.name} holds no listening history ({files} file{'' if files == 1 else 's'}, none of them "
             "Spotify streaming history); it is kept in landing and adds no plays")
+
+
+def outdated_imports(instance) -> list[str]:
+    """The exports (partition keys) last imported by an older parser, which a newer one reads more of."""
+    latest: dict[str, int | None] = {}
+    for record in instance.fetch_materializations(EXPORT_FILES_KEY, limit=10_000).records:  # newest first (the most an instance gives)
+        materialization = record.asset_materialization
+        version = materialization.metadata.get("parser_version")
+        latest.setdefault(materialization.partition, version.value if version is not None else None)
+    return sorted(key for key, version in latest.items() if version != PARSER_VERSION)

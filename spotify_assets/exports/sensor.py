@@ -3,7 +3,8 @@
 The cursor remembers each inbox entry's size and modification time with its hash, so an unchanged
 inbox costs a directory listing, not a re-hash of every zip. Run keys are the content hash: an
 export dropped twice (or renamed) is requested once, and an export already imported (by
-`spotify-assets import` or the demo, which never told this sensor's cursor) is not imported again.
+`spotify-assets import` or the demo, which never told this sensor's cursor) is not imported again, unless a
+newer parser reads more of it.
 Entries still being written are left for the next tick.
 """
 
@@ -16,8 +17,9 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Se
 from ..partitions import spotify_export_partitions
 from ..settings import SpotifySettings
 from ..jobs import import_spotify_export_job
-from .assets import EXPORT_FILES_KEY
-from .landing import is_candidate, receive_export
+from ..raw_tables import PARSER_VERSION
+from .assets import EXPORT_FILES_KEY, outdated_imports
+from .landing import is_candidate, load_landed_export, receive_export
 
 SETTLE_SECONDS = 10  # an entry modified more recently may still be downloading
 
@@ -67,6 +69,12 @@ def spotify_inbox_sensor(context: SensorEvaluationContext, spotify_settings: Spo
             known_partitions.add(landed.export_hash)
         run_requests.append(RunRequest(run_key=landed.export_hash, partition_key=landed.export_hash,
                                        tags={"spotify/export": landed.name}))
+    # Exports a newer parser reads more of are imported again, once per parser version.
+    for export_hash in outdated_imports(context.instance):
+        directory = spotify_settings.exports_landing_path / export_hash
+        if (directory / "receipt.json").exists():
+            run_requests.append(RunRequest(run_key=f"{export_hash}:parser-{PARSER_VERSION}", partition_key=export_hash,
+                                           tags={"spotify/export": load_landed_export(directory).name}))
     return SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[spotify_export_partitions.build_add_request(new_partitions)] if new_partitions else [],
