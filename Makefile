@@ -20,7 +20,7 @@ demo: install
 	$(BIN)/spotify-assets demo
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs
 
 # Skips the end-to-end tests marked slow (CI runs them all through `make test`).
 test-fast: install
