@@ -114,7 +114,8 @@ def no_history_message(summary: ImportSummary) -> str:
 def outdated_imports(instance) -> list[str]:
     """The exports (partition keys) last imported by an older parser, which a newer one reads more of."""
     latest: dict[str, int | None] = {}
-    for record in instance.fetch_materializations(EXPORT_FILES_KEY, limit=10_000).records:  # newest first (the most an instance gives)
+    # Newest first; 10,000 is the most an instance returns at once (one materialization per import).
+    for record in instance.fetch_materializations(EXPORT_FILES_KEY, limit=10_000).records:
         materialization = record.asset_materialization
         version = materialization.metadata.get("parser_version")
         latest.setdefault(materialization.partition, version.value if version is not None else None)
