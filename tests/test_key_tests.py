@@ -37,17 +37,17 @@ def test_a_polls_key_tests_find_duplicates_of_the_rows_it_wrote_and_builds_find_
         # A later run wrote one play and one bucket row (new keys), so the newest batch is those two rows...
         for table, new_key in (("fct_plays", "play_id || '-polled' AS play_id"),
                                ("agg_track_buckets", "track_key || '-polled' AS track_key")):
-            connection.execute(f"INSERT INTO marts.{table} SELECT * REPLACE ({new_key}, "
-                               f"batch_at + INTERVAL 1 HOUR AS batch_at) FROM marts.{table} LIMIT 1")
+            connection.execute(f"INSERT INTO {table} SELECT * REPLACE ({new_key}, "
+                               f"batch_at + INTERVAL 1 HOUR AS batch_at) FROM {table} LIMIT 1")
             # ... and an older row is there twice, which that run did not write.
-            connection.execute(f"INSERT INTO marts.{table} FROM marts.{table} "
-                               f"WHERE batch_at < (SELECT max(batch_at) FROM marts.{table}) LIMIT 1")
+            connection.execute(f"INSERT INTO {table} FROM {table} "
+                               f"WHERE batch_at < (SELECT max(batch_at) FROM {table}) LIMIT 1")
     assert _failing_key_tests(warehouse, target, newest_batch_only=False) == set(KEY_TESTS)
     assert _failing_key_tests(warehouse, target, newest_batch_only=True) == set()
 
     with duckdb.connect(str(warehouse / "warehouse_marts.duckdb")) as connection:  # the later run wrote an existing key once more
         for table in ("fct_plays", "agg_track_buckets"):
-            connection.execute(f"INSERT INTO marts.{table} SELECT * REPLACE ((SELECT max(batch_at) FROM marts.{table}) "
-                               f"AS batch_at) FROM marts.{table} WHERE batch_at < (SELECT max(batch_at) FROM marts.{table}) "
+            connection.execute(f"INSERT INTO {table} SELECT * REPLACE ((SELECT max(batch_at) FROM {table}) "
+                               f"AS batch_at) FROM {table} WHERE batch_at < (SELECT max(batch_at) FROM {table}) "
                                "ORDER BY ALL DESC LIMIT 1")
     assert _failing_key_tests(warehouse, target, newest_batch_only=True) == set(KEY_TESTS)

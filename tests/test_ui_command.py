@@ -85,7 +85,7 @@ def test_the_daemon_started_after_the_demo_launches_no_run_and_warns_of_no_dagst
         else:
             pytest.fail("the daemon's sensors did not tick twice in 4 minutes")
         runs = _graphql(port, "{ runsOrError { ... on Runs { results { jobName status } } } }")["runsOrError"]["results"]
-        assert runs_before == 5 and len(runs) == runs_before, runs  # the demo's four imports and its build, nothing new
+        assert runs_before >= 5 and len(runs) == runs_before, runs  # the demo's runs (and other tests'), nothing new
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
