@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .settings import SpotifySettings
@@ -78,9 +79,25 @@ def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = 
     return result
 
 
-def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
-    """Land each export, import it as its partition, then build the warehouse. Returns the names of the paths that
-    held no listening history (landed all the same, and adding no plays)."""
+@dataclass
+class ImportOutcome:
+    """What became of the paths given to `spotify-assets import`: one failing never stops the next."""
+
+    without_history: list[str] = field(default_factory=list)  # landed, but no plays in them
+    failed: list[str] = field(default_factory=list)  # one line each: what went wrong
+
+    def failure(self) -> CommandFailed | None:
+        problems = list(self.failed)
+        if self.without_history:
+            problems.append(f"{', '.join(self.without_history)}: no Spotify listening history found (kept in landing, "
+                            "no plays added); give the export's zip, its folder, or its StreamingHistory/endsong "
+                            "JSON files")
+        return CommandFailed("; ".join(problems)) if problems else None
+
+
+def import_paths(paths: list[Path], settings: SpotifySettings) -> ImportOutcome:
+    """Land each export, import it as its partition, then build the warehouse from everything that landed. A path
+    that cannot be landed or imported is reported and the next one goes on."""
     from .exports.assets import EXPORT_FILES_KEY
     from .exports.landing import receive_export
     from .instance import get_instance
@@ -89,25 +106,31 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> list[str]:
     prepare_dbt_manifest(settings)
     instance = get_instance(settings)
     reimport_outdated(settings)
-    hashes, without_history = [], []
+    outcome, imported = ImportOutcome(), 0
     for path in paths:
-        landed = receive_export(path, settings.exports_landing_path)
+        try:
+            landed = receive_export(path, settings.exports_landing_path)
+        except OSError as error:  # not a file or folder, unreadable, a disk that is full: said, and the next goes on
+            outcome.failed.append(str(error) if not error.strerror else f"{path}: {error.strerror}")
+            continue
         if not instance.has_dynamic_partition(spotify_export_partitions.name, landed.export_hash):
             instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
         print(f"importing {path.name} (export {landed.export_hash[:12]})", flush=True)
         result = run_job(settings, "import_spotify_export_job", partition_key=landed.export_hash,
                          tags={"spotify/export": landed.name})
         if not result.success:
-            raise CommandFailed(f"import of {path} failed; see run {result.run_id} in the Dagster UI")
+            outcome.failed.append(f"import of {path.name} failed ({_failure_reason(result)}); see run {result.run_id} "
+                                  "in the Dagster UI")
+            continue
         metadata = next(event.materialization.metadata for event in result.get_asset_materialization_events()
                         if event.asset_key == EXPORT_FILES_KEY)
         if metadata["history_files"].value or metadata["files_unreadable"].value or metadata["files_unrecognised"].value:
-            hashes.append(landed.export_hash)
+            imported += 1
         else:
-            without_history.append(path.name)
-    if hashes:
+            outcome.without_history.append(path.name)
+    if imported:
         build_warehouse(settings)
-    return without_history
+    return outcome
 
 
 def reimport_outdated(settings: SpotifySettings) -> None:
@@ -126,11 +149,6 @@ def reimport_outdated(settings: SpotifySettings) -> None:
                          tags={"spotify/export": landed.name})
         if not result.success:
             raise CommandFailed(f"import of {landed.name} failed; see run {result.run_id} in the Dagster UI")
-
-
-def no_history_failure(names: list[str]) -> CommandFailed:
-    return CommandFailed(f"{', '.join(names)}: no Spotify listening history found (kept in landing, no plays added); "
-                         "give the export's zip, its folder, or its StreamingHistory/endsong JSON files")
 
 
 def _warehouse_was_built(settings: SpotifySettings, instance, job) -> bool:
@@ -468,10 +486,10 @@ def main(argv: list[str] | None = None) -> int:
             missing = [str(p) for p in arguments.paths if not p.exists()]
             if missing:
                 raise CommandFailed(f"no such file or folder: {', '.join(missing)}")
-            without_history = import_paths(arguments.paths, settings)
+            failure = import_paths(arguments.paths, settings).failure()
             print_summary(settings)
-            if without_history:
-                raise no_history_failure(without_history)
+            if failure:
+                raise failure
         elif arguments.command == "ui":
             run_ui(settings, arguments.host, arguments.port)
         elif arguments.command == "docs":

@@ -39,11 +39,18 @@ PROVENANCE_COLUMNS = (
 )
 
 
+# What a value may be and still be a plausible play; anything outside is quarantined with its reason.
+BIGINT_RANGE = (-(2**63), 2**63 - 1)
+MS_PLAYED_RANGE = (0, 24 * 3600 * 1000)  # a stream is not negative, and none lasts beyond a day
+FIRST_PLAUSIBLE_YEAR = 2006  # the year Spotify was founded; a play before it is a broken timestamp
+
+
 @dataclass(frozen=True)
 class Column:
     name: str  # the export's field name
     kind: str  # "timestamp", "standard_time", "integer", "text", "boolean"
     required: bool = False
+    limits: tuple[int, int] = BIGINT_RANGE  # integers only: the plausible range, inclusive
 
     @property
     def sql_type(self) -> str:
@@ -75,7 +82,7 @@ class RawTable:
 _EXTENDED_COMMON_START = (
     Column("ts", "timestamp", required=True),
     Column("platform", "text"),
-    Column("ms_played", "integer", required=True),
+    Column("ms_played", "integer", required=True, limits=MS_PLAYED_RANGE),
     Column("conn_country", "text"),
 )
 _EXTENDED_COMMON_END = (
@@ -130,7 +137,7 @@ STANDARD_MUSIC = RawTable(
         Column("endTime", "standard_time", required=True),
         Column("artistName", "text"),
         Column("trackName", "text"),
-        Column("msPlayed", "integer", required=True),
+        Column("msPlayed", "integer", required=True, limits=MS_PLAYED_RANGE),
     ),
 )
 STANDARD_EPISODES = RawTable(
@@ -140,7 +147,7 @@ STANDARD_EPISODES = RawTable(
         Column("endTime", "standard_time", required=True),
         Column("podcastName", "text"),
         Column("episodeName", "text"),
-        Column("msPlayed", "integer", required=True),
+        Column("msPlayed", "integer", required=True, limits=MS_PLAYED_RANGE),
     ),
 )
 STANDARD_AUDIOBOOKS = RawTable(
@@ -151,7 +158,7 @@ STANDARD_AUDIOBOOKS = RawTable(
         Column("audiobookName", "text"),
         Column("chapterName", "text"),
         Column("authorName", "text"),
-        Column("msPlayed", "integer", required=True),
+        Column("msPlayed", "integer", required=True, limits=MS_PLAYED_RANGE),
     ),
 )
 

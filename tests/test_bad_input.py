@@ -2,7 +2,10 @@
 
 import json
 import zipfile
+from datetime import datetime
 from pathlib import Path
+
+import pytest
 
 from conftest import raw_counts, write_json
 from spotify_assets.exports.importing import import_export
@@ -170,3 +173,145 @@ def test_an_unrecognised_array_of_records_is_reported_not_silently_ignored(wareh
     assert summary.troubled_files() == [unrecognised]  # every_file_fully_read warns about exactly this file
     assert _outcome(summary, "SearchQueries.json").status == "ignored"
     assert warehouse.execute("SELECT files_read, files_ignored FROM raw.export_imports").fetchall() == [(1, 1)]
+
+
+def _zip_with(path: Path, members: dict[str, bytes], patch=None) -> Path:
+    """A zip of stored members; `patch(name, flags, method, name_bytes)` may change each one's header fields, in both
+    the local header and the central directory, as a hostile or exotic archiver writes them."""
+    import struct
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    if patch is None:
+        return path
+    data = bytearray(path.read_bytes())
+    for signature, flags_at, method_at, name_length_at, name_at in ((b"PK\x03\x04", 6, 8, 26, 30),
+                                                                     (b"PK\x01\x02", 8, 10, 28, 46)):
+        position = data.find(signature)
+        while position >= 0:
+            name_length = struct.unpack_from("<H", data, position + name_length_at)[0]
+            name = bytes(data[position + name_at: position + name_at + name_length])
+            flags, method = struct.unpack_from("<HH", data, position + flags_at)
+            flags, method, new_name = patch(name, flags, method, name)
+            struct.pack_into("<HH", data, position + flags_at, flags, method)
+            data[position + name_at: position + name_at + name_length] = new_name
+            position = data.find(signature, position + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_one_bad_value_quarantines_its_record_and_never_sinks_the_export(warehouse, tmp_path):
+    """Each of these once aborted the whole export with a 40-line traceback, and the raw tables stayed empty."""
+    hostile = [{"ms_played": 10**19}, {"ms_played": 1e300}, {"ms_played": "--5"}, {"ms_played": "²"},
+               {"ms_played": -1}, {"ms_played": 25 * 3600 * 1000}, {"ts": "0001-01-01T00:30:00+01:00"},
+               {"master_metadata_track_name": "\udc80"}]
+    records = [OLD_EXTENDED_MUSIC] + [dict(OLD_EXTENDED_MUSIC, **change) for change in hostile] + [OLD_EXTENDED_MUSIC]
+    extended = json.dumps(records).encode()
+    # One byte that is not UTF-8 inside a record, and one record that is not valid JSON, between good ones.
+    good = json.dumps(dict(OLD_EXTENDED_MUSIC, ts="2019-04-01T10:00:00Z"))
+    broken = (b"[" + good.encode() + b",\n" + good.encode().replace(b"Homogenic", b"Homo\xffgenic") + b",\n"
+              + b'{"ts": "2019-04-01T11:00:00Z", "ms_played": 5,,},\n' + good.replace("10:00", "12:00").encode() + b"]")
+    standard = json.dumps([{"endTime": "2024-01-01 10:00+05:00", "artistName": "A", "trackName": "T", "msPlayed": 1000},
+                           {"endTime": "2024-01-01 10:00Z", "artistName": "A", "trackName": "T", "msPlayed": 2000},
+                           {"endTime": "2024-01-01 10:00", "artistName": "A", "trackName": "T", "msPlayed": -3}]).encode()
+    summary = _import(_zip_with(tmp_path / "bad.zip", {"MyData/endsong_0.json": extended, "MyData/endsong_1.json": broken,
+                                                        "StreamingHistory0.json": standard}), warehouse, tmp_path)
+    first, second, third = summary.files
+    assert (first.accepted, first.quarantined) == (2, len(hostile))
+    reasons = [reason for (reason,) in warehouse.execute(
+        "SELECT reason FROM raw.quarantined_records WHERE file_path = 'MyData/endsong_0.json' ORDER BY record_index").fetchall()]
+    assert reasons[0].startswith("field 'ms_played': 10000000000000000000 is outside 0..86,400,000")
+    assert "not valid Unicode text" in reasons[-1] and "out of range" in reasons[-2]
+    assert (second.accepted, second.quarantined) == (2, 2)
+    assert "not UTF-8 at byte" in second.message and "1 broken records quarantined" in second.message
+    assert (third.accepted, third.quarantined) == (2, 1)
+    assert warehouse.execute('SELECT "endTime" FROM raw.standard_music_streams ORDER BY "msPlayed"').fetchall() == [
+        (datetime(2024, 1, 1, 5, 0),), (datetime(2024, 1, 1, 10, 0),)]  # +05:00 and Z, in UTC
+
+
+def test_zip_members_that_cannot_be_read_are_named_and_the_rest_lands(warehouse, tmp_path):
+    members = {"MyData/endsong_0.json": json.dumps([OLD_EXTENDED_MUSIC]).encode(),
+               "MyData/endsong_1.json": json.dumps([OLD_EXTENDED_MUSIC]).encode(),
+               "MyData/endsong_2.json": json.dumps([OLD_EXTENDED_MUSIC]).encode(),
+               "MyData/endsong_\u00e9.json": json.dumps([OLD_EXTENDED_MUSIC]).encode()}
+
+    def exotic(name, flags, method, raw_name):
+        if name.endswith(b"endsong_1.json"):
+            return flags | 0x1, method, raw_name  # encrypted
+        if name.endswith(b"endsong_2.json"):
+            return flags, 98, raw_name  # PPMd, which Python's zipfile cannot read
+        if b"\xc3\xa9" in name:
+            return flags | 0x800, method, raw_name.replace(b"\xc3\xa9", b"\xff\xfe")  # a name that is not UTF-8
+        return flags, method, raw_name
+
+    summary = _import(_zip_with(tmp_path / "exotic.zip", members, exotic), warehouse, tmp_path)
+    by_name = {f.path.rsplit("/", 1)[-1]: f for f in summary.files}
+    assert by_name["endsong_0.json"].accepted == 1
+    assert by_name["endsong_1.json"].status == "unreadable" and "encrypted" in by_name["endsong_1.json"].message
+    assert by_name["endsong_2.json"].status == "unreadable" and "method 98" in by_name["endsong_2.json"].message
+    assert by_name["endsong_\ufffd\ufffd.json"].accepted == 1  # read, its name as well as it decodes
+    assert raw_counts(warehouse)["extended_music_streams"] == 2
+
+
+def test_two_members_with_one_name_both_land_apart(warehouse, tmp_path):
+    """Two members called MyData/endsong_0.json gave rows the same record_id: the uniqueness test failed, 77 models
+    were skipped, and every later import and build failed."""
+    archive_path = tmp_path / "twice.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        archive.writestr("MyData/endsong_0.json", json.dumps([OLD_EXTENDED_MUSIC] * 2))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            archive.writestr("MyData/endsong_0.json", json.dumps([dict(OLD_EXTENDED_MUSIC, ms_played=1)] * 3))
+    summary = _import(archive_path, warehouse, tmp_path)
+    assert [(f.path, f.accepted) for f in summary.files] == [
+        ("MyData/endsong_0.json", 2), ("MyData/endsong_0 (2nd member of that name).json", 3)]
+    assert warehouse.execute("SELECT count(*), count(DISTINCT (_file_path, _record_index)) "
+                             "FROM raw.extended_music_streams").fetchall() == [(5, 5)]
+
+
+def test_a_zip_inside_the_export_is_read(warehouse, tmp_path):
+    inner = _zip_with(tmp_path / "inner.zip", {"Spotify Extended Streaming History/endsong_0.json":
+                                               json.dumps([OLD_EXTENDED_MUSIC] * 4).encode()})
+    outer = _zip_with(tmp_path / "my_spotify_data.zip", {"my_spotify_data/Spotify Extended Streaming History.zip":
+                                                        inner.read_bytes()})
+    summary = _import(outer, warehouse, tmp_path)
+    assert [(f.path, f.accepted) for f in summary.files] == [
+        ("my_spotify_data/Spotify Extended Streaming History.zip/Spotify Extended Streaming History/endsong_0.json", 4)]
+
+
+def test_a_folder_export_never_follows_links_out_of_itself(warehouse, tmp_path):
+    outside = write_json(tmp_path / "elsewhere" / "endsong_5.json", [OLD_EXTENDED_MUSIC] * 7)
+    folder = tmp_path / "export"
+    write_json(folder / "MyData" / "endsong_0.json", [OLD_EXTENDED_MUSIC])
+    (folder / "MyData" / "endsong_1.json").symlink_to("/dev/zero")  # once wrote 9.2 GB into landing in 20 s
+    (folder / "MyData" / "endsong_2.json").symlink_to(outside)
+    (folder / "linked").symlink_to(outside.parent, target_is_directory=True)
+    landed = receive_export(folder, tmp_path / "landing")
+    assert sum(f.stat().st_size for f in landed.directory.rglob("*") if f.is_file()) < 100_000
+    summary = import_export(warehouse, landed)
+    assert raw_counts(warehouse)["extended_music_streams"] == 1
+    assert sorted((f.path, f.status) for f in summary.files if f.path != "MyData/endsong_0.json") == [
+        ("MyData/endsong_1.json", "ignored"), ("MyData/endsong_2.json", "ignored"), ("linked", "ignored")]
+
+
+def test_a_member_far_larger_than_any_history_file_is_not_read_into_memory(warehouse, tmp_path):
+    """A 2 MB zip of zeros once took 2 GB of memory, even where the member was ignored."""
+    import resource
+
+    from spotify_assets.exports.members import MAX_MEMBER_BYTES
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in ("MyData/endsong_0.json", "MyData/photo.bin"):
+            with archive.open(name, "w", force_zip64=True) as member:
+                for _ in range(2 * MAX_MEMBER_BYTES // (1 << 20)):
+                    member.write(bytes(1 << 20))
+        archive.writestr("MyData/endsong_1.json", json.dumps([OLD_EXTENDED_MUSIC]))
+    assert bomb.stat().st_size < 2_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    summary = _import(bomb, warehouse, tmp_path)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 2 * MAX_MEMBER_BYTES / 2**20  # at most the cap once (peak RSS in KB on Linux)
+    by_name = {f.path: f for f in summary.files}
+    assert by_name["MyData/endsong_0.json"].status == "unreadable" and "larger than" in by_name["MyData/endsong_0.json"].message
+    assert by_name["MyData/photo.bin"].status == "ignored" and by_name["MyData/endsong_1.json"].accepted == 1

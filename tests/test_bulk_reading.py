@@ -131,6 +131,10 @@ def test_record_indexes_follow_the_file_order_over_many_records(warehouse, tmp_p
     {"master_metadata_track_name": 1999}, {"ts": "2019-03-31T03:30:12+02:00"}, {"ts": "2019-03-31T01:30:12.250Z"},
     {"ts": "2019-02-30T01:30:12Z"}, {"ts": "2019-03-31T01:30:60Z"}, {"ts": "2019-3-31T1:30:12Z"}, {"ts": None},
     {"ms_played": None}, {"ms_played": -5.5}, {"spotify_track_uri": {"id": "abc"}}, {"episode_name": True},
+    # Hostile values: each once sank its whole export with a traceback.
+    {"ms_played": 10**19}, {"ms_played": 1e300}, {"ms_played": "--5"}, {"ms_played": "²"}, {"ms_played": -1},
+    {"ms_played": 86_400_001}, {"ts": "0001-01-01T00:30:00+01:00"}, {"ts": "1999-12-31T23:59:59Z"},
+    {"master_metadata_track_name": "\udc80"}, {"offline_timestamp": 2**63},
 ], ids=str)
 def test_a_file_with_any_record_to_convert_or_quarantine_is_read_record_by_record(change, warehouse, tmp_path):
     records = _clean_records(60)

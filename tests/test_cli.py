@@ -148,3 +148,17 @@ def test_an_unreadable_file_is_named_once_without_a_quarantine_count(tmp_path):
     lines = [line for line in completed.stderr.splitlines() if "endsong_0.json" in line]
     assert lines and all(line.count("endsong_0.json") == 1 for line in lines), completed.stderr
     assert "records quarantined" not in completed.stderr
+
+
+@pytest.mark.slow
+def test_an_export_that_cannot_be_imported_never_stops_the_next(small_history, tmp_path):
+    import os
+
+    pipe = tmp_path / "my_spotify_data.zip"
+    os.mkfifo(pipe)  # a download still streaming into a named pipe, say: reading it would never end
+    completed = _run("import", str(pipe), str(small_history.exports[0].path), data_dir=tmp_path / "data")
+    assert completed.returncode == 1
+    assert completed.stderr.strip().splitlines()[-1] == (
+        f"spotify-assets import: {pipe}: not a file or a folder (a pipe or a device?)")
+    assert "Traceback" not in completed.stderr
+    assert f"{sum(small_history.exports[0].raw_rows.values()):,} records accepted" in completed.stdout

@@ -22,7 +22,16 @@ from pathlib import Path
 import duckdb
 
 from .parsing import KNOWN_EXTENDED_FIELDS
-from ..raw_tables import EXTENDED_AUDIOBOOKS, EXTENDED_EPISODES, EXTENDED_MUSIC, EXTENDED_TABLES, Column, RawTable
+from ..raw_tables import (
+    BIGINT_RANGE,
+    EXTENDED_AUDIOBOOKS,
+    EXTENDED_EPISODES,
+    EXTENDED_MUSIC,
+    EXTENDED_TABLES,
+    FIRST_PLAUSIBLE_YEAR,
+    Column,
+    RawTable,
+)
 
 _FIELDS = {column.name: column for table in EXTENDED_TABLES for column in table.columns}
 # Every known field read as the JSON text of its value, so a number where text belongs is still visible.
@@ -38,6 +47,8 @@ END"""
 _TIMESTAMP_PATTERN = r'"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"'
 _TIMESTAMP_FORMAT = '"%Y-%m-%dT%H:%M:%SZ"'
 _STARTS_AS_ARRAY = re.compile(rb"\s*\[")
+# A JSON escape of a UTF-16 surrogate may stand alone, which no database stores: parsing.py checks such files.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -57,12 +68,16 @@ def _native(column: Column) -> str:
     """True when the JSON value is what the export format promises for this column (or absent, if allowed)."""
     value = f'"{column.name}"'
     text = f"{value}::VARCHAR"  # the value's JSON text: a string starts with a quote, true is `true`
+    low, high = column.limits
+    # The same plausibility parsing._check_plausible asks for; a value outside goes to parsing.py's quarantine.
     test = {
         "text": f"starts_with({text}, '\"')",
-        "integer": f"regexp_full_match({text}, '-?[0-9]{{1,18}}')",
+        "integer": f"regexp_full_match({text}, '-?[0-9]{{1,18}}')"
+                   + (f" AND TRY_CAST({text} AS BIGINT) BETWEEN {low} AND {high}" if column.limits != BIGINT_RANGE else ""),
         "boolean": f"{text} IN ('true', 'false')",
         "timestamp": f"regexp_full_match({text}, '{_TIMESTAMP_PATTERN}') "
-                     f"AND try_strptime({text}, '{_TIMESTAMP_FORMAT}') IS NOT NULL",
+                     f"AND year(try_strptime({text}, '{_TIMESTAMP_FORMAT}')) "
+                     f"BETWEEN {FIRST_PLAUSIBLE_YEAR} AND year(current_date) + 1",
     }[column.kind]
     return f"(({test}) IS TRUE)" if column.required else f"({value} IS NULL OR ({test}) IS TRUE)"
 
@@ -90,8 +105,9 @@ _RECORD_IS_NATIVE = (
 
 
 def could_read_in_bulk(content: bytes) -> bool:
-    """Files that are not a JSON array (or are empty) are reported by parsing.py, not guessed at here."""
-    return _STARTS_AS_ARRAY.match(content) is not None
+    """Files that are not a JSON array (or are empty) are reported by parsing.py, not guessed at here, and so are
+    files whose strings may not be valid Unicode."""
+    return _STARTS_AS_ARRAY.match(content) is not None and _SURROGATE_ESCAPE.search(content) is None
 
 
 def read_extended_files(connection, files: list[ExtendedFile], staged: Callable[[str], str], export_hash: str,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from .bulk_reading import ExtendedFile, could_read_in_bulk, read_extended_files
 from .landing import LandedExport
-from .members import Member, UnreadableExport, iter_members
-from .parsing import ParsedFile, file_role, parse_member
+from .members import Member, UnreadableExport, iter_entries
+from .parsing import ParsedFile, file_role, named_like_history, parse_member
 from ..identity import normalize_name
 from ..raw_tables import BOOKKEEPING_TABLES, PARSER_VERSION, RECORD_TABLES, create_raw_tables
 
@@ -145,9 +145,11 @@ def _stage_export(connection, landed: LandedExport, summary: ImportSummary, load
         if outcome.status not in ("parsed", "ignored") or outcome.quarantined:  # not history: counted, not logged
             log(outcome_line(landed.name, outcome))
 
+    rows = _RowBuffer(connection, landed.export_hash, loaded_at)
+
     def stage_record_by_record(member: Member, role: str) -> FileOutcome:
         parsed = parse_member(member, role)
-        _stage_parsed_file(connection, landed.export_hash, parsed, loaded_at)
+        rows.add(parsed)
         return FileOutcome(parsed.path, role, parsed.status, parsed.accepted, len(parsed.quarantined),
                            parsed.without_content, parsed.message)
 
@@ -165,12 +167,22 @@ def _stage_export(connection, landed: LandedExport, summary: ImportSummary, load
 
     with tempfile.TemporaryDirectory(prefix="spotify-export-") as scratch:
         pending = _PendingFiles()
+        for path in landed.not_copied:
+            record(FileOutcome(path, "not history", "ignored", message=NOT_COPIED))
         try:
-            for member in iter_members(landed.payload, landed.kind):
-                role = file_role(member, single_file_export=landed.kind == "file")
+            for entry in iter_entries(landed.payload, landed.kind):
+                if entry.reader is None:  # encrypted, an unknown compression, a link: said why, not read
+                    history = named_like_history(entry.path)
+                    record(FileOutcome(entry.path, "history" if history else "not history",
+                                       "unreadable" if history else "ignored", message=entry.problem))
+                    continue
+                # What a file is, from its name or its first 64 KB: a file that is not history is never read whole.
+                role = file_role(entry.head(), single_file_export=landed.kind == "file")
                 if role is None:
-                    record(FileOutcome(member.path, "not history", "ignored"))
-                elif role == "extended" and not member.problem and could_read_in_bulk(member.content):
+                    record(FileOutcome(entry.path, "not history", "ignored"))
+                    continue
+                member = entry.read()
+                if role == "extended" and not member.problem and could_read_in_bulk(member.content):
                     # DuckDB reads files, and a zip's members are only in memory.
                     json_file = Path(scratch) / f"{len(summary.files)}.json"
                     json_file.write_bytes(member.content)
@@ -187,6 +199,59 @@ def _stage_export(connection, landed: LandedExport, summary: ImportSummary, load
             summary.files.append(FileOutcome(landed.name, "export", "unreadable", message=str(error)))
             log(str(error))
         read_pending(pending)
+        rows.flush()
+
+
+NOT_COPIED = "a symbolic link or a special file in the folder: not followed, not read"
+
+
+class _RowBuffer:
+    """Rows of record-by-record files, staged many files at a time: one statement per file would make an export of
+    thousands of small files cost seconds per thousand files, whatever they hold."""
+
+    FLUSH_ROWS = 200_000
+
+    def __init__(self, connection, export_hash: str, loaded_at: datetime):
+        self.connection, self.export_hash, self.loaded_at = connection, export_hash, loaded_at
+        self.rows: dict[str, list[list]] = {}
+        self.quarantined: list[tuple] = []
+        self.count = 0
+
+    def add(self, parsed: ParsedFile) -> None:
+        for table_name, table_rows in parsed.rows.items():
+            self.rows.setdefault(table_name, []).extend(row + [parsed.path] for row in table_rows)
+            self.count += len(table_rows)
+        self.quarantined += [(self.export_hash, parsed.path, index, reason, record)
+                             for index, reason, record in parsed.quarantined]
+        if self.count + len(self.quarantined) >= self.FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        import pandas as pd  # here, not at the top: every command loads this module, few import exports (0.5 s)
+
+        for table_name, table_rows in self.rows.items():
+            table = _TABLES_BY_NAME[table_name]
+            names = [column.name for column in table.columns] + ["_record_index", "_file_path"]
+            casts = ", ".join([f'CAST("{column.name}" AS {column.sql_type})' for column in table.columns]
+                              + ["CAST(_record_index AS INTEGER)", "_file_path"])
+            _insert_frame(self.connection, pd.DataFrame(table_rows, columns=names, dtype=object),
+                          f"INSERT INTO {_staged(table.name)} ({', '.join(f'{chr(34)}{n}{chr(34)}' for n in names)}, "
+                          f"_export_hash, _loaded_at) SELECT {casts}, ?, ? FROM incoming_rows",
+                          [self.export_hash, self.loaded_at])
+        if self.quarantined:
+            frame = pd.DataFrame(self.quarantined, columns=["export_hash", "file_path", "record_index", "reason",
+                                                            "record_json"], dtype=object)
+            _insert_frame(self.connection, frame, f"INSERT INTO {_staged('quarantined_records')} SELECT export_hash, "
+                          "file_path, CAST(record_index AS INTEGER), reason, record_json FROM incoming_rows")
+        self.rows, self.quarantined, self.count = {}, [], 0
+
+
+def _insert_frame(connection, frame, statement: str, parameters: list | None = None) -> None:
+    connection.register("incoming_rows", frame)
+    try:
+        connection.execute(statement, parameters or [])
+    finally:
+        connection.unregister("incoming_rows")
 
 
 def outcome_line(export_name: str, outcome: FileOutcome) -> str:
@@ -205,43 +270,13 @@ def _delete_export(connection, export_hash: str) -> None:
         connection.execute(f"DELETE FROM raw.{name} WHERE export_hash = ?", [export_hash])
 
 
-def _stage_parsed_file(connection, export_hash: str, parsed: ParsedFile, loaded_at: datetime) -> None:
-    import pandas as pd  # here, not at the top: every command loads this module, few import exports (0.5 s)
-
-    for table_name, rows in parsed.rows.items():
-        table = _TABLES_BY_NAME[table_name]
-        names = [column.name for column in table.columns] + ["_record_index"]
-        incoming = pd.DataFrame(rows, columns=names, dtype=object)
-        connection.register("incoming_rows", incoming)
-        try:
-            quoted = ", ".join(f'"{name}"' for name in names)
-            casts = ", ".join(
-                [f'CAST("{column.name}" AS {column.sql_type})' for column in table.columns]
-                + ["CAST(_record_index AS INTEGER)"]
-            )
-            connection.execute(
-                f"INSERT INTO {_staged(table.name)} ({quoted}, _export_hash, _file_path, _loaded_at) "
-                f"SELECT {casts}, ?, ?, ? FROM incoming_rows",
-                [export_hash, parsed.path, loaded_at],
-            )
-        finally:
-            connection.unregister("incoming_rows")
-    if parsed.quarantined:
-        connection.executemany(
-            f"INSERT INTO {_staged('quarantined_records')} VALUES (?, ?, ?, ?, ?)",
-            [(export_hash, parsed.path, index, reason, record) for index, reason, record in parsed.quarantined],
-        )
-
-
 def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime) -> None:
+    import pandas as pd
+
     if summary.files:
-        connection.executemany(
-            "INSERT INTO raw.export_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (summary.export_hash, f.path, f.role, f.status, f.accepted, f.quarantined, f.without_content, f.message)
-                for f in summary.files
-            ],
-        )
+        frame = pd.DataFrame([(summary.export_hash, f.path, f.role, f.status, f.accepted, f.quarantined,
+                               f.without_content, f.message) for f in summary.files], dtype=object)
+        _insert_frame(connection, frame, "INSERT INTO raw.export_files SELECT * FROM incoming_rows")
     connection.execute(
         "INSERT INTO raw.export_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -11,10 +11,13 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+from .members import copy_regular_files
 
 _CHUNK = 1 << 20
 
@@ -25,6 +28,7 @@ class LandedExport:
     name: str
     kind: str  # "zip", "folder" or "file"
     directory: Path
+    not_copied: tuple[str, ...] = ()  # a folder's symbolic links and special files, which landing does not follow
 
     @property
     def payload(self) -> Path:
@@ -40,13 +44,20 @@ def _file_digest(path: Path) -> str:
 
 
 def content_hash(path: Path) -> str:
-    """sha256 of a file's bytes; for a folder, of its sorted relative paths and their files' hashes."""
+    """sha256 of a file's bytes; for a folder, of its regular files' sorted relative paths and hashes (what landing
+    copies of it)."""
     if path.is_file():
         return _file_digest(path)
     digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+    for file in sorted(_regular_files(path)):
         digest.update(file.relative_to(path).as_posix().encode() + b"\0" + _file_digest(file).encode() + b"\n")
     return digest.hexdigest()
+
+
+def _regular_files(folder: Path) -> list[Path]:
+    """Never through a symbolic link, never a pipe or a device: a folder export is what is inside it."""
+    return [Path(directory) / name for directory, _, names in os.walk(folder) for name in names
+            if stat.S_ISREG((Path(directory) / name).lstat().st_mode)]
 
 
 def export_kind(path: Path) -> str:
@@ -67,6 +78,8 @@ def receive_export(source: Path, exports_landing: Path, export_hash: str | None 
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such export file or folder")
+    if not (source.is_dir() or source.is_file()):
+        raise FileNotFoundError(f"{source}: not a file or a folder (a pipe or a device?)")
     export_hash = export_hash or content_hash(source)
     kind = export_kind(source)
     final = exports_landing / export_hash
@@ -78,8 +91,9 @@ def receive_export(source: Path, exports_landing: Path, export_hash: str | None 
         try:
             target = staging / "payload" / source.name
             target.parent.mkdir()
+            not_copied: list[str] = []
             if kind == "folder":
-                shutil.copytree(source, target)
+                not_copied = copy_regular_files(source, target)
             else:
                 shutil.copyfile(source, target)
             receipt = {
@@ -87,6 +101,7 @@ def receive_export(source: Path, exports_landing: Path, export_hash: str | None 
                 "name": source.name,
                 "kind": kind,
                 "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "not_copied": not_copied,
             }
             (staging / "receipt.json").write_text(json.dumps(receipt, indent=2))
             try:
@@ -101,7 +116,8 @@ def receive_export(source: Path, exports_landing: Path, export_hash: str | None 
 
 def load_landed_export(directory: Path) -> LandedExport:
     receipt = json.loads((directory / "receipt.json").read_text())
-    return LandedExport(receipt["export_hash"], receipt["name"], receipt["kind"], directory)
+    return LandedExport(receipt["export_hash"], receipt["name"], receipt["kind"], directory,
+                        tuple(receipt.get("not_copied", ())))
 
 
 def landed_exports(exports_landing: Path) -> list[LandedExport]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .members import Member
 from ..raw_tables import (
+    FIRST_PLAUSIBLE_YEAR,
     EXTENDED_AUDIOBOOKS,
     EXTENDED_EPISODES,
     EXTENDED_MUSIC,
@@ -76,6 +77,12 @@ def file_role(member: Member, single_file_export: bool) -> str | None:
     return None
 
 
+def named_like_history(path: str) -> bool:
+    """A name history could have (a JSON file, or a generation's name): one that cannot be read is a problem."""
+    name = path.rsplit("/", 1)[-1]
+    return bool(_EXTENDED_NAME.match(name) or _STANDARD_NAME.match(name)) or name.lower().endswith(".json")
+
+
 def first_record_keys(content: bytes) -> frozenset[str] | None:
     """The keys of the first record when `content` starts as a JSON array of objects; None for anything else."""
     head = content[:_SNIFF_BYTES].decode("utf-8-sig", errors="ignore").lstrip()
@@ -91,6 +98,16 @@ def first_record_keys(content: bytes) -> frozenset[str] | None:
 # ---------------------------------------------------------------- values
 
 
+def _utc(value: str, parsed: datetime) -> datetime:
+    """The naive UTC time the warehouse stores; an offset the value carries is applied."""
+    if parsed.tzinfo is None:
+        return parsed
+    try:
+        return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:30:00+01:00 lies before the first representable moment
+        raise BadValue(f"{value!r} is out of range") from None
+
+
 def _to_timestamp(value: Any) -> datetime:
     if not isinstance(value, str):
         raise BadValue(f"expected an ISO-8601 timestamp string, got {type(value).__name__}")
@@ -98,21 +115,24 @@ def _to_timestamp(value: Any) -> datetime:
         # Exports write UTC as "...Z": read without it, the time is already the naive UTC we store.
         parsed = datetime.fromisoformat(value[:-1] if value.endswith("Z") else value)
     except ValueError:
-        raise BadValue(f"{value!r} is not an ISO-8601 timestamp") from None
+        raise BadValue(f"{value[:100]!r} is not an ISO-8601 timestamp") from None
     if value.endswith("Z") and parsed.tzinfo is not None:
-        raise BadValue(f"{value!r} is not an ISO-8601 timestamp")
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
+        raise BadValue(f"{value[:100]!r} is not an ISO-8601 timestamp")
+    return _utc(value, parsed)
 
 
 def _to_standard_time(value: Any) -> datetime:
+    """endTime is 'YYYY-MM-DD HH:MM' in UTC; a value with an offset (or Z) is converted to UTC."""
     if not isinstance(value, str):
         raise BadValue(f"expected 'YYYY-MM-DD HH:MM', got {type(value).__name__}")
     try:
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError:
-        raise BadValue(f"{value!r} is not a 'YYYY-MM-DD HH:MM' time") from None
+        raise BadValue(f"{value[:100]!r} is not a 'YYYY-MM-DD HH:MM' time") from None
+    return _utc(value, parsed)
+
+
+_ASCII_INTEGER = re.compile(r"\s*-?[0-9]{1,19}\s*")
 
 
 def _to_integer(value: Any) -> int:
@@ -122,7 +142,7 @@ def _to_integer(value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _ASCII_INTEGER.fullmatch(value):  # not "--5", not "²"
         return int(value)
     raise BadValue(f"expected an integer, got {value!r}"[:200])
 
@@ -159,7 +179,26 @@ _CONVERTERS = {
 _NATIVE_TYPES = {"text": str, "integer": int, "boolean": bool}
 
 
-def _typed_values(record: dict, columns: tuple[Column, ...]) -> list[Any]:
+def _check_plausible(column: Column, value: Any, check_text: bool) -> None:
+    """Values a play cannot have (or DuckDB cannot store) are quarantined, never imported nor fatal."""
+    if column.kind == "integer":
+        low, high = column.limits
+        if not low <= value <= high:
+            raise BadValue(f"field '{column.name}': {value!r} is outside {low:,}..{high:,}"[:200])
+    elif column.kind in ("timestamp", "standard_time"):
+        if not FIRST_PLAUSIBLE_YEAR <= value.year <= datetime.now().year + 1:
+            raise BadValue(f"field '{column.name}': {value.isoformat()} is not a plausible time of a play")
+    elif check_text and column.kind == "text":
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise BadValue(f"field '{column.name}': not valid Unicode text ({error.reason} at character "
+                           f"{error.start})") from None
+
+
+def _typed_values(record: dict, columns: tuple[Column, ...], check_text: bool = False) -> list[Any]:
+    """`check_text`: the file can hold strings that are not valid Unicode (lone surrogates, bytes that were not
+    UTF-8), so every text value is checked; otherwise only numbers and times are."""
     values = []
     for column in columns:
         raw = record.get(column.name)
@@ -169,13 +208,14 @@ def _typed_values(record: dict, columns: tuple[Column, ...]) -> list[Any]:
                 raise BadValue(f"required field '{column.name}' {state}")
             values.append(None)
             continue
-        if type(raw) is _NATIVE_TYPES.get(column.kind):
-            values.append(raw)
-            continue
-        try:
-            values.append(_CONVERTERS[column.kind](raw))
-        except BadValue as error:
-            raise BadValue(f"field '{column.name}': {error}") from None
+        if type(raw) is not _NATIVE_TYPES.get(column.kind):
+            try:
+                raw = _CONVERTERS[column.kind](raw)
+            except BadValue as error:
+                raise BadValue(f"field '{column.name}': {error}") from None
+        if column.kind != "text" or check_text:
+            _check_plausible(column, raw, check_text)
+        values.append(raw)
     return values
 
 
@@ -217,10 +257,23 @@ class ParsedFile:
         return sum(len(rows) for rows in self.rows.values())
 
 
+@dataclass(frozen=True)
+class _BrokenRecord:
+    """A record that is not valid JSON, between records that are: quarantined as its text, the rest goes on."""
+
+    reason: str
+    text: str
+
+
 def _sanitised_json(record: Any) -> str:
-    if isinstance(record, dict):
-        record = {key: value for key, value in record.items() if key not in PERSONAL_FIELDS}
-    return json.dumps(record, ensure_ascii=False, default=str)[:_QUARANTINED_JSON_LIMIT]
+    if isinstance(record, _BrokenRecord):
+        text = record.text
+    else:
+        if isinstance(record, dict):
+            record = {key: value for key, value in record.items() if key not in PERSONAL_FIELDS}
+        text = json.dumps(record, ensure_ascii=False, default=str)
+    # Text that is not valid Unicode (a lone surrogate, a byte that was not UTF-8) is kept as escapes.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:_QUARANTINED_JSON_LIMIT]
 
 
 def parse_member(member: Member, role: str) -> ParsedFile:
@@ -232,7 +285,7 @@ def parse_member(member: Member, role: str) -> ParsedFile:
         parsed.message = (f"a JSON array of records that are not listening history as Spotify writes it "
                           f"(first record's keys: {keys}); not read")
         return parsed
-    records, problem = _json_array(member)
+    records, problem, check_text = _json_array(member)
     if records is None:
         parsed.status, parsed.message = "unreadable", problem
         return parsed
@@ -243,15 +296,18 @@ def parse_member(member: Member, role: str) -> ParsedFile:
     seen_fields: set[str] = set()
     for index, record in enumerate(records):
         try:
+            if isinstance(record, _BrokenRecord):
+                raise BadValue(record.reason)
             if not isinstance(record, dict):
                 raise BadValue(f"record is {type(record).__name__}, expected a JSON object")
             seen_fields.update(record)
             table = _extended_table(record) if extended else _standard_table(record)
             if table is None:
-                _typed_values(record, _EXTENDED_REQUIRED)  # a row without content still needs ts and ms_played
+                # A row without content still needs ts and ms_played.
+                _typed_values(record, _EXTENDED_REQUIRED, check_text)
                 parsed.without_content += 1
                 continue
-            values = _typed_values(record, table.columns)
+            values = _typed_values(record, table.columns, check_text)
         except BadValue as error:
             parsed.quarantined.append((index, str(error), _sanitised_json(record)))
             continue
@@ -263,42 +319,69 @@ def parse_member(member: Member, role: str) -> ParsedFile:
     return parsed
 
 
-def _json_array(member: Member) -> tuple[list | None, str | None]:
-    """The records of a JSON-array file, or (None, why not). A cut-off array keeps its complete records."""
+# A JSON escape of a UTF-16 surrogate: json.loads makes a lone one into a string no database stores.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_NEXT_RECORD = re.compile(r"\}\s*,\s*(?=\{)")
+
+
+def _json_array(member: Member) -> tuple[list | None, str | None, bool]:
+    """(records, what went wrong, whether text values need checking); records None when the file is unreadable.
+    A cut-off array keeps its complete records; a broken record in the middle is kept as a _BrokenRecord."""
     if member.problem and not member.content:
-        return None, member.problem
+        return None, member.problem, False
     if not member.content.strip():
-        return None, f"file is empty ({len(member.content)} bytes)"
+        return None, f"file is empty ({len(member.content)} bytes)", False
+    problem = member.problem
     try:
         text = member.content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        return None, f"not UTF-8 text (byte {error.start}): not a JSON file"
+        # Bytes that are not UTF-8 stay in the text as lone surrogates: the records holding them are quarantined.
+        text = member.content.decode("utf-8-sig", "surrogateescape")
+        note = f"not UTF-8 at byte {error.start}: records holding such bytes are quarantined"
+        problem = f"{problem}; {note}" if problem else note
+    check_text = problem is not None and "not UTF-8" in problem or _SURROGATE_ESCAPE.search(text) is not None
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        return _recover_array_prefix(text, error, member.problem)
+        records, problem = _recover_records(text, error, problem)
+        return records, problem, check_text
     if not isinstance(value, list):
-        return None, f"JSON is {type(value).__name__ if not isinstance(value, dict) else 'an object'}, expected an array of records"
-    return value, member.problem
+        kind = type(value).__name__ if not isinstance(value, dict) else "an object"
+        return None, f"JSON is {kind}, expected an array of records", False
+    return value, problem, check_text
 
 
-def _recover_array_prefix(text: str, error: json.JSONDecodeError, problem: str | None) -> tuple[list | None, str]:
+def _recover_records(text: str, error: json.JSONDecodeError, problem: str | None) -> tuple[list | None, str | None]:
+    """The records of an array that is not valid JSON as a whole: a record that does not parse is kept as a
+    _BrokenRecord when more records follow it, and ends the array when none do (a file cut short)."""
     where = f"invalid JSON at line {error.lineno} column {error.colno} ({error.msg})"
     start = len(text) - len(text.lstrip())
     if not text.startswith("[", start):
         return None, f"not a JSON array: {where}"
     decoder = json.JSONDecoder()
     records: list = []
+    broken = 0
     position = start + 1
     while True:
         while position < len(text) and text[position] in " \t\r\n,":
             position += 1
         if position >= len(text) or text[position] == "]":
-            break
+            return records, _joined(problem, f"{where}; {broken} broken records quarantined" if broken else None)
         try:
             record, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError:
-            break
+        except json.JSONDecodeError as record_error:
+            following = _NEXT_RECORD.search(text, position)
+            if following is None:  # nothing after it: the file was cut short here
+                message = f"{where}; kept the {len(records)} complete records before it"
+                return records, _joined(problem, message)
+            line = text.count("\n", 0, record_error.pos) + 1
+            records.append(_BrokenRecord(f"not valid JSON at line {line} ({record_error.msg})",
+                                         text[position:following.start() + 1]))
+            broken += 1
+            position = following.end()
+            continue
         records.append(record)
-    message = f"{where}; kept the {len(records)} complete records before it"
-    return records, f"{problem}; {message}" if problem else message
+
+
+def _joined(problem: str | None, message: str | None) -> str | None:
+    return "; ".join(part for part in (problem, message) if part) or None
