@@ -62,21 +62,66 @@ def _output_to_log(settings: SpotifySettings) -> Iterator[None]:
         yield
 
 
-def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = None, **options):
+def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = None, tags: dict | None = None,
+            **options):
     """Run one of the code location's jobs in the shared instance, as the daemon would, in this process; dbt's progress
-    lines go to logs/runs.log, and each warning the run logged is printed as one line."""
+    lines go to logs/runs.log, and each warning the run logged is printed as one line. Runs whose process died are
+    failed first (their warehouse slot would block this one forever), and a run that has to wait for the warehouse
+    says which run it waits for."""
     import logging
+    import uuid
 
     from .instance import get_instance
+    from .run_recovery import fail_dead_runs, run_tags
 
     instance = get_instance(settings)
-    with _output_to_log(settings):
+    for run_id in fail_dead_runs(instance):
+        print(f"warning: run {run_id} had died holding the warehouse (its process is gone); marked failed",
+              file=sys.stderr, flush=True)
+    run_id = str(uuid.uuid4())
+    with _output_to_log(settings), _announce_waiting(instance, run_id):
         result = _definitions().resolve_job_def(job_name).execute_in_process(
-            instance=instance, run_config={**_SILENT_CONSOLE, **(run_config or {})}, raise_on_error=False, **options)
+            instance=instance, run_config={**_SILENT_CONSOLE, **(run_config or {})}, raise_on_error=False,
+            run_id=run_id, tags={**run_tags(), **(tags or {})}, **options)
     for record in instance.all_logs(result.run_id):
         if record.dagster_event is None and record.level >= logging.WARNING and record.user_message:
             print(f"warning: {record.user_message.strip().splitlines()[0]}", file=sys.stderr, flush=True)
     return result
+
+
+@contextmanager
+def _announce_waiting(instance, run_id: str) -> Iterator[None]:
+    """While the run waits for the warehouse pool, say once (on stderr) which run holds it."""
+    import threading
+
+    from .run_recovery import is_waiting, slot_holders
+    from .warehouse import WAREHOUSE_POOL
+
+    done = threading.Event()
+    stderr = sys.stderr  # the real one: stdout is redirected to the log meanwhile
+
+    def watch() -> None:
+        while not done.wait(2.0):
+            try:
+                if not is_waiting(instance, WAREHOUSE_POOL, run_id):
+                    continue
+                holders = [holder for holder, _ in slot_holders(instance, WAREHOUSE_POOL) if holder != run_id]
+            except Exception:  # a busy instance database: look again at the next turn
+                continue
+            if holders:
+                holder = instance.get_run_by_id(holders[0])
+                name = f"{holder.job_name}, " if holder else ""
+                print(f"waiting for the warehouse: run {holders[0]} ({name}see the Dagster UI) is writing it; this "
+                      "one starts when it ends", file=stderr, flush=True)
+                return
+
+    watcher = threading.Thread(target=watch, name="warehouse-wait-notice", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 @dataclass
@@ -177,11 +222,9 @@ def update_after_poll(settings: SpotifySettings) -> None:
     (a first poll into a new data directory) or was built with other settings or models (a full rebuild)."""
     from .instance import get_instance
     from .transformations import build_state
-    from .warehouse import warehouse_connection
 
     job = _definitions().resolve_job_def("build_warehouse_job")
-    with warehouse_connection(settings, read_only=True) as connection:
-        stale = build_state.stale_reason(connection, settings, build_state.current_fingerprint(settings))
+    stale = build_state.stale_reason(settings, build_state.current_fingerprint(settings))
     partial = _warehouse_was_built(settings, get_instance(settings), job) and not stale
     build_warehouse(settings, job_name="update_after_poll_job" if partial else "build_warehouse_job")
 

@@ -9,6 +9,7 @@ from .automation import warehouse_automation_sensor
 from .catalog.assets import catalog_tracks, raw_catalog_tracks
 from .catalog.schedule import catalog_enrichment_schedule
 from .dbt_docs.assets import dbt_docs_site
+from .dead_run_sensor import dead_run_sensor
 from .exports.assets import import_spotify_export
 from .exports.sensor import spotify_inbox_sensor
 from .jobs import (
@@ -48,7 +49,7 @@ defs = Definitions(
     jobs=[import_spotify_export_job, poll_recently_played_job, recently_played_items_job, catalog_enrichment_job,
           lastfm_enrichment_job, build_warehouse_job, update_after_poll_job, dbt_docs_job],
     schedules=[recently_played_poll_schedule, catalog_enrichment_schedule],
-    sensors=[spotify_inbox_sensor, recently_played_days_sensor, lastfm_enrichment_sensor,
+    sensors=[spotify_inbox_sensor, recently_played_days_sensor, lastfm_enrichment_sensor, dead_run_sensor,
              warehouse_automation_sensor],
     # Runs launched by the daemon execute their steps in the run's own process. The default (one process per
     # step) pays Python, Dagster and dbt-manifest start-up again for every step, seconds each, for nothing:

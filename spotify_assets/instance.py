@@ -37,5 +37,22 @@ def get_instance(settings: SpotifySettings) -> DagsterInstance:
     instance's storage costs about 0.4 s each time."""
     home = dagster_home(settings)
     if home not in _INSTANCES:
-        _INSTANCES[home] = DagsterInstance.get()
+        _INSTANCES[home] = open_instance()
     return _INSTANCES[home]
+
+
+def open_instance(attempts: int = 20) -> DagsterInstance:
+    """The instance at DAGSTER_HOME. Two processes opening a new home at once both create its SQLite tables, and one
+    fails ("table ... already exists"): it opens again once the other has finished."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            return DagsterInstance.get()
+        except OperationalError as error:
+            if "already exists" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")

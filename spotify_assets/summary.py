@@ -9,8 +9,10 @@ from .exports.importing import podcast_rows_among_songs
 from .publishing.publish import connect_published, marts_timezone
 from .raw_tables import RECORD_TABLES
 from .settings import SpotifySettings
-from .warehouse import warehouse_connection
+from .warehouse import WarehouseBusy, warehouse_connection
 
+# How long `summary` waits for a writer in another process before leaving the import report out.
+BUSY_WAIT_SECONDS = 10
 _WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _SHADES = " ░▒▓█"
 
@@ -21,35 +23,44 @@ def print_ingest_report(settings: SpotifySettings) -> bool:
         print("nothing imported yet: `spotify-assets import PATH` reads your Spotify export, `spotify-assets demo` a "
               "synthetic one, and `spotify-assets poll` your recently played tracks")
         return False
-    with warehouse_connection(settings, read_only=True) as connection:
-        exports = connection.execute(
-            "SELECT i.export_hash, i.export_name, count_if(f.status IN ('parsed', 'partial')), coalesce(sum(f.records_accepted), 0), "
-            "coalesce(sum(f.records_quarantined), 0), coalesce(sum(f.records_without_content), 0), "
-            "count_if(f.status = 'ignored'), count_if(f.status = 'unreadable'), count_if(f.status = 'partial'), "
-            "count_if(f.status = 'unrecognised') "
-            "FROM raw.export_imports AS i LEFT JOIN raw.export_files AS f USING (export_hash) "
-            "GROUP BY i.export_hash, i.export_name, i.imported_at ORDER BY i.imported_at, i.export_name").fetchall()
-        print("\nexports imported:")
-        not_history = []
-        for export_hash, name, files, accepted, quarantined, without_content, ignored, unreadable, partial, unrecognised \
-                in exports:
-            if not (files or unreadable or unrecognised):
-                not_history.append(name)
-                continue
-            problems = [f"{count} {what}" for count, what in ((unreadable, "unreadable"), (partial, "partly read"),
-                                                               (unrecognised, "not recognised as history")) if count]
-            podcasts = podcast_rows_among_songs(connection, export_hash)
-            print(f"  {name}: {files} history files, {accepted:,} records accepted, {quarantined:,} quarantined, "
-                  f"{without_content:,} without content, {ignored} other files ignored"
-                  + (f", {podcasts:,} podcast episodes among the songs (counted as episodes)" if podcasts else "")
-                  + (f"; {', '.join(problems)} (raw.export_files says why)" if problems else ""))
-        if not_history:
-            print("not listening history (kept in landing, no plays): " + ", ".join(not_history))
-        print("\nraw records by table:")
-        for table in RECORD_TABLES:
-            count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
-            print(f"  {table.qualified_name:<32} {count:>10,}")
+    try:
+        with warehouse_connection(settings, read_only=True, wait_seconds=BUSY_WAIT_SECONDS) as connection:
+            _print_exports(connection)
+    except WarehouseBusy:
+        print("\n(an import or build is writing the warehouse right now: its import report is left out here; the "
+              "published marts below are the last complete build)")
     return True
+
+
+def _print_exports(connection) -> None:
+    exports = connection.execute(
+        "SELECT i.export_hash, i.export_name, count_if(f.status IN ('parsed', 'partial')), "
+        "coalesce(sum(f.records_accepted), 0), "
+        "coalesce(sum(f.records_quarantined), 0), coalesce(sum(f.records_without_content), 0), "
+        "count_if(f.status = 'ignored'), count_if(f.status = 'unreadable'), count_if(f.status = 'partial'), "
+        "count_if(f.status = 'unrecognised') "
+        "FROM raw.export_imports AS i LEFT JOIN raw.export_files AS f USING (export_hash) "
+        "GROUP BY i.export_hash, i.export_name, i.imported_at ORDER BY i.imported_at, i.export_name").fetchall()
+    print("\nexports imported:")
+    not_history = []
+    for export_hash, name, files, accepted, quarantined, without_content, ignored, unreadable, partial, unrecognised \
+            in exports:
+        if not (files or unreadable or unrecognised):
+            not_history.append(name)
+            continue
+        problems = [f"{count} {what}" for count, what in ((unreadable, "unreadable"), (partial, "partly read"),
+                                                           (unrecognised, "not recognised as history")) if count]
+        podcasts = podcast_rows_among_songs(connection, export_hash)
+        print(f"  {name}: {files} history files, {accepted:,} records accepted, {quarantined:,} quarantined, "
+              f"{without_content:,} without content, {ignored} other files ignored"
+              + (f", {podcasts:,} podcast episodes among the songs (counted as episodes)" if podcasts else "")
+              + (f"; {', '.join(problems)} (raw.export_files says why)" if problems else ""))
+    if not_history:
+        print("not listening history (kept in landing, no plays): " + ", ".join(not_history))
+    print("\nraw records by table:")
+    for table in RECORD_TABLES:
+        count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
+        print(f"  {table.qualified_name:<32} {count:>10,}")
 
 
 def heatmap_lines(cells: dict[tuple[int, int], int]) -> list[str]:

@@ -1,5 +1,6 @@
 """Real Dagster materializations, a real sensor evaluation and a real dbt build on a temporary data dir."""
 
+import json
 import os
 import shutil
 import time
@@ -57,6 +58,71 @@ def test_sensor_lands_new_exports_adds_partitions_and_requests_one_run_each(smal
     ready = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=waiting.cursor,
                                                       resources={"spotify_settings": settings}))
     assert len(ready.run_requests) == 1
+
+
+def test_odd_inbox_entries_are_skipped_once_and_the_rest_is_imported(small_history, settings):
+    """A dangling link, a pipe or a file deleted meanwhile made every tick fail, so nothing else was imported."""
+    instance = DagsterInstance.ephemeral()
+    inbox = settings.inbox_path
+    inbox.mkdir(parents=True)
+    good = inbox / small_history.exports[0].path.name
+    shutil.copyfile(small_history.exports[0].path, good)
+    _age(good)
+    (inbox / "gone.zip").symlink_to(inbox / "deleted-meanwhile.zip")
+    os.mkfifo(inbox / "stream.json")
+    context = build_sensor_context(instance=instance, resources={"spotify_settings": settings})
+    result = spotify_inbox_sensor(context)
+    assert [r.tags["spotify/export"] for r in result.run_requests] == [good.name]
+    skipped = {name: entry[2] for name, entry in json.loads(result.cursor).items() if entry[0] == -1}
+    assert sorted(skipped) == ["gone.zip", "stream.json"] and all("not a file or a folder" in r for r in skipped.values())
+
+
+def test_a_copy_still_in_progress_waits_and_a_stalled_one_lands_once(small_history, settings):
+    """A stalled copy landed twice, once as a partial export."""
+    instance = DagsterInstance.ephemeral()
+    inbox = settings.inbox_path
+    inbox.mkdir(parents=True)
+    copying = inbox / "my_spotify_data.zip"
+    data = small_history.exports[0].path.read_bytes()
+    copying.write_bytes(data[: len(data) // 2])  # the central directory comes last: not there yet
+    _age(copying, seconds=60)  # settled for the 10 s rule, but it looks unfinished
+    context = build_sensor_context(instance=instance, resources={"spotify_settings": settings})
+    waiting = spotify_inbox_sensor(context)
+    assert waiting.run_requests == [] and not settings.exports_landing_path.exists()
+    copying.write_bytes(data)  # the copy finishes
+    _age(copying, seconds=60)
+    done = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=waiting.cursor,
+                                                     resources={"spotify_settings": settings}))
+    assert len(done.run_requests) == 1 and len(list(settings.exports_landing_path.iterdir())) == 1
+    stalled = inbox / "stalled.zip"
+    stalled.write_bytes(data[: len(data) // 2])
+    _age(stalled, seconds=16 * 60)  # unchanged for longer than STALLED_SECONDS: what it holds is imported
+    late = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=done.cursor,
+                                                     resources={"spotify_settings": settings}))
+    assert [r.tags["spotify/export"] for r in late.run_requests] == ["stalled.zip"]
+
+
+def test_a_failed_import_from_the_inbox_is_tried_again(small_history, settings):
+    """An inbox import that failed (the warehouse was busy, say) was never retried."""
+    from dagster import DagsterRunStatus
+
+    instance = DagsterInstance.ephemeral()
+    inbox = settings.inbox_path
+    inbox.mkdir(parents=True)
+    entry = inbox / small_history.exports[0].path.name
+    shutil.copyfile(small_history.exports[0].path, entry)
+    _age(entry)
+    first = spotify_inbox_sensor(build_sensor_context(instance=instance, resources={"spotify_settings": settings}))
+    (request,) = first.run_requests
+    instance.add_dynamic_partitions(spotify_export_partitions.name, [request.partition_key])
+    job = defs.resolve_job_def("import_spotify_export_job")
+    failed = instance.create_run_for_job(job_def=job, status=DagsterRunStatus.FAILURE,
+                                         tags={"dagster/partition": request.partition_key})
+    assert failed.is_finished
+    again = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=first.cursor,
+                                                      resources={"spotify_settings": settings}))
+    assert [(r.partition_key, r.run_key) for r in again.run_requests] == [
+        (request.partition_key, f"{request.partition_key}:attempt-2")]
 
 
 def test_exports_imported_by_an_older_parser_are_imported_again_once(small_history, settings, monkeypatch):

@@ -17,9 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..processes import remove_leftovers
 from .members import copy_regular_files
 
 _CHUNK = 1 << 20
+# A copy into landing under way (or left by a process that was killed: removed by the next one).
+INCOMING_LEFTOVER = r"\.incoming-[0-9a-f]{12}-(?P<pid>[0-9]+)-.*"
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ def receive_export(source: Path, exports_landing: Path, export_hash: str | None 
         exports_landing.mkdir(parents=True, exist_ok=True)
         # Build the copy beside its final place and rename it in one step, so a crash never
         # leaves a half-copied export that looks complete.
-        staging = Path(tempfile.mkdtemp(prefix=f".incoming-{export_hash[:12]}-", dir=exports_landing))
+        remove_leftovers(exports_landing, INCOMING_LEFTOVER)
+        staging = Path(tempfile.mkdtemp(prefix=f".incoming-{export_hash[:12]}-{os.getpid()}-", dir=exports_landing))
         try:
             target = staging / "payload" / source.name
             target.parent.mkdir()

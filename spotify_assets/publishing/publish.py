@@ -23,9 +23,13 @@ from pathlib import Path
 
 import duckdb
 
+from ..processes import remove_leftovers
+
 # Every relation and macro sits in the published file's main schema: opened directly (the file's catalog is then
 # `marts`, after its name), `fct_plays` and `marts.fct_plays` both answer, with no SET, USE or ATTACH first.
 PUBLISHED_SCHEMA = "main"
+# The next published file while it is built (or left by a process that was killed: removed by the next one).
+PUBLISHING_LEFTOVER = r"\.publishing-(?P<pid>[0-9]+)-[0-9a-f]{32}\.duckdb(\.wal)?"
 
 
 @dataclass
@@ -46,7 +50,8 @@ def publish_marts(marts_path: Path, published_path: Path) -> Publication:
     # would miss: opening the file replays the log and a checkpoint writes it into the file.
     with duckdb.connect(str(marts_path)) as connection:
         connection.execute("CHECKPOINT")
-    building = published_path.with_name(f".publishing-{uuid.uuid4().hex}.duckdb")
+    remove_leftovers(published_path.parent, PUBLISHING_LEFTOVER)
+    building = published_path.with_name(f".publishing-{os.getpid()}-{uuid.uuid4().hex}.duckdb")
     try:
         # The copy keeps the marts file's storage format (DuckDB 1.4's: dbt_project/profiles.yml), which the
         # command-line tool and older DuckDB versions read.

@@ -84,7 +84,7 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     # Every raw table exists before dbt reads it, even for a source that has sent nothing yet.
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
-        stale = build_state.stale_reason(connection, spotify_settings, fingerprint)
+        stale = build_state.stale_reason(spotify_settings, fingerprint, connection)
     full_refresh = config.full_refresh
     if stale:
         if not whole_warehouse:
@@ -100,8 +100,7 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
                      *(["--vars", '{"key_tests_cover": "newest_batch"}'] if config.key_tests_newest_batch_only else [])]
         build = dbt.build(context, arguments, spotify_settings.dbt_target_path / "build", spotify_settings.dbt_environment())
     if build.succeeded and whole_warehouse:
-        with warehouse_connection(spotify_settings) as connection:
-            build_state.record_build(connection, spotify_settings, fingerprint)
+        build_state.record_build(spotify_settings, fingerprint)
     # Row counts and previews are read once dbt has let go of the warehouse; the models built before a
     # failure are still reported, then the failure is raised.
     nodes = build.manifest["nodes"]

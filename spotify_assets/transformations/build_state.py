@@ -3,7 +3,7 @@
 Incremental models keep the rows earlier runs computed: after a change of the time zone every local date and
 hour they hold is wrong, and after a change of a model its older rows follow the old SQL. So the warehouse
 records a fingerprint of everything its rows depend on (the dbt project's files, dbt's versions, the time zone,
-the Python name normalization) after each complete, successful build. A build that finds another fingerprint
+the Python name normalization) after each complete, successful build, in `warehouse_build.json` beside it. A build that finds another fingerprint
 rebuilds every model from raw (`dbt build --full-refresh`); a partial run (a poll's update, an automation
 subset) refuses with one line naming the fix, since rebuilding part of the models would mix old and new rows.
 """
@@ -11,6 +11,9 @@ subset) refuses with one line naming the fix, since rebuilding part of the model
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..settings import SpotifySettings
@@ -30,28 +33,26 @@ def current_fingerprint(settings: SpotifySettings) -> str:
     return digest.hexdigest()
 
 
-def built_with(connection) -> tuple[str, str] | None:
-    """(fingerprint, time zone) of the last complete build, or None before the first."""
-    if not connection.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
-                              "AND schema_name = 'main' AND table_name = 'warehouse_build_state'").fetchall():
+def _state_path(settings: SpotifySettings) -> Path:
+    """A file beside the warehouse, so a reader needs no DuckDB lock (a build may hold it) to learn it."""
+    return settings.data_path / "warehouse_build.json"
+
+
+def built_with(settings: SpotifySettings) -> dict | None:
+    """{fingerprint, timezone, built_at} of the last complete build, or None before the first."""
+    try:
+        return json.loads(_state_path(settings).read_text())
+    except (OSError, ValueError):
         return None
-    rows = connection.execute(f"SELECT fingerprint, timezone FROM {_STATE_TABLE}").fetchall()
-    return rows[0] if rows else None
 
 
-def has_models(connection) -> bool:
-    """Whether dbt has built anything here yet (a new warehouse needs no refresh to be right)."""
-    return bool(connection.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
-                                   "AND schema_name = 'intermediate' LIMIT 1").fetchall())
-
-
-def record_build(connection, settings: SpotifySettings, fingerprint: str) -> None:
-    connection.execute(f"CREATE TABLE IF NOT EXISTS {_STATE_TABLE} (fingerprint VARCHAR, timezone VARCHAR, "
-                       "built_at TIMESTAMP)")
-    connection.execute("BEGIN TRANSACTION")
-    connection.execute(f"DELETE FROM {_STATE_TABLE}")
-    connection.execute(f"INSERT INTO {_STATE_TABLE} VALUES (?, ?, now())", [fingerprint, settings.timezone_name])
-    connection.execute("COMMIT")
+def record_build(settings: SpotifySettings, fingerprint: str) -> None:
+    state = {"fingerprint": fingerprint, "timezone": settings.timezone_name,
+             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    path = _state_path(settings)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(state, indent=2))
+    os.replace(partial, path)
 
 
 def clear_marts(settings: SpotifySettings) -> None:
@@ -65,15 +66,23 @@ def clear_marts(settings: SpotifySettings) -> None:
         connection.execute("DROP SCHEMA IF EXISTS marts CASCADE")
 
 
-def stale_reason(connection, settings: SpotifySettings, fingerprint: str) -> str | None:
-    """Why the models' rows no longer match the settings and code, or None when they do (or none exist yet)."""
-    if not has_models(connection):
-        return None
-    recorded = built_with(connection)
+def stale_reason(settings: SpotifySettings, fingerprint: str, connection=None) -> str | None:
+    """Why the models' rows no longer match the settings and code, or None when they do or none exist yet. With a
+    `connection` to the warehouse, a warehouse holding only raw tables counts as having no models yet; without one
+    (a reader that must not wait for DuckDB's lock), any warehouse without a recorded build counts as stale."""
+    recorded = built_with(settings)
     if recorded is None:
+        if not settings.warehouse_path.exists() or (connection is not None and not _has_models(connection)):
+            return None
         return "the warehouse has no record of a complete build (an earlier version of this project, or a failed build)"
-    if recorded[0] == fingerprint:
+    if recorded.get("fingerprint") == fingerprint:
         return None
-    if recorded[1] != settings.timezone_name:
-        return f"SPOTIFY_TIMEZONE changed from {recorded[1]} to {settings.timezone_name} since the warehouse was built"
+    if recorded.get("timezone") != settings.timezone_name:
+        return (f"SPOTIFY_TIMEZONE changed from {recorded.get('timezone')} to {settings.timezone_name} since the "
+                "warehouse was built")
     return "the dbt project (or the versions of dbt) changed since the warehouse was built"
+
+
+def _has_models(connection) -> bool:
+    return bool(connection.execute("SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
+                                   "AND schema_name = 'intermediate' LIMIT 1").fetchall())

@@ -1,0 +1,155 @@
+"""A process killed at any moment leaves nothing that blocks or corrupts the next run.
+
+kill -9 of `spotify-assets import` while its run held the `warehouse` pool (in the import step, in dbt, in publishing)
+left the run STARTED and the slot claimed: the next import waited forever ("Step blocked by limit for pool
+warehouse"). These tests kill real commands at those moments and run the next one."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+
+from conftest import cli_environment, raw_counts
+from spotify_assets.processes import is_running, remove_leftovers
+from spotify_assets.publishing.publish import PUBLISHING_LEFTOVER, connect_published
+from spotify_assets.run_recovery import fail_dead_runs, slot_holders
+from spotify_assets.settings import SpotifySettings
+from spotify_assets.synthetic.oracle import Oracle, compare_with_marts
+from spotify_assets.warehouse import WAREHOUSE_POOL, warehouse_connection
+
+CLI = str(Path(sys.executable).with_name("spotify-assets"))
+
+
+def _instance(home: Path) -> DagsterInstance:
+    from spotify_assets.instance import open_instance
+
+    os.environ["DAGSTER_HOME"] = str(home)  # restored by the tests' monkeypatch
+    return open_instance()
+
+
+def _wait_for_step(home: Path, step: str, timeout: float = 300) -> None:
+    """Until a run of the instance at `home` has started `step` (the command's process writes it)."""
+    deadline = time.monotonic() + timeout
+    while not (home / "history" / "runs.db").exists():  # the command creates the instance's databases first
+        assert time.monotonic() < deadline, "the command never created its instance"
+        time.sleep(0.2)
+    instance = _instance(home)
+    try:
+        while time.monotonic() < deadline:
+            for record in instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED])):
+                events = instance.get_records_for_run(record.dagster_run.run_id, of_type=DagsterEventType.STEP_START)
+                if any(event.event_log_entry.step_key == step for event in events.records):
+                    return
+            time.sleep(0.2)
+    finally:
+        instance.dispose()
+    pytest.fail(f"step {step} never started")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("step, delay", [("import_spotify_export", 0.0), ("warehouse_models", 2.0),
+                                         ("published__marts_database", 0.0)])
+def test_a_command_killed_holding_the_warehouse_never_blocks_the_next(step, delay, small_history, tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster_home"))  # the instance's dagster.yaml reads it
+    environment = cli_environment(data_dir)
+    exports = [str(export.path) for export in small_history.exports]
+    killed = subprocess.Popen([CLI, "import", *exports], env=environment, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for_step(data_dir / "dagster_home", step)
+        time.sleep(delay)  # dbt: in the middle of its models
+    finally:
+        os.killpg(killed.pid, signal.SIGKILL)  # an out-of-memory kill, a power cut
+        killed.wait()
+
+    rerun = subprocess.run([CLI, "import", *exports], env=environment, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "had died holding the warehouse" in rerun.stderr
+    instance = _instance(data_dir / "dagster_home")
+    try:
+        assert instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED])) == []
+        assert slot_holders(instance, WAREHOUSE_POOL) == []
+    finally:
+        instance.dispose()
+    settings = SpotifySettings(data_dir=str(data_dir), timezone="UTC")
+    with warehouse_connection(settings, read_only=True) as connection:  # nothing lost, nothing doubled
+        counts = raw_counts(connection)
+    expected = small_history.expected_raw_rows()
+    assert counts == {name: expected.get(name, 0) for name in counts}
+    with connect_published(settings.published_marts_path) as connection:
+        compared, mismatches = compare_with_marts(Oracle(small_history, "UTC"), connection)
+    assert mismatches == [] and compared > 100
+    assert not list(data_dir.glob(".publishing-*"))  # a killed publication's half-built file is gone
+
+
+def test_a_dead_run_is_failed_and_its_slot_freed_and_a_live_one_kept(tmp_path, monkeypatch):
+    """The private Dagster calls run_recovery.py depends on, on a real instance: this fails the day an upgrade
+    changes them."""
+    from dagster import asset, materialize
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = _instance(home)
+    try:
+        @asset(pool=WAREHOUSE_POOL)
+        def writes_the_warehouse():
+            return 1
+
+        assert materialize([writes_the_warehouse], instance=instance).success
+        finished = instance.get_run_records()[0].dagster_run
+        # A run whose process is gone, holding the slot: started by a child process that then exited.
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        child.wait()
+        dead_id, live_id = str(uuid.uuid4()), str(uuid.uuid4())
+        dead = instance.create_run_for_job(job_def=_job_of(writes_the_warehouse), run_id=dead_id,
+                                           status=DagsterRunStatus.STARTED)
+        _record_start(instance, dead, pid=child.pid)
+        live = instance.create_run_for_job(job_def=_job_of(writes_the_warehouse), run_id=live_id,
+                                           status=DagsterRunStatus.STARTED)
+        _record_start(instance, live, pid=os.getpid())
+        storage = instance.event_log_storage
+        assert storage.claim_concurrency_slot(WAREHOUSE_POOL, dead_id, "writes_the_warehouse").is_claimed
+        assert slot_holders(instance, WAREHOUSE_POOL) == [(dead_id, "writes_the_warehouse")]
+        assert fail_dead_runs(instance) == [dead_id]
+        assert instance.get_run_by_id(dead_id).status == DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(live_id).status == DagsterRunStatus.STARTED
+        assert slot_holders(instance, WAREHOUSE_POOL) == []
+        assert instance.get_run_by_id(finished.run_id).status == DagsterRunStatus.SUCCESS
+    finally:
+        instance.dispose()
+
+
+def _job_of(assets_def):
+    from dagster import Definitions, define_asset_job
+
+    return Definitions(assets=[assets_def], jobs=[define_asset_job("job")]).resolve_job_def("job")
+
+
+def _record_start(instance, run, pid: int) -> None:
+    """A RUN_START event as the run's process would have written it."""
+    from dagster._core.events import DagsterEvent
+
+    event = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=run.job_name,
+                         message="started", pid=pid)
+    instance.report_dagster_event(event, run.run_id)
+
+
+def test_leftovers_of_dead_processes_are_removed_and_live_work_kept(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    dead = tmp_path / f".publishing-{child.pid}-{'a' * 32}.duckdb"
+    live = tmp_path / f".publishing-{os.getpid()}-{'b' * 32}.duckdb"
+    dead.write_bytes(b"half a database")
+    live.write_bytes(b"being built")
+    assert not is_running(child.pid) and is_running(os.getpid())
+    assert remove_leftovers(tmp_path, PUBLISHING_LEFTOVER) == [dead]
+    assert live.exists() and not dead.exists()
