@@ -162,3 +162,34 @@ def test_an_export_that_cannot_be_imported_never_stops_the_next(small_history, t
         f"spotify-assets import: {pipe}: not a file or a folder (a pipe or a device?)")
     assert "Traceback" not in completed.stderr
     assert f"{sum(small_history.exports[0].raw_rows.values()):,} records accepted" in completed.stdout
+
+
+@pytest.mark.slow
+def test_two_imports_at_once_both_land_and_a_summary_meanwhile_answers(small_history, tmp_path):
+    """Two imports at once failed one time in three (a DuckDB lock, or the new instance's tables created twice),
+    and `summary` during an import failed half the time with a raw traceback."""
+    import time
+
+    from conftest import raw_counts
+    from spotify_assets.settings import SpotifySettings
+    from spotify_assets.warehouse import warehouse_connection
+
+    data_dir = tmp_path / "data"
+    environment = cli_environment(data_dir)
+    first, second = small_history.exports[0], small_history.exports[1]
+    imports = [subprocess.Popen([CLI, "import", str(export.path)], env=environment, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for export in (first, second)]
+    summaries = []
+    time.sleep(8)  # both are at work by now
+    while any(process.poll() is None for process in imports) and len(summaries) < 3:
+        summaries.append(subprocess.run([CLI, "summary"], env=environment, capture_output=True, text=True, timeout=300))
+    outputs = [process.communicate(timeout=600) for process in imports]
+    for process, (_, stderr) in zip(imports, outputs):
+        assert process.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    for summary in summaries:
+        assert summary.returncode == 0 and "Traceback" not in summary.stderr, summary.stderr
+    with warehouse_connection(SpotifySettings(data_dir=str(data_dir)), read_only=True) as connection:
+        counts = raw_counts(connection)
+    expected = first.raw_rows + second.raw_rows
+    assert counts == {name: expected.get(name, 0) for name in counts}
