@@ -20,6 +20,8 @@ DEMO_SEED = 42
 # Runs log in full to the Dagster instance (the UI shows them); the terminal gets one line per warning (run_job)
 # and the command's own one-line reason when something failed.
 _SILENT_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+# Dagster's own note that a step was skipped after another failed: the command reports that failure instead.
+_FAILED_UPSTREAM = "Dependencies for step"
 
 
 class CommandFailed(Exception):
@@ -84,7 +86,8 @@ def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = 
             instance=instance, run_config={**_SILENT_CONSOLE, **(run_config or {})}, raise_on_error=False,
             run_id=run_id, tags={**run_tags(), **(tags or {})}, **options)
     for record in instance.all_logs(result.run_id):
-        if record.dagster_event is None and record.level >= logging.WARNING and record.user_message:
+        if (record.dagster_event is None and record.level >= logging.WARNING and record.user_message
+                and not record.user_message.startswith(_FAILED_UPSTREAM)):  # the failure itself is reported
             print(f"warning: {record.user_message.strip().splitlines()[0]}", file=sys.stderr, flush=True)
     return result
 

@@ -137,3 +137,47 @@ def test_no_secret_reaches_any_log_metadata_or_file_after_a_real_poll(tmp_path):
             content = file.read_bytes()
             leaks += [f"{file}: {s}" for s in secrets if s.encode() in content]
     assert leaks == []
+
+
+@pytest.mark.slow
+def test_credentials_an_echoing_server_sends_back_never_leave_the_process(small_history, tmp_path):
+    """A server that echoes the request (a proxy, a misconfigured base URL) put the refresh token, the Basic header
+    and the Last.fm api_key on the terminal and into DAGSTER_HOME (event log, compute logs)."""
+    import base64
+
+    from spotify_assets.fakes.lastfm_server import FakeLastfm, LastfmFault
+    from spotify_assets.fakes.spotify_server import Fault
+
+    data_dir = tmp_path / "data"
+    tool = str(Path(sys.executable).with_name("spotify-assets"))
+    imported = subprocess.run([tool, "import", str(small_history.exports[0].path)], env=cli_environment(data_dir),
+                              capture_output=True, text=True, timeout=600)
+    assert imported.returncode == 0, imported.stderr
+    with FakeSpotify() as fake, FakeLastfm(api_key="lastfm-key-0123456789") as lastfm:
+        environment = cli_environment(data_dir) | {
+            "SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
+            "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token", "SPOTIFY_API_BASE_URL": fake.base_url,
+            "SPOTIFY_ACCOUNTS_BASE_URL": fake.base_url, "LASTFM_API_KEY": lastfm.api_key,
+            "LASTFM_API_BASE_URL": lastfm.base_url}
+        outputs = []
+        fake.inject("token", Fault(status=400, echo=True))  # the token endpoint echoes the refresh request
+        outputs.append(subprocess.run([tool, "poll"], env=environment, capture_output=True, text=True, timeout=600))
+        assert outputs[-1].returncode == 1 and "[redacted]" in outputs[-1].stderr
+        fake.inject("recently-played", Fault(status=200, echo=True))  # an answer that claims success, echoing
+        outputs.append(subprocess.run([tool, "poll"], env=environment, capture_output=True, text=True, timeout=600))
+        fake.inject("recently-played", Fault(status=400, echo=True))
+        outputs.append(subprocess.run([tool, "poll"], env=environment, capture_output=True, text=True, timeout=600))
+        assert outputs[-1].returncode == 1
+        lastfm.inject("track.getInfo", LastfmFault(code=13, echo=True))  # not retried: its message is the error
+        outputs.append(subprocess.run([tool, "enrich"], env=environment | {"SPOTIFY_CLIENT_ID": ""},
+                                      capture_output=True, text=True, timeout=600))
+        assert outputs[-1].returncode == 1 and "api_key=[redacted]" in outputs[-1].stderr
+        secrets = ["fake-client-secret", "fake-refresh-token", lastfm.api_key, *fake.access_tokens,
+                   base64.b64encode(b"fake-client-id:fake-client-secret").decode()]
+    text = "".join(completed.stdout + completed.stderr for completed in outputs)
+    leaks = [secret for secret in secrets if secret in text]
+    for file in data_dir.rglob("*"):  # landing, the warehouse, Dagster's event log and compute logs
+        if file.is_file():
+            content = file.read_bytes()
+            leaks += [f"{file}: {secret}" for secret in secrets if secret.encode() in content]
+    assert leaks == []

@@ -24,6 +24,7 @@ class LastfmFault:
     http_status: int = 200
     body: bytes | None = None
     delay_seconds: float = 0.0
+    echo: bool = False  # the error message repeats the request's form (api_key included), as an echoing proxy would
 
 
 @dataclass
@@ -105,7 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode(), keep_blank_values=True).items()}
+        raw = self.rfile.read(length).decode()
+        form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         self.fake.requests.append(form)
         self.fake.user_agents.append(self.headers.get("User-Agent", ""))
         queue = self.fake.faults.get(form.get("method", ""))
@@ -113,7 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
             fault = queue.popleft()
             if fault.delay_seconds:
                 time.sleep(fault.delay_seconds)
-            body = fault.body if fault.body is not None else _error(fault.code, f"fault {fault.code}").encode()
+            message = f"{self.headers}\n{raw}" if fault.echo else f"fault {fault.code}"
+            body = fault.body if fault.body is not None else _error(fault.code, message).encode()
             return self._send(fault.http_status, body)
         self._send(200, self.fake.answer(form).encode())
 

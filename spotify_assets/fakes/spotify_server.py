@@ -32,6 +32,7 @@ class Fault:
     body: bytes | None = None  # None: a JSON error body for the status
     delay_seconds: float = 0.0
     expire_tokens: bool = False  # answer 401 "The access token expired" and forget every access token
+    echo: bool = False  # the message repeats the request, headers and body (a proxy or debugging endpoint does)
 
 
 def iso_ms(epoch_ms: int) -> str:
@@ -193,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
             return "tracks"
         return "unknown"
 
-    def _fault(self, route: str) -> bool:
+    def _fault(self, route: str, body: str = "") -> bool:
         queue = self.fake.faults.get(route)
         if not queue:
             return False
@@ -204,7 +205,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.expire_access_tokens()
             self._answer(401, {"error": {"status": 401, "message": "The access token expired"}})
             return True
-        payload = {"error": {"status": fault.status, "message": f"fault {fault.status}"}}
+        message = f"fault {fault.status}"
+        if fault.echo:
+            message = f"{self.command} {self.path}\n{self.headers}\n{body}"
+        payload = {"error": {"status": fault.status, "message": message}}
+        if fault.echo and fault.status < 400:  # an echo that claims success: the request inside an answer
+            payload = {"items": [], "cursors": None, "echo": message}
         self._answer(fault.status, payload, fault.headers, fault.body)
         return True
 
@@ -212,9 +218,10 @@ class _Handler(BaseHTTPRequestHandler):
         parsed = urlparse(self.path)
         route = self._route(parsed.path)
         length = int(self.headers.get("Content-Length", 0))
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        body = self.rfile.read(length).decode()
+        form = {k: v[0] for k, v in parse_qs(body).items()}
         self.fake.requests.append((route, parsed.path, {}))
-        if self._fault(route):
+        if self._fault(route, body):
             return
         if route != "token":
             return self._answer(404, {"error": {"status": 404, "message": "Service not found"}})

@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx2
 import pylast
 
+from ..redaction import Redactor
+
 DEFAULT_BASE_URL = "https://ws.audioscrobbler.com/2.0/"
 USER_AGENT = "spotify-assets/0.1 (personal listening-history warehouse; +https://github.com/)"
 _RETRIED_CODES = {"8", "11", "16", "29", "500", "502", "503", "504"}
@@ -51,12 +53,13 @@ class _Transport(httpx2.BaseTransport):
     """Adds the User-Agent, counts requests, keeps each successful answer's XML (landing stores it as
     sent), and for http:// base URLs drops TLS."""
 
-    def __init__(self, user_agent: str, plain_http: bool, timeout_seconds: float):
+    def __init__(self, user_agent: str, plain_http: bool, timeout_seconds: float, redact: Redactor):
         self._inner = httpx2.HTTPTransport()
         self._timeout = {"connect": timeout_seconds, "read": timeout_seconds, "write": timeout_seconds,
                          "pool": timeout_seconds}
         self._user_agent = user_agent
         self._plain_http = plain_http
+        self._redact = redact
         self.requests = 0
         self.answers: dict[str, str] = {}
 
@@ -67,7 +70,8 @@ class _Transport(httpx2.BaseTransport):
         if self._plain_http:
             request.url = request.url.copy_with(scheme="http")
         response = self._inner.handle_request(request)
-        content = response.read()
+        # An answer never carries the API key on, even from a server that echoes the request (redaction.py).
+        content = self._redact.bytes(response.read())
         method = parse_qs(request.content.decode(errors="replace")).get("method", ["?"])[0]
         if response.status_code == 200:
             self.answers[method] = content.decode("utf-8", errors="replace")
@@ -98,7 +102,9 @@ class LastfmClient:
         url = urlparse(base_url)
         self._network = pylast.LastFMNetwork(api_key=api_key)
         self._network.ws_server = (url.netloc, url.path or "/2.0/")
-        self._transport = _Transport(USER_AGENT, plain_http=url.scheme == "http", timeout_seconds=timeout_seconds)
+        self._redact = Redactor(api_key)
+        self._transport = _Transport(USER_AGENT, plain_http=url.scheme == "http", timeout_seconds=timeout_seconds,
+                                     redact=self._redact)
         self._network.proxy = {"https://": self._transport}
         self._interval = 1.0 / requests_per_second
         self._max_attempts = max_attempts
@@ -131,7 +137,7 @@ class LastfmClient:
                     state = "invalid" if code == "10" else "suspended"
                     raise LastfmStop(f"Last.fm says the API key is {state} (error {code}): check LASTFM_API_KEY") from None
                 if code not in _RETRIED_CODES:
-                    raise LastfmError(f"{what}: Last.fm error {code} ({error.details})") from None
+                    raise LastfmError(self._redact(f"{what}: Last.fm error {code} ({error.details})")) from None
                 problem = f"error {code}"
             except pylast.MalformedResponseError:
                 problem = "a malformed answer"

@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 
+from ..redaction import Redactor
+
 from .client import RECENTLY_PLAYED_SCOPE, SpotifyAuthError
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"  # Spotify accepts loopback IPs, no longer "localhost"
@@ -101,12 +103,15 @@ def exchange_code(request: AuthorizationRequest, code: str, client_id: str, clie
         payload = response.json()
     except ValueError:
         payload = {}
+    redact = Redactor(code, request.code_verifier)  # what an echoing server could send back
+    redact.add_basic(client_id, client_secret)
     if response.status_code != 200 or "refresh_token" not in payload:
         reason = payload.get("error_description") or payload.get("error") or f"HTTP {response.status_code}"
-        raise SpotifyAuthError(f"Spotify refused the authorization code ({reason})")
-    granted = payload.get("scope", "")
+        raise SpotifyAuthError(redact(f"Spotify refused the authorization code ({reason})"))
+    granted = str(payload.get("scope", ""))
     if RECENTLY_PLAYED_SCOPE not in granted.split():
-        raise SpotifyAuthError(f"the authorization lacks the scope {RECENTLY_PLAYED_SCOPE} (granted: {granted or 'none'})")
+        raise SpotifyAuthError(redact(f"the authorization lacks the scope {RECENTLY_PLAYED_SCOPE} "
+                                      f"(granted: {granted or 'none'})"))
     return payload["refresh_token"]
 
 

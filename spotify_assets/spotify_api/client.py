@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from ..redaction import Redactor
+
 RECENTLY_PLAYED_SCOPE = "user-read-recently-played"
 
 
@@ -90,6 +92,9 @@ class SpotifyClient:
                                           headers={"User-Agent": "spotify-assets (personal listening history)"})
         self._access_token: str | None = None
         self._expires_at = 0.0
+        # Everything from outside (error messages, stored answers) passes through it: see redaction.py.
+        self._redact = Redactor(refresh_token)
+        self._redact.add_basic(client_id, client_secret)
         self.requests_made = 0
 
     def close(self) -> None:
@@ -113,7 +118,7 @@ class SpotifyClient:
             data["client_id"] = self._client_id
         response = self._send("POST", f"{self._accounts}/api/token", "token refresh", data=data, headers=headers)
         if response.status_code in (400, 401):
-            message = _spotify_message(response)
+            message = self._message(response)
             if "invalid_grant" in message:
                 raise SpotifyAuthError(
                     "Spotify rejected the refresh token (revoked, or older than 6 months): run `spotify-assets auth` "
@@ -122,12 +127,14 @@ class SpotifyClient:
         payload = self._json(response, "token refresh")
         try:
             self._access_token = str(payload["access_token"])
+            self._redact.add(self._access_token)
             self._expires_at = time.monotonic() + float(payload.get("expires_in", 3600)) - 60
         except (KeyError, TypeError, ValueError):
             raise SpotifyError("token refresh: the answer has no access_token") from None
         new_refresh_token = payload.get("refresh_token")
         if new_refresh_token and new_refresh_token != self._refresh_token:
             self._refresh_token = str(new_refresh_token)
+            self._redact.add(self._refresh_token)
             if self._on_refresh_token:
                 self._on_refresh_token(self._refresh_token)
 
@@ -173,6 +180,10 @@ class SpotifyClient:
         except ValueError:
             raise SpotifyError(f"{what}: Spotify answered HTTP {response.status_code} with a body that is not JSON") from None
 
+    def _message(self, response: httpx.Response) -> str:
+        """Spotify's own words about a failure, with any credential an echoing server sent back taken out."""
+        return self._redact(_spotify_message(response))
+
     def get(self, path: str, params: dict | None = None) -> Any:
         """GET an API path; JSON of a 2xx answer. Malformed bodies count as a transient fault."""
         return self._json(self.get_response(path, params), path)
@@ -189,9 +200,9 @@ class SpotifyClient:
                 self._access_token = None
                 continue
             if response.status_code == 401:
-                raise SpotifyAuthError(f"{path}: Spotify rejected a freshly refreshed access token ({_spotify_message(response)})")
+                raise SpotifyAuthError(f"{path}: Spotify rejected a freshly refreshed access token ({self._message(response)})")
             if response.status_code == 403:
-                message = _spotify_message(response)
+                message = self._message(response)
                 if "scope" in message.lower():
                     raise SpotifyAuthError(f"{path}: the authorization lacks a scope ({message}); run `spotify-assets auth` "
                                            f"again, which asks for {RECENTLY_PLAYED_SCOPE}")
@@ -200,15 +211,18 @@ class SpotifyClient:
             if response.status_code == 404:
                 raise SpotifyNotFound(f"{path}: not found")
             if response.status_code >= 400:
-                raise SpotifyError(f"{path}: HTTP {response.status_code} ({_spotify_message(response)})")
+                raise SpotifyError(f"{path}: HTTP {response.status_code} ({self._message(response)})")
             try:
                 response.json()
-                return response
             except ValueError:
                 malformed += 1
                 if malformed >= self._retry.max_attempts:
                     raise SpotifyError(f"{path}: Spotify kept answering with bodies that are not JSON") from None
                 self._wait(malformed)
+                continue
+            # What is stored (landing) and parsed never carries a credential, even from a server that echoes.
+            return httpx.Response(response.status_code, headers=response.headers,
+                                  content=self._redact.bytes(response.content), request=response.request)
 
     # ------------------------------------------------------------------ endpoints
 
