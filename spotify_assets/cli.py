@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ DEMO_SEED = 42
 _SILENT_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # Dagster's own note that a step was skipped after another failed: the command reports that failure instead.
 _FAILED_UPSTREAM = "Dependencies for step"
+_INTERRUPTED = threading.Event()  # set by Ctrl-C (SIGINT) or SIGTERM: the command stops, exit status 130
 
 
 class CommandFailed(Exception):
@@ -85,6 +87,10 @@ def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = 
         result = _definitions().resolve_job_def(job_name).execute_in_process(
             instance=instance, run_config={**_SILENT_CONSOLE, **(run_config or {})}, raise_on_error=False,
             run_id=run_id, tags={**run_tags(), **(tags or {})}, **options)
+    if any(event.is_step_failure and event.step_failure_data.error
+           and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError" for event in result.all_events):
+        _INTERRUPTED.set()  # Ctrl-C or SIGTERM during the run: stop here, as the run did
+        raise KeyboardInterrupt
     for record in instance.all_logs(result.run_id):
         if (record.dagster_event is None and record.level >= logging.WARNING and record.user_message
                 and not record.user_message.startswith(_FAILED_UPSTREAM)):  # the failure itself is reported
@@ -524,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Credentials stored by `spotify-assets auth` reach EnvVar through this process's environment.
     load_credentials_into_environment(settings.data_path / CREDENTIALS_FILE_NAME)
+    _stop_on_interrupt()
     try:
         settings.timezone_name  # fail early, with the setting's name, on a bad time zone
         if arguments.command == "demo":
@@ -561,10 +568,25 @@ def main(argv: list[str] | None = None) -> int:
             print_summary(settings)
         elif arguments.command == "summary":
             print_summary(settings)
-    except (CommandFailed, ValueError, SpotifyError) as error:
+    except (CommandFailed, ValueError, SpotifyError, KeyboardInterrupt) as error:
+        if _INTERRUPTED.is_set() or isinstance(error, KeyboardInterrupt):
+            print(f"spotify-assets {arguments.command}: interrupted; what finished is kept, the rest runs again "
+                  "next time", file=sys.stderr)
+            return 130
         print(f"spotify-assets {arguments.command}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _stop_on_interrupt() -> None:
+    """Ctrl-C (SIGINT) stops a command, also one started with SIGINT ignored (a script's background job inherits
+    that): the run in progress ends as interrupted (Dagster's own handler, during a run, which SIGTERM also takes),
+    and the command exits 130 with one line."""
+    def interrupt(signum, frame) -> None:
+        _INTERRUPTED.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def run() -> None:

@@ -153,3 +153,24 @@ def test_leftovers_of_dead_processes_are_removed_and_live_work_kept(tmp_path):
     assert not is_running(child.pid) and is_running(os.getpid())
     assert remove_leftovers(tmp_path, PUBLISHING_LEFTOVER) == [dead]
     assert live.exists() and not dead.exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_command_even_one_started_with_sigint_ignored(small_history, tmp_path):
+    """A script's background job inherits SIGINT ignored: `kill -INT` then did nothing outside a run."""
+    data_dir = tmp_path / "data"
+    environment = cli_environment(data_dir)
+    command = subprocess.Popen([CLI, "import", *[str(export.path) for export in small_history.exports]],
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    for line in command.stdout:
+        if line.startswith("building the warehouse"):
+            break
+    time.sleep(2)  # dbt is at work
+    os.kill(command.pid, signal.SIGINT)
+    _, stderr = command.communicate(timeout=60)
+    assert command.returncode == 130
+    assert stderr.strip().splitlines()[-1] == (
+        "spotify-assets import: interrupted; what finished is kept, the rest runs again next time")
+    rerun = subprocess.run([CLI, "build"], env=environment, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr

@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, DagsterExecutionInterruptedError
 from dagster_dbt import DbtCliResource
 from dagster_dbt.asset_utils import (
     DAGSTER_DBT_EXCLUDE_METADATA_KEY,
@@ -90,6 +90,8 @@ class WarehouseDbtResource(DbtCliResource):
                                     *(["--indirect-selection", indirect_selection] if indirect_selection else [])])
         finally:
             _close_warehouse_connection()
+        if isinstance(result.exception, (KeyboardInterrupt, DagsterExecutionInterruptedError)):
+            raise DagsterExecutionInterruptedError()  # Ctrl-C or SIGTERM: dbt stopped, and so does the run
         build = DbtBuild(manifest, succeeded=result.success)
         for message in messages:
             level, text = message["info"]["level"], _ANSI_COLOUR.sub("", message["info"]["msg"])
