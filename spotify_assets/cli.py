@@ -159,7 +159,7 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> ImportOutcome:
 
     prepare_dbt_manifest(settings)
     instance = get_instance(settings)
-    reimport_outdated(settings)
+    import_pending(settings)
     outcome, imported = ImportOutcome(), 0
     for path in paths:
         try:
@@ -187,22 +187,29 @@ def import_paths(paths: list[Path], settings: SpotifySettings) -> ImportOutcome:
     return outcome
 
 
-def reimport_outdated(settings: SpotifySettings) -> None:
-    """Exports imported by an older parser are imported again: a newer one reads more of them."""
-    from .exports.assets import outdated_imports
-    from .exports.landing import load_landed_export
+def import_pending(settings: SpotifySettings) -> None:
+    """Exports in landing that were never imported (an import that failed or was killed) or were imported by an older
+    parser (a newer one reads more of them) are imported now."""
+    from .exports.assets import EXPORT_FILES_KEY, outdated_imports
+    from .exports.landing import landed_exports
     from .instance import get_instance
+    from .partitions import spotify_export_partitions
 
-    for export_hash in outdated_imports(get_instance(settings)):
-        directory = settings.exports_landing_path / export_hash
-        if not (directory / "receipt.json").exists():
+    instance = get_instance(settings)
+    outdated = set(outdated_imports(instance))
+    imported = instance.get_materialized_partitions(EXPORT_FILES_KEY)
+    for landed in landed_exports(settings.exports_landing_path):
+        if landed.export_hash in imported and landed.export_hash not in outdated:
             continue
-        landed = load_landed_export(directory)
-        print(f"importing {landed.name} again (export {export_hash[:12]}): this version reads more of it", flush=True)
-        result = run_job(settings, "import_spotify_export_job", partition_key=export_hash,
+        if not instance.has_dynamic_partition(spotify_export_partitions.name, landed.export_hash):
+            instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
+        why = "this version reads more of it" if landed.export_hash in outdated else "it had not been imported"
+        print(f"importing {landed.name} (export {landed.export_hash[:12]}): {why}", flush=True)
+        result = run_job(settings, "import_spotify_export_job", partition_key=landed.export_hash,
                          tags={"spotify/export": landed.name})
         if not result.success:
-            raise CommandFailed(f"import of {landed.name} failed; see run {result.run_id} in the Dagster UI")
+            raise CommandFailed(f"import of {landed.name} failed ({_failure_reason(result)}); see run {result.run_id} "
+                                "in the Dagster UI")
 
 
 def _warehouse_was_built(settings: SpotifySettings, instance, job) -> bool:
@@ -553,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
         elif arguments.command == "prepare":
             prepare_dbt_manifest(settings, force=True)
         elif arguments.command == "build":
-            reimport_outdated(settings)
+            import_pending(settings)
             build_warehouse(settings, arguments.full_refresh)
             print_summary(settings)
         elif arguments.command == "sql":

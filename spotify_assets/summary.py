@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from .exports.importing import podcast_rows_among_songs
+from .exports.landing import landed_exports
 from .publishing.publish import connect_published, marts_timezone
 from .raw_tables import RECORD_TABLES
 from .settings import SpotifySettings
@@ -26,6 +27,13 @@ def print_ingest_report(settings: SpotifySettings) -> bool:
     try:
         with warehouse_connection(settings, read_only=True, wait_seconds=BUSY_WAIT_SECONDS) as connection:
             _print_exports(connection)
+            imported = {export_hash for (export_hash,) in connection.execute(
+                "SELECT export_hash FROM raw.export_imports").fetchall()}
+        pending = [landed.name for landed in landed_exports(settings.exports_landing_path)
+                   if landed.export_hash not in imported]
+        if pending:
+            print(f"landed, not imported yet: {', '.join(pending)} (an import failed or was stopped; "
+                  "`spotify-assets build` imports them)")
     except WarehouseBusy:
         print("\n(an import or build is writing the warehouse right now: its import report is left out here; the "
               "published marts below are the last complete build)")

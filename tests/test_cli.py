@@ -193,3 +193,20 @@ def test_two_imports_at_once_both_land_and_a_summary_meanwhile_answers(small_his
         counts = raw_counts(connection)
     expected = first.raw_rows + second.raw_rows
     assert counts == {name: expected.get(name, 0) for name in counts}
+
+
+@pytest.mark.slow
+def test_an_export_landed_but_never_imported_is_shown_pending_and_build_imports_it(small_history, tmp_path):
+    """An import that failed (or was killed after landing) left its export out of the warehouse even after build."""
+    from spotify_assets.exports.landing import receive_export
+
+    data_dir = tmp_path / "data"
+    assert _run("import", str(small_history.exports[0].path), data_dir=data_dir).returncode == 0
+    pending = receive_export(small_history.exports[1].path, data_dir / "landing" / "exports")  # landed, then killed
+    summary = _run("summary", data_dir=data_dir)
+    assert f"landed, not imported yet: {pending.name}" in summary.stdout
+    built = _run("build", data_dir=data_dir)
+    assert built.returncode == 0, built.stderr
+    assert f"importing {pending.name} (export {pending.export_hash[:12]}): it had not been imported" in built.stdout
+    assert "landed, not imported yet" not in built.stdout
+    assert f"{sum(small_history.exports[1].raw_rows.values()):,} records accepted" in built.stdout
