@@ -1,4 +1,4 @@
-"""Identity of names (counting rules, section 5): normalize(s) = Unicode NFC, trimmed, casefolded."""
+"""Identity of names (docs/counting-rules.md, section 5): normalize(s) = Unicode NFC, trimmed, casefolded."""
 
 import unicodedata
 

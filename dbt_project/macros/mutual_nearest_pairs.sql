@@ -1,4 +1,4 @@
-{#- One-to-one matching of records to the nearest candidate (counting rules, section 6).
+{#- One-to-one matching of records to the nearest candidate (docs/counting-rules.md, section 6).
 
     `candidates` is a CTE with (lower_id, higher_id, distance_ms). Each round keeps the pairs that are
     each other's nearest among the records not matched yet; repeating this is exactly greedy

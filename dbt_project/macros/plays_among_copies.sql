@@ -1,5 +1,5 @@
-{#- Counting rule 6.1, copies of one record within a source: `records` rows with the same `identity` (the
-    timestamp as the source gives it, the track, ms_played) are copies of one record.
+{#- Counting rule 6.1 (docs/counting-rules.md), copies of one record within a source: `records` rows with the same
+    `identity` (the timestamp as the source gives it, the track, ms_played) are copies of one record.
     - Copies in different files are the same play(s): the file holding the most copies is kept (a multiset
       union, never a sum); among files holding as many, the one whose record comes first in `preference`.
     - Copies inside one file are as many plays as could physically end, one after the other, within the

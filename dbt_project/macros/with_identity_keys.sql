@@ -1,5 +1,5 @@
 {#- CTEs `keyed_names` and `keyed`: the records of `records` with the identity keys of the counting
-    rules (section 5): artist_key = normalize(artist), track_key = artist_key U+001F normalize(track),
+    rules (docs/counting-rules.md, section 5): artist_key = normalize(artist), track_key = artist_key U+001F normalize(track),
     and album_key likewise when the source names albums. normalize_name() runs once per distinct
     spelling, not once per record. Emits CTEs followed by a comma. -#}
 {% macro with_identity_keys(records, with_album=true) -%}

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
 
--- Rule 1 for the Web API: overlapping polls return the same item again; the same played_at (to the
+-- Rule 6.1 (docs/counting-rules.md) for the Web API: overlapping polls return the same item again; the same played_at (to the
 -- second) and the same track URI is one play.
 with records as (
     select

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['entity', 'entity_key']) }}
 
--- Display names (section 5): for each artist, track and album key, the spelling seen most often
+-- Display names (docs/counting-rules.md, section 5): for each artist, track and album key, the spelling seen most often
 -- across plays; ties go to the spelling seen most recently. Incremental: only keys with plays on the
 -- days recomputed since the last run are ranked again.
 -- `not materialized`: DuckDB would otherwise copy every play into a scratch table before an incremental run's

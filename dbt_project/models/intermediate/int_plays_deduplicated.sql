@@ -1,15 +1,15 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
 
--- One row per music play, whichever sources saw it (counting rules, section 6, rules 2-4).
+-- One row per music play, whichever sources saw it (docs/counting-rules.md, rules 6.2-6.4).
 --
--- Rule 2, API <-> extended: same track URI and the API played_at inside
+-- Rule 6.2, API <-> extended: same track URI and the API played_at inside
 --   [ts - ms_played - 10 s, ts + 10 s]. Spotify's played_at may mark the start or the end of the
 --   stream, so "nearest" measures to whichever of the two is closer.
--- Rule 3, standard <-> (API or extended): same track_key, within 90 s of the higher-priority
+-- Rule 6.3, standard <-> (API or extended): same track_key, within 90 s of the higher-priority
 --   timestamp (the API's, or the extended export's when the play has one). Nearness is measured to
 --   the minute endTime names (macro distance_to_minute), since endTime drops the seconds.
 -- Each lower-priority record matches at most one higher-priority record and vice versa, nearest
--- first (macro mutual_nearest_pairs). Everything unmatched is its own play (rule 4).
+-- first (macro mutual_nearest_pairs). Everything unmatched is its own play (rule 6.4).
 --
 -- Incremental: the UTC days whose source records changed, and the day on each side (a match can
 -- cross midnight), are recomputed from the records of one more day on each side.

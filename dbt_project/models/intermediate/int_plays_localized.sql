@@ -1,6 +1,6 @@
 {{ config(materialized='view') }}
 
--- Every deduplicated music play with its calendar fields in the configured zone (section 3).
+-- Every deduplicated music play with its calendar fields in the configured zone (docs/counting-rules.md, section 3).
 -- A view: the conversion is cheap, and readers filter it (by batch_at or date) before it runs.
 select
     plays.*,
