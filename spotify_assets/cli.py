@@ -330,10 +330,11 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
     """Replace this process with `dagster dev` (webserver + daemon) on the project's instance."""
     import os
 
-    from .instance import PROJECT_ROOT, dagster_home
+    from .instance import PROJECT_ROOT, dagster_home, get_instance
 
     home = dagster_home(settings)
     prepare_dbt_manifest(settings)
+    get_instance(settings)  # its tables exist before the webserver and the daemon open it at once
     # The code server runs from the project root: hand it absolute paths so it sees the same data.
     os.environ["SPOTIFY_DATA_DIR"] = str(settings.data_path)
     # Everything dagster dev starts (code server, daemon, `dbt parse` in prepare_if_dev) finds this

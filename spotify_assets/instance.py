@@ -41,18 +41,14 @@ def get_instance(settings: SpotifySettings) -> DagsterInstance:
     return _INSTANCES[home]
 
 
-def open_instance(attempts: int = 20) -> DagsterInstance:
-    """The instance at DAGSTER_HOME. Two processes opening a new home at once both create its SQLite tables, and one
-    fails ("table ... already exists"): it opens again once the other has finished."""
-    import time
+def open_instance() -> DagsterInstance:
+    """The instance at DAGSTER_HOME. Opening a new home creates its SQLite tables; two processes doing that at once
+    both create and stamp them (the second fails, or leaves two schema versions that no later process can open), so
+    opening takes an exclusive lock on the home first."""
+    import fcntl
 
-    from sqlalchemy.exc import OperationalError
-
-    for attempt in range(attempts):
-        try:
-            return DagsterInstance.get()
-        except OperationalError as error:
-            if "already exists" not in str(error) or attempt == attempts - 1:
-                raise
-            time.sleep(0.25)
-    raise AssertionError("unreachable")
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / ".instance.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return DagsterInstance.get()

@@ -56,7 +56,7 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
     storage = instance.event_log_storage
     for run_id in storage.get_concurrency_run_ids():
         run = instance.get_run_by_id(run_id)
-        if run is None or run.is_finished:
+        if run is not None and run.is_finished:
             storage.free_concurrency_slots_for_run(run_id)
     return failed
 
