@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx2
 import pylast
 
+from ..http_retry import GaveUp, RetryPolicy, Transient, call_with_retries
 from ..redaction import Redactor
 
 DEFAULT_BASE_URL = "https://ws.audioscrobbler.com/2.0/"
@@ -107,9 +108,8 @@ class LastfmClient:
                                      redact=self._redact)
         self._network.proxy = {"https://": self._transport}
         self._interval = 1.0 / requests_per_second
-        self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
-        self._max_wait = max_wait_seconds
+        self._retry = RetryPolicy(max_attempts=max_attempts, backoff_seconds=backoff_seconds,
+                                  max_wait_seconds=max_wait_seconds, timeout_seconds=timeout_seconds)
         self._sleep = sleep
         self._last_call = 0.0
 
@@ -125,8 +125,8 @@ class LastfmClient:
         return call()
 
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
-        problem = ""
-        for attempt in range(self._max_attempts):
+        """One Last.fm call, paced, retried on what is worth another attempt (http_retry.py)."""
+        def attempt() -> Any:
             try:
                 return self._paced(call)
             except pylast.WSError as error:
@@ -138,13 +138,16 @@ class LastfmClient:
                     raise LastfmStop(f"Last.fm says the API key is {state} (error {code}): check LASTFM_API_KEY") from None
                 if code not in _RETRIED_CODES:
                     raise LastfmError(self._redact(f"{what}: Last.fm error {code} ({error.details})")) from None
-                problem = f"error {code}"
+                raise Transient(f"error {code}") from None
             except pylast.MalformedResponseError:
-                problem = "a malformed answer"
+                raise Transient("a malformed answer") from None
             except pylast.NetworkError:
-                problem = "a network error"
-            self._sleep(min(self._backoff * 2**attempt, self._max_wait))
-        raise LastfmError(f"{what}: gave up after {self._max_attempts} attempts ({problem})")
+                raise Transient("a network error") from None
+
+        try:
+            return call_with_retries(attempt, self._retry, self._sleep)
+        except GaveUp as error:
+            raise LastfmError(f"{what}: {error}") from None
 
     def track_info(self, artist: str, title: str) -> TrackInfo:
         """track.getInfo (listeners, playcount, duration) and track.getTopTags (weighted tags)."""

@@ -15,11 +15,11 @@ import base64
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from ..http_retry import GaveUp, RetryPolicy, Transient, call_with_retries, retry_after_seconds
 from ..redaction import Redactor
 
 RECENTLY_PLAYED_SCOPE = "user-read-recently-played"
@@ -35,23 +35,6 @@ class SpotifyAuthError(SpotifyError):
 
 class SpotifyNotFound(SpotifyError):
     """The requested object does not exist (an answer worth caching)."""
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 6
-    backoff_seconds: float = 1.0  # doubled per attempt
-    max_wait_seconds: float = 60.0  # cap for Retry-After and backoff alike
-    timeout_seconds: float = 20.0
-
-
-def _retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")  # httpx headers are case-insensitive
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds and seconds > 0 else None
 
 
 def _spotify_message(response: httpx.Response) -> str:
@@ -145,33 +128,25 @@ class SpotifyClient:
 
     # ------------------------------------------------------------------ transport
 
-    def _wait(self, attempt: int, response: httpx.Response | None = None) -> None:
-        seconds = _retry_after_seconds(response) if response is not None else None
-        if seconds is None:
-            seconds = self._retry.backoff_seconds * 2**attempt
-        self._sleep(min(seconds, self._retry.max_wait_seconds))
-
     def _send(self, method: str, url: str, what: str, **kwargs) -> httpx.Response:
-        """One logical request with retries on 429, 5xx and network faults. Other statuses return."""
-        last_problem = ""
-        for attempt in range(self._retry.max_attempts):
+        """One logical request, retried on 429, 5xx and network faults (http_retry.py). Other statuses return."""
+        def attempt() -> httpx.Response:
+            self.requests_made += 1
             try:
-                self.requests_made += 1
                 response = self._http.request(method, url, **kwargs)
             except httpx.TimeoutException:
-                last_problem = "timed out"
-                self._wait(attempt)
-                continue
+                raise Transient("timed out") from None
             except httpx.TransportError as error:
-                last_problem = f"network error ({type(error).__name__})"
-                self._wait(attempt)
-                continue
+                raise Transient(f"network error ({type(error).__name__})") from None
             if response.status_code == 429 or response.status_code >= 500:
-                last_problem = f"HTTP {response.status_code}"
-                self._wait(attempt, response)
-                continue
+                # httpx headers are case-insensitive: Retry-After and retry-after alike.
+                raise Transient(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
             return response
-        raise SpotifyError(f"{what}: gave up after {self._retry.max_attempts} attempts ({last_problem})")
+
+        try:
+            return call_with_retries(attempt, self._retry, self._sleep)
+        except GaveUp as error:
+            raise SpotifyError(f"{what}: {error}") from None
 
     @staticmethod
     def _json(response: httpx.Response, what: str) -> Any:
@@ -189,40 +164,44 @@ class SpotifyClient:
         return self._json(self.get_response(path, params), path)
 
     def get_response(self, path: str, params: dict | None = None) -> httpx.Response:
-        """GET an API path; the 2xx response, whose body is known to be JSON (landing stores it as sent)."""
-        url = f"{self._api}{path}"
-        refreshed = False
-        malformed = 0
-        while True:
-            response = self._send("GET", url, path, params=params, headers={"Authorization": self._bearer()})
-            if response.status_code == 401 and not refreshed:
-                refreshed = True  # expired or revoked access token: one refresh, one retry
-                self._access_token = None
-                continue
-            if response.status_code == 401:
-                raise SpotifyAuthError(f"{path}: Spotify rejected a freshly refreshed access token ({self._message(response)})")
-            if response.status_code == 403:
-                message = self._message(response)
-                if "scope" in message.lower():
-                    raise SpotifyAuthError(f"{path}: the authorization lacks a scope ({message}); run `spotify-assets auth` "
-                                           f"again, which asks for {RECENTLY_PLAYED_SCOPE}")
-                raise SpotifyAuthError(f"{path}: forbidden ({message}); development-mode apps need the listener added "
-                                       "as a user in the Spotify developer dashboard")
-            if response.status_code == 404:
-                raise SpotifyNotFound(f"{path}: not found")
-            if response.status_code >= 400:
-                raise SpotifyError(f"{path}: HTTP {response.status_code} ({self._message(response)})")
+        """GET an API path; the 2xx response, whose body is known to be JSON (landing stores it as sent, with any
+        credential an echoing server sent back taken out). A body that is not JSON is asked for again."""
+        def attempt() -> httpx.Response:
+            response = self._authorized_get(path, params)
             try:
                 response.json()
             except ValueError:
-                malformed += 1
-                if malformed >= self._retry.max_attempts:
-                    raise SpotifyError(f"{path}: Spotify kept answering with bodies that are not JSON") from None
-                self._wait(malformed)
-                continue
-            # What is stored (landing) and parsed never carries a credential, even from a server that echoes.
+                raise Transient("bodies that are not JSON") from None
             return httpx.Response(response.status_code, headers=response.headers,
                                   content=self._redact.bytes(response.content), request=response.request)
+
+        try:
+            return call_with_retries(attempt, self._retry, self._sleep, backoff_from=1)
+        except GaveUp:
+            raise SpotifyError(f"{path}: Spotify kept answering with bodies that are not JSON") from None
+
+    def _authorized_get(self, path: str, params: dict | None) -> httpx.Response:
+        """The 2xx answer to a GET with a valid access token (refreshed once on a 401), or the error it means."""
+        url = f"{self._api}{path}"
+        for refreshed in (False, True):
+            response = self._send("GET", url, path, params=params, headers={"Authorization": self._bearer()})
+            if response.status_code != 401:
+                break
+            self._access_token = None  # expired or revoked access token: one refresh, one retry
+        if response.status_code == 401:
+            raise SpotifyAuthError(f"{path}: Spotify rejected a freshly refreshed access token ({self._message(response)})")
+        if response.status_code == 403:
+            message = self._message(response)
+            if "scope" in message.lower():
+                raise SpotifyAuthError(f"{path}: the authorization lacks a scope ({message}); run `spotify-assets auth` "
+                                       f"again, which asks for {RECENTLY_PLAYED_SCOPE}")
+            raise SpotifyAuthError(f"{path}: forbidden ({message}); development-mode apps need the listener added "
+                                   "as a user in the Spotify developer dashboard")
+        if response.status_code == 404:
+            raise SpotifyNotFound(f"{path}: not found")
+        if response.status_code >= 400:
+            raise SpotifyError(f"{path}: HTTP {response.status_code} ({self._message(response)})")
+        return response
 
     # ------------------------------------------------------------------ endpoints
 

@@ -8,7 +8,8 @@ from dagster import ConfigurableResource
 
 from ..settings import SpotifySettings
 from .authorization import CREDENTIALS_FILE_NAME, remember_rotated_refresh_token
-from .client import RetryPolicy, SpotifyClient
+from ..http_retry import RetryPolicy
+from .client import SpotifyClient
 
 CREDENTIAL_VARIABLES = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN")
 
