@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+# Tests run in as many workers as the machine has cores, a test file per worker at a time.
+PYTEST := $(BIN)/pytest -q -n auto --dist loadfile
 
 .PHONY: install demo test test-fast ui bench clean
 
@@ -16,15 +19,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/spotify-assets prepare
 	touch $(STAMP)
 
+# The test runner and Selenium (pyproject.toml's `test` extra), on top of what `install` puts in place.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
 demo: install
 	$(BIN)/spotify-assets demo
 
-test: install
-	$(BIN)/pytest -q -rs
+test: $(TEST_STAMP)
+	$(PYTEST) -rs
 
 # Skips the end-to-end tests marked slow (CI runs them all through `make test`).
-test-fast: install
-	$(BIN)/pytest -q -m "not slow"
+test-fast: $(TEST_STAMP)
+	$(PYTEST) -m "not slow"
 
 ui: install
 	$(BIN)/spotify-assets ui

@@ -16,14 +16,14 @@ from spotify_assets.synthetic.exports import SyntheticHistory
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest() -> Path:
-    """The definitions need dbt's manifest; build it once if this checkout has none."""
+def pytest_configure(config) -> None:
+    """The definitions, which test modules import, need dbt's manifest: a checkout that has not run
+    `spotify-assets prepare` gets it here, before collection (once, in the controlling process)."""
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: the controller has built it
     manifest = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
     if not manifest.exists():
-        subprocess.run([str(Path(sys.executable).with_name("dbt")), "parse", "--quiet"],
-                       cwd=PROJECT_ROOT / "dbt_project", check=True)
-    return manifest
+        subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "prepare"], check=True)
 
 
 @pytest.fixture
