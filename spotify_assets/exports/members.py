@@ -87,12 +87,6 @@ def iter_entries(payload: Path, kind: str) -> Iterator[Entry]:
             yield Entry(payload.name, _file_reader(payload))
 
 
-def iter_members(payload: Path, kind: str) -> Iterator[Member]:
-    """Every entry read whole (up to the cap): for callers that want every byte."""
-    for entry in iter_entries(payload, kind):
-        yield entry.read()
-
-
 def _file_reader(path: Path) -> Callable[[int], bytes]:
     def read(limit: int) -> bytes:
         with path.open("rb") as handle:

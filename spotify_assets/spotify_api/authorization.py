@@ -25,7 +25,6 @@ from ..redaction import Redactor
 
 from .client import RECENTLY_PLAYED_SCOPE, SpotifyAuthError
 
-DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"  # Spotify accepts loopback IPs, no longer "localhost"
 CREDENTIALS_FILE_NAME = "spotify.env"
 
 

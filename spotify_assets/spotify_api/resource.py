@@ -11,7 +11,6 @@ from .authorization import CREDENTIALS_FILE_NAME, remember_rotated_refresh_token
 from ..http_retry import RetryPolicy
 from .client import SpotifyClient
 
-CREDENTIAL_VARIABLES = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN")
 
 
 def credentials_configured() -> bool:
