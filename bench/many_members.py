@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 
-from spotify_assets.exports.importing import import_export
-from spotify_assets.exports.landing import receive_export
+from spotify_assets.lib.exports.importing import import_export
+from spotify_assets.lib.exports.landing import receive_export
 
 RECORD = {"ts": "2020-01-01T10:00:00Z", "platform": "android", "ms_played": 200000, "conn_country": "DE",
           "master_metadata_track_name": "Song", "master_metadata_album_artist_name": "Artist",

@@ -35,7 +35,7 @@ sys.path.insert(0, str(BENCH))
 from measure import run_measured  # noqa: E402
 from poll_update import measure_poll  # noqa: E402
 
-from spotify_assets.synthetic.exports import SyntheticHistory  # noqa: E402
+from spotify_assets.lib.synthetic.exports import SyntheticHistory  # noqa: E402
 
 ZONE = "Europe/Berlin"
 MACROS = ("top_artists", "top_tracks", "heatmap", "hour_drilldown")

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from spotify_assets.settings import SpotifySettings
-from spotify_assets.synthetic.exports import SyntheticHistory
+from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def write_json(path: Path, value) -> Path:
 
 
 def raw_counts(connection) -> dict[str, int]:
-    from spotify_assets.raw_tables import RECORD_TABLES
+    from spotify_assets.lib.raw_tables import RECORD_TABLES
 
     return {t.name: connection.execute(f"SELECT count(*) FROM {t.qualified_name}").fetchall()[0][0] for t in RECORD_TABLES}
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 from conftest import cli_environment, free_port
-from spotify_assets.cli import CommandFailed, authorize
-from spotify_assets.fakes.spotify_server import FakeSpotify, track_object
-from spotify_assets.spotify_api.authorization import read_credentials_file
-from spotify_assets.spotify_api.client import SpotifyAuthError, SpotifyClient
-from spotify_assets.spotify_api.resource import SpotifyApiResource
+from spotify_assets.cli.main import CommandFailed, authorize
+from fakes.spotify_server import FakeSpotify, track_object
+from spotify_assets.lib.spotify_api.authorization import read_credentials_file
+from spotify_assets.lib.spotify_api.client import SpotifyAuthError, SpotifyClient
+from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
 
 
 
@@ -93,7 +93,7 @@ def test_a_denied_authorization_says_so(settings, accounts_env):
 
 
 def test_a_rotated_refresh_token_is_written_back_to_the_credentials_file(settings, monkeypatch):
-    from spotify_assets.spotify_api.authorization import write_credentials_file
+    from spotify_assets.lib.spotify_api.authorization import write_credentials_file
 
     monkeypatch.setenv("SPOTIFY_DATA_DIR", settings.data_dir)
     with FakeSpotify(rotate_refresh_tokens=True) as fake:
@@ -145,8 +145,8 @@ def test_credentials_an_echoing_server_sends_back_never_leave_the_process(small_
     and the Last.fm api_key on the terminal and into DAGSTER_HOME (event log, compute logs)."""
     import base64
 
-    from spotify_assets.fakes.lastfm_server import FakeLastfm, LastfmFault
-    from spotify_assets.fakes.spotify_server import Fault
+    from fakes.lastfm_server import FakeLastfm, LastfmFault
+    from fakes.spotify_server import Fault
 
     data_dir = tmp_path / "data"
     tool = str(Path(sys.executable).with_name("spotify-assets"))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import raw_counts, write_json
-from spotify_assets.exports.importing import import_export
-from spotify_assets.exports.landing import receive_export
+from spotify_assets.lib.exports.importing import import_export
+from spotify_assets.lib.exports.landing import receive_export
 from test_parsing import OLD_EXTENDED_MUSIC
 
 
@@ -298,7 +298,7 @@ def test_a_member_far_larger_than_any_history_file_is_not_read_into_memory(wareh
     """A 2 MB zip of zeros once took 2 GB of memory, even where the member was ignored."""
     import resource
 
-    from spotify_assets.exports.members import MAX_MEMBER_BYTES
+    from spotify_assets.lib.exports.members import MAX_MEMBER_BYTES
 
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -10,12 +10,12 @@ import random
 import duckdb
 import pytest
 
-from spotify_assets.exports.bulk_reading import ExtendedFile, read_extended_files
-from spotify_assets.exports.importing import import_export
-from spotify_assets.exports.landing import receive_export
-from spotify_assets.exports.members import Member
-from spotify_assets.exports.parsing import parse_member
-from spotify_assets.raw_tables import EXTENDED_TABLES, RECORD_TABLES, create_raw_tables
+from spotify_assets.lib.exports.bulk_reading import ExtendedFile, read_extended_files
+from spotify_assets.lib.exports.importing import import_export
+from spotify_assets.lib.exports.landing import receive_export
+from spotify_assets.lib.exports.members import Member
+from spotify_assets.lib.exports.parsing import parse_member
+from spotify_assets.lib.raw_tables import EXTENDED_TABLES, RECORD_TABLES, create_raw_tables
 from test_parsing import NEW_EXTENDED_CHAPTER, OLD_EXTENDED_MUSIC
 
 FILE_NAME = "Streaming_History_Audio_2019_0.json"

@@ -8,7 +8,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from conftest import cli_environment
-from spotify_assets.synthetic.exports import SyntheticHistory
+from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
 CLI = str(Path(sys.executable).with_name("spotify-assets"))
 
@@ -99,7 +99,7 @@ def test_every_command_on_an_empty_data_directory_answers_in_one_line(arguments,
 
 @pytest.mark.slow
 def test_a_poll_of_a_new_account_with_no_plays_yet_answers_in_one_line(tmp_path):
-    from spotify_assets.fakes.spotify_server import FakeSpotify
+    from fakes.spotify_server import FakeSpotify
 
     with FakeSpotify() as fake:
         environment = cli_environment(tmp_path / "data") | {
@@ -172,7 +172,7 @@ def test_two_imports_at_once_both_land_and_a_summary_meanwhile_answers(small_his
 
     from conftest import raw_counts
     from spotify_assets.settings import SpotifySettings
-    from spotify_assets.warehouse import warehouse_connection
+    from spotify_assets.lib.warehouse import warehouse_connection
 
     data_dir = tmp_path / "data"
     environment = cli_environment(data_dir)
@@ -198,7 +198,7 @@ def test_two_imports_at_once_both_land_and_a_summary_meanwhile_answers(small_his
 @pytest.mark.slow
 def test_an_export_landed_but_never_imported_is_shown_pending_and_build_imports_it(small_history, tmp_path):
     """An import that failed (or was killed after landing) left its export out of the warehouse even after build."""
-    from spotify_assets.exports.landing import receive_export
+    from spotify_assets.lib.exports.landing import receive_export
 
     data_dir = tmp_path / "data"
     assert _run("import", str(small_history.exports[0].path), data_dir=data_dir).returncode == 0

@@ -10,12 +10,12 @@ from dagster import DagsterInstance, build_sensor_context, materialize
 
 from conftest import raw_counts
 from spotify_assets.definitions import defs
-from spotify_assets.exports.assets import EXPORT_FILES_KEY, import_spotify_export
-from spotify_assets.exports.landing import receive_export
-from spotify_assets.exports.sensor import spotify_inbox_sensor
-from spotify_assets.partitions import spotify_export_partitions
-from spotify_assets.transformations.assets import warehouse_models
-from spotify_assets.warehouse import warehouse_connection
+from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY, import_spotify_export
+from spotify_assets.lib.exports.landing import receive_export
+from spotify_assets.defs.exports.sensor import spotify_inbox_sensor
+from spotify_assets.defs.partitions import spotify_export_partitions
+from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.warehouse import warehouse_connection
 
 
 def _age(path, seconds=60):
@@ -127,9 +127,9 @@ def test_a_failed_import_from_the_inbox_is_tried_again(small_history, settings):
 
 def test_exports_imported_by_an_older_parser_are_imported_again_once(small_history, settings, monkeypatch):
     """A newer parser reads more of an export (renamed history files, say): the inbox sensor imports it again."""
-    import spotify_assets.exports.assets as import_assets
-    from spotify_assets.exports.assets import outdated_imports
-    from spotify_assets.raw_tables import PARSER_VERSION
+    import spotify_assets.defs.exports.assets as import_assets
+    from spotify_assets.defs.exports.assets import outdated_imports
+    from spotify_assets.lib.raw_tables import PARSER_VERSION
 
     instance = DagsterInstance.ephemeral()
     inbox = settings.inbox_path
@@ -217,9 +217,9 @@ def test_quarantine_counts_reach_metadata_and_the_check_warns(settings, tmp_path
 def test_automation_follows_new_raw_data_to_the_published_marts(small_history, settings):
     from dagster import evaluate_automation_conditions
 
-    from spotify_assets.dbt_docs.assets import dbt_docs_site
-    from spotify_assets.publishing.assets import published_marts_database
-    from spotify_assets.reports.assets import listening_report
+    from spotify_assets.defs.dbt_docs.assets import dbt_docs_site
+    from spotify_assets.defs.publishing.assets import published_marts_database
+    from spotify_assets.defs.reports.assets import listening_report
 
     def requested(result) -> set[str]:
         return {r.key.to_user_string() for r in result.results

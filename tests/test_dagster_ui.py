@@ -15,7 +15,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from conftest import PROJECT_ROOT, cli_environment, free_port, wait_for
-from spotify_assets.cli import DAEMON_HEALTH
+from spotify_assets.cli.main import DAEMON_HEALTH
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ from dagster import DagsterInstance
 from selenium.webdriver.common.by import By
 
 from conftest import cli_environment, free_port, wait_for
-from spotify_assets.dbt_docs.coverage import undocumented
-from spotify_assets.warehouse import WAREHOUSE_POOL
+from spotify_assets.lib.dbt_docs.coverage import undocumented
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 
 pytestmark = pytest.mark.slow
 

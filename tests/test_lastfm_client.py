@@ -4,8 +4,8 @@ import pytest
 
 from conftest import Sleeps
 
-from spotify_assets.fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
-from spotify_assets.lastfm.client import LastfmClient, LastfmError, LastfmNotFound, LastfmStop
+from fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
+from spotify_assets.lib.lastfm.client import LastfmClient, LastfmError, LastfmNotFound, LastfmStop
 
 
 @pytest.fixture

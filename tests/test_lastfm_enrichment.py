@@ -9,17 +9,17 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from spotify_assets.definitions import defs
-from spotify_assets.exports.assets import import_spotify_export
-from spotify_assets.exports.landing import receive_export
-from spotify_assets.fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
-from spotify_assets.lastfm.assets import lastfm_artist_tags, lastfm_track_info, raw_lastfm_artists, raw_lastfm_tracks
-from spotify_assets.lastfm.resource import LastfmResource
-from spotify_assets.partitions import spotify_export_partitions
-from spotify_assets.publishing.assets import published_marts_database
-from spotify_assets.publishing.publish import connect_published
-from spotify_assets.synthetic.tags import artist_tags, track_tags
-from spotify_assets.transformations.assets import warehouse_models
-from spotify_assets.warehouse import warehouse_connection
+from spotify_assets.defs.exports.assets import import_spotify_export
+from spotify_assets.lib.exports.landing import receive_export
+from fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
+from spotify_assets.defs.lastfm.assets import lastfm_artist_tags, lastfm_track_info, raw_lastfm_artists, raw_lastfm_tracks
+from spotify_assets.defs.lastfm.resources import LastfmResource
+from spotify_assets.defs.partitions import spotify_export_partitions
+from spotify_assets.defs.publishing.assets import published_marts_database
+from spotify_assets.lib.publishing.publish import connect_published
+from spotify_assets.lib.synthetic.tags import artist_tags, track_tags
+from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow
 NOISE = {"seen live", "favorites", "favourites", "favorite", "favourite", "my favorite", "my favourite", "albums i own",
@@ -54,7 +54,7 @@ def enriched(tmp_path_factory):
     from spotify_assets.settings import SpotifySettings
 
     os.environ["LASTFM_LOOKUPS_PER_RUN"] = "100000"  # every track and artist in one run
-    from spotify_assets.synthetic.exports import SyntheticHistory
+    from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
     base = tmp_path_factory.mktemp("lastfm")
     history = SyntheticHistory.generate(plays=3_000, seed=21)
@@ -197,7 +197,7 @@ def test_every_tagged_artist_gets_genres_most_streamed_asked_first(enriched):
 def test_the_sensor_asks_only_while_something_is_new(enriched, monkeypatch):
     from dagster import build_sensor_context
 
-    from spotify_assets.lastfm.sensor import lastfm_enrichment_sensor
+    from spotify_assets.defs.lastfm.sensor import lastfm_enrichment_sensor
 
     monkeypatch.setenv("SPOTIFY_DATA_DIR", enriched["settings"].data_dir)
     context = build_sensor_context(instance=enriched["instance"], definitions=defs)

@@ -6,8 +6,8 @@ import shutil
 from dbt.cli.main import dbtRunner
 
 from conftest import PROJECT_ROOT
-from spotify_assets.transformations import parsed_manifests
-from spotify_assets.transformations.resource import _close_warehouse_connection
+from spotify_assets.lib.transformations import parsed_manifests
+from spotify_assets.defs.transformations.resources import _close_warehouse_connection
 
 ENVIRONMENT = {"SPOTIFY_WAREHOUSE_PATH": "/data/one/warehouse.duckdb",
                "SPOTIFY_WAREHOUSE_MARTS_PATH": "/data/one/warehouse_marts.duckdb", "SPOTIFY_TIMEZONE": "Europe/Berlin"}

@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from spotify_assets.exports.members import Member
-from spotify_assets.exports.parsing import file_role, parse_member
+from spotify_assets.lib.exports.members import Member
+from spotify_assets.lib.exports.parsing import file_role, parse_member
 
 OLD_EXTENDED_MUSIC = {
     "ts": "2019-03-31T01:30:12Z", "username": "someone", "platform": "Android OS 10 API 29 (Google, Pixel 3)",

@@ -6,7 +6,7 @@ import shutil
 import duckdb
 import pytest
 
-from spotify_assets.publishing.publish import connect_published, publish_marts
+from spotify_assets.lib.publishing.publish import connect_published, publish_marts
 
 
 @pytest.fixture

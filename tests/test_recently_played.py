@@ -7,18 +7,18 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from spotify_assets.definitions import defs
-from spotify_assets.exports.assets import import_spotify_export
-from spotify_assets.exports.landing import receive_export
-from spotify_assets.fakes.spotify_server import FakeSpotify, Fault, track_object
-from spotify_assets.partitions import spotify_export_partitions
-from spotify_assets.publishing.assets import published_marts_database
-from spotify_assets.recently_played.assets import GAP_CHECK, recently_played_items, recently_played_responses
-from spotify_assets.recently_played.landing import cursor_ms, landed_responses
-from spotify_assets.recently_played.sensors import range_tags
-from spotify_assets.spotify_api.resource import SpotifyApiResource
-from spotify_assets.synthetic.exports import SyntheticHistory
-from spotify_assets.transformations.assets import warehouse_models
-from spotify_assets.warehouse import warehouse_connection
+from spotify_assets.defs.exports.assets import import_spotify_export
+from spotify_assets.lib.exports.landing import receive_export
+from fakes.spotify_server import FakeSpotify, Fault, track_object
+from spotify_assets.defs.partitions import spotify_export_partitions
+from spotify_assets.defs.publishing.assets import published_marts_database
+from spotify_assets.defs.recently_played.assets import GAP_CHECK, recently_played_items, recently_played_responses
+from spotify_assets.lib.recently_played.landing import cursor_ms, landed_responses
+from spotify_assets.defs.recently_played.sensors import range_tags
+from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
+from spotify_assets.lib.synthetic.exports import SyntheticHistory
+from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow
 
@@ -185,7 +185,7 @@ def test_the_poll_freshness_passes_after_a_poll_warns_after_an_hour_fails_after_
     from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
     from dagster._daemon.freshness import FreshnessDaemon
 
-    from spotify_assets.recently_played.assets import RESPONSES_KEY
+    from spotify_assets.defs.recently_played.assets import RESPONSES_KEY
 
     origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="spotify_assets.definitions", attribute="defs"))
     with FakeSpotify() as fake, instance_for_test() as instance, \
@@ -210,7 +210,7 @@ def test_the_poll_freshness_passes_after_a_poll_warns_after_an_hour_fails_after_
 def test_the_days_sensor_requests_one_run_for_exactly_the_days_a_poll_touched(history, settings):
     from dagster import build_sensor_context
 
-    from spotify_assets.recently_played.sensors import recently_played_days_sensor
+    from spotify_assets.defs.recently_played.sensors import recently_played_days_sensor
 
     midnight = datetime(2025, 7, 1)
     plays = [p for p in history.plays if p.kind == "music"][:20]

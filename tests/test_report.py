@@ -12,9 +12,9 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from conftest import DEMO_PLAYS, DEMO_SEED, DEMO_ZONE, wait_for
-from spotify_assets.reports.snapshot import weekday_hour_png
-from spotify_assets.synthetic.exports import SyntheticHistory
-from spotify_assets.synthetic.oracle import Oracle
+from spotify_assets.lib.reports.snapshot import weekday_hour_png
+from spotify_assets.lib.synthetic.exports import SyntheticHistory
+from spotify_assets.lib.synthetic.oracle import Oracle
 
 pytestmark = pytest.mark.slow
 
@@ -126,7 +126,7 @@ def test_the_snapshot_is_a_png_of_the_heatmap(demo_data_dir, oracle):
 
 
 def test_an_empty_history_renders_without_errors(browser, tmp_path):
-    from spotify_assets.reports.render import render_report
+    from spotify_assets.lib.reports.render import render_report
 
     empty = {"generated_at": "2026-01-01 00:00 UTC", "timezone": "UTC", "first_date": None, "daily_streams": [],
              "weekday_hour": [[0] * 24 for _ in range(7)], "year_month": [], "artists": [], "tracks": [], "hours": "[]",

@@ -16,18 +16,18 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from conftest import cli_environment, raw_counts
-from spotify_assets.processes import is_running, remove_leftovers
-from spotify_assets.publishing.publish import PUBLISHING_LEFTOVER, connect_published
-from spotify_assets.run_recovery import fail_dead_runs, slot_holders
+from spotify_assets.lib.processes import is_running, remove_leftovers
+from spotify_assets.lib.publishing.publish import PUBLISHING_LEFTOVER, connect_published
+from spotify_assets.instance.recovery import fail_dead_runs, slot_holders
 from spotify_assets.settings import SpotifySettings
-from spotify_assets.synthetic.oracle import Oracle, compare_with_marts
-from spotify_assets.warehouse import WAREHOUSE_POOL, warehouse_connection
+from spotify_assets.lib.synthetic.oracle import Oracle, compare_with_marts
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 
 CLI = str(Path(sys.executable).with_name("spotify-assets"))
 
 
 def _instance(home: Path) -> DagsterInstance:
-    from spotify_assets.instance import open_instance
+    from spotify_assets.instance.home import open_instance
 
     os.environ["DAGSTER_HOME"] = str(home)  # restored by the tests' monkeypatch
     return open_instance()

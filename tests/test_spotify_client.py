@@ -6,9 +6,9 @@ import pytest
 
 from conftest import Sleeps
 
-from spotify_assets.fakes.spotify_server import FakeSpotify, Fault, track_object
-from spotify_assets.http_retry import RetryPolicy
-from spotify_assets.spotify_api.client import SpotifyAuthError, SpotifyClient, SpotifyError, SpotifyNotFound
+from fakes.spotify_server import FakeSpotify, Fault, track_object
+from spotify_assets.lib.http_retry import RetryPolicy
+from spotify_assets.lib.spotify_api.client import SpotifyAuthError, SpotifyClient, SpotifyError, SpotifyNotFound
 
 SECRETS = ("fake-client-secret", "fake-refresh-token")
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from spotify_assets.synthetic.exports import SyntheticHistory
+from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
 
 def _files(export) -> dict[str, bytes]:

@@ -1,0 +1,120 @@
+"""What the demo prints: the ingest report from the warehouse, the results from the published marts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from spotify_assets.lib.exports.importing import podcast_rows_among_songs
+from spotify_assets.lib.exports.landing import landed_exports
+from spotify_assets.lib.publishing.publish import connect_published, marts_timezone
+from spotify_assets.lib.raw_tables import RECORD_TABLES
+from spotify_assets.settings import SpotifySettings
+from spotify_assets.lib.warehouse import WarehouseBusy, warehouse_connection
+
+# How long `summary` waits for a writer in another process before leaving the import report out.
+BUSY_WAIT_SECONDS = 10
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_SHADES = " ░▒▓█"
+
+
+def print_ingest_report(settings: SpotifySettings) -> bool:
+    """What every export brought; False (after one line saying how to start) while nothing has been imported."""
+    if not settings.warehouse_path.exists():
+        print("nothing imported yet: `spotify-assets import PATH` reads your Spotify export, `spotify-assets demo` a "
+              "synthetic one, and `spotify-assets poll` your recently played tracks")
+        return False
+    try:
+        with warehouse_connection(settings, read_only=True, wait_seconds=BUSY_WAIT_SECONDS) as connection:
+            _print_exports(connection)
+            imported = {export_hash for (export_hash,) in connection.execute(
+                "SELECT export_hash FROM raw.export_imports").fetchall()}
+        pending = [landed.name for landed in landed_exports(settings.exports_landing_path)
+                   if landed.export_hash not in imported]
+        if pending:
+            print(f"landed, not imported yet: {', '.join(pending)} (an import failed or was stopped; "
+                  "`spotify-assets build` imports them)")
+    except WarehouseBusy:
+        print("\n(an import or build is writing the warehouse right now: its import report is left out here; the "
+              "published marts below are the last complete build)")
+    return True
+
+
+def _print_exports(connection) -> None:
+    exports = connection.execute(
+        "SELECT i.export_hash, i.export_name, count_if(f.status IN ('parsed', 'partial')), "
+        "coalesce(sum(f.records_accepted), 0), "
+        "coalesce(sum(f.records_quarantined), 0), coalesce(sum(f.records_without_content), 0), "
+        "count_if(f.status = 'ignored'), count_if(f.status = 'unreadable'), count_if(f.status = 'partial'), "
+        "count_if(f.status = 'unrecognised') "
+        "FROM raw.export_imports AS i LEFT JOIN raw.export_files AS f USING (export_hash) "
+        "GROUP BY i.export_hash, i.export_name, i.imported_at ORDER BY i.imported_at, i.export_name").fetchall()
+    print("\nexports imported:")
+    not_history = []
+    for export_hash, name, files, accepted, quarantined, without_content, ignored, unreadable, partial, unrecognised \
+            in exports:
+        if not (files or unreadable or unrecognised):
+            not_history.append(name)
+            continue
+        problems = [f"{count} {what}" for count, what in ((unreadable, "unreadable"), (partial, "partly read"),
+                                                           (unrecognised, "not recognised as history")) if count]
+        podcasts = podcast_rows_among_songs(connection, export_hash)
+        print(f"  {name}: {files} history files, {accepted:,} records accepted, {quarantined:,} quarantined, "
+              f"{without_content:,} without content, {ignored} other files ignored"
+              + (f", {podcasts:,} podcast episodes among the songs (counted as episodes)" if podcasts else "")
+              + (f"; {', '.join(problems)} (raw.export_files says why)" if problems else ""))
+    if not_history:
+        print("not listening history (kept in landing, no plays): " + ", ".join(not_history))
+    print("\nraw records by table:")
+    for table in RECORD_TABLES:
+        count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
+        print(f"  {table.qualified_name:<32} {count:>10,}")
+
+
+def heatmap_lines(cells: dict[tuple[int, int], int]) -> list[str]:
+    """Weekday x hour as shaded blocks, darker for more streams (two characters per hour)."""
+    peak = max(cells.values(), default=0) or 1
+    lines = ["       " + "".join(f"{hour:<2}" if hour % 3 == 0 else "  " for hour in range(24))]
+    for weekday in range(1, 8):
+        row = ""
+        for hour in range(24):
+            streams = cells.get((weekday, hour), 0)
+            shade = _SHADES[0] if streams == 0 else _SHADES[1 + min(3, int(4 * streams / (peak + 1)))]
+            row += shade * 2
+        lines.append(f"  {_WEEKDAYS[weekday - 1]}  {row}")
+    lines.append(f"       scale: '{_SHADES[1]}' few … '{_SHADES[4]}' {peak:,} streams (busiest cell)")
+    return lines
+
+
+def print_results(settings: SpotifySettings, top: int = 5) -> None:
+    path = settings.published_marts_path
+    if not path.exists():
+        print("\n(no published marts yet: run `spotify-assets build`)")
+        return
+    connection = connect_published(path)
+    try:
+        plays, streams, first, last, hours = connection.execute(
+            "SELECT count(*), count_if(is_stream), min(local_date), max(local_date), sum(ms_played) / 3600000.0 "
+            "FROM fct_plays").fetchall()[0]
+        episodes = connection.execute("SELECT count(*) FROM fct_episode_plays").fetchall()[0][0]
+        timezone = marts_timezone(connection, settings.timezone_name)
+        if not plays:
+            print("\nno music plays yet: import an export (spotify-assets import PATH) or poll (spotify-assets poll)")
+            return
+        print(f"\nlistening history ({timezone}): {plays:,} music plays, {streams:,} streams (30 s or more), "
+              f"{hours or 0:,.0f} hours, {episodes:,} episode and audiobook plays, {first} to {last}")
+        print(f"\ntop {top} artists, all time:")
+        for rank, (_, name, count) in enumerate(connection.execute(
+                "SELECT * FROM top_artists(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
+            print(f"  {rank}. {name} ({count:,} streams)")
+        print(f"\ntop {top} tracks, all time:")
+        for rank, (_, track, artist, count) in enumerate(connection.execute(
+                "SELECT * FROM top_tracks(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
+            print(f"  {rank}. {track} by {artist} ({count:,} streams)")
+        cells = {(weekday, hour): count for weekday, hour, count in connection.execute(
+            "SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour").fetchall()}
+        print("\nstreams by weekday and hour:")
+        print("\n".join(heatmap_lines(cells)))
+    finally:
+        connection.close()
+    print(f"\npublished marts: {path}  (query them: {Path(sys.executable).with_name('duckdb')} -readonly {path})")

@@ -1,0 +1,19 @@
+"""When catalog enrichment runs: daily, bounded, and only with Spotify credentials."""
+
+from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
+
+from spotify_assets.defs.jobs import catalog_enrichment_job
+from spotify_assets.defs.spotify_api.resources import credentials_configured
+
+
+@schedule(
+    cron_schedule="15 4 * * *",
+    job=catalog_enrichment_job,
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Daily: catalog details (ISRC, credited artists) for the most-streamed tracks seen only in exports, "
+    "SPOTIFY_CATALOG_LOOKUPS_PER_RUN at a time. Skips while no Spotify credentials are set.",
+)
+def catalog_enrichment_schedule(context: ScheduleEvaluationContext):
+    if not credentials_configured():
+        return SkipReason("Catalog lookups need Spotify credentials (see `spotify-assets auth`).")
+    return RunRequest()

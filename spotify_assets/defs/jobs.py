@@ -1,0 +1,77 @@
+"""Jobs the sensor and the command line launch; everything else runs through automation."""
+
+from dagster import AssetKey, AssetSelection, define_asset_job
+from dagster_dbt import build_dbt_asset_selection
+
+from spotify_assets.defs.catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
+from spotify_assets.defs.dbt_docs.assets import DOCS_KEY
+from spotify_assets.defs.exports.assets import import_spotify_export
+from spotify_assets.defs.publishing.assets import published_marts_database
+from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
+from spotify_assets.defs.reports.assets import listening_report
+from spotify_assets.defs.transformations.assets import warehouse_models
+
+import_spotify_export_job = define_asset_job(
+    "import_spotify_export_job",
+    selection=AssetSelection.assets(import_spotify_export),
+    description="Import one landed Spotify export (a partition) into raw.*.",
+)
+
+WAREHOUSE = AssetSelection.assets(warehouse_models, published_marts_database, listening_report)
+
+build_warehouse_job = define_asset_job(
+    "build_warehouse_job",
+    selection=WAREHOUSE,
+    description="Build and test every dbt model (staging, intermediate, marts), publish marts.duckdb, then "
+    "write the listening report from it.",
+)
+
+# A poll adds at most 50 plays to a history of up to millions. The update after it builds only what lies
+# downstream of the polled plays and runs the dbt tests that guard keys (what a faulty incremental merge
+# breaks first); the whole-history reconciliations (streams_match_plays, bucket_levels_agree, covers_every_date,
+# relationships, ...) rescan every play, and run with every import, `spotify-assets build` and the test suite.
+KEY_TESTS = build_dbt_asset_selection([warehouse_models],
+                                      dbt_select="test_name:unique test_name:not_null test_name:unique_combination")
+AFTER_POLL = AssetSelection.assets(ITEMS_KEY).downstream(include_self=False) & WAREHOUSE
+
+update_after_poll_job = define_asset_job(
+    "update_after_poll_job",
+    selection=AFTER_POLL.without_checks() | (AFTER_POLL & KEY_TESTS),
+    # Its key tests look only at the keys the run wrote (dbt_project/macros/key_tests.sql).
+    config={"ops": {"warehouse_models": {"config": {"key_tests_newest_batch_only": True}}}},
+    description="After a poll: rebuild the dbt models downstream of raw.recently_played_items with their key "
+    "tests, publish marts.duckdb and write the listening report (`spotify-assets poll` runs it).",
+)
+
+poll_recently_played_job = define_asset_job(
+    "poll_recently_played_job",
+    selection=AssetSelection.assets(RESPONSES_KEY),
+    description="One recently-played poll into landing (its gap check runs with it).",
+)
+
+recently_played_items_job = define_asset_job(
+    "recently_played_items_job",
+    selection=AssetSelection.assets(ITEMS_KEY),
+    description="Rebuild raw.recently_played_items for a range of UTC days from landing.",
+)
+
+catalog_enrichment_job = define_asset_job(
+    "catalog_enrichment_job",
+    selection=AssetSelection.assets(CATALOG_KEY, RAW_CATALOG_KEY),
+    description="Look up tracks seen only in exports in the Spotify catalog (bounded per run), then load them.",
+)
+
+lastfm_enrichment_job = define_asset_job(
+    "lastfm_enrichment_job",
+    selection=AssetSelection.assets(
+        AssetKey(["lastfm", "track_info"]), AssetKey(["lastfm", "artist_tags"]),
+        AssetKey(["raw", "lastfm_tracks"]), AssetKey(["raw", "lastfm_artists"]),
+    ),
+    description="Ask Last.fm about tracks and artists not asked before (bounded per run), then load the answers.",
+)
+
+dbt_docs_job = define_asset_job(
+    "dbt_docs_job",
+    selection=AssetSelection.assets(DOCS_KEY),
+    description="Generate the dbt docs site (waits for the warehouse pool: the catalog reads the warehouse).",
+)

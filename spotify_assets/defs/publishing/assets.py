@@ -1,0 +1,35 @@
+"""The published marts database: what people, the report and the demo read."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from spotify_assets.defs.automation import follows_new_data
+from spotify_assets.settings import SpotifySettings
+from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL
+from spotify_assets.lib.publishing.publish import publish_marts
+
+MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
+
+
+@asset(
+    key=AssetKey(["published", "marts_database"]),
+    deps=MART_KEYS,
+    group_name="marts",
+    kinds={"duckdb"},
+    pool=WAREHOUSE_POOL,  # copies the warehouse's marts file, so it must not overlap a writer
+    automation_condition=follows_new_data,
+    description="$SPOTIFY_DATA_DIR/marts.duckdb: every marts table and the range macros (top_artists, "
+    "top_tracks, heatmap, hour_drilldown): a copy of the warehouse's marts file, replaced atomically after each build.",
+)
+def published_marts_database(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
+    publication = publish_marts(spotify_settings.warehouse_marts_path, spotify_settings.published_marts_path)
+    counts = publication.row_counts
+    context.log.info(f"Published {len(counts)} tables ({publication.bytes_copied / 1e6:,.1f} MB) to "
+                     f"{spotify_settings.published_marts_path}")
+    table = "\n".join(["| table | rows |", "|---|---|"] + [f"| marts.{name} | {rows:,} |" for name, rows in counts.items()])
+    return MaterializeResult(metadata={
+        "path": MetadataValue.path(str(spotify_settings.published_marts_path)),
+        "tables": MetadataValue.md(table),
+        "plays": counts.get("fct_plays", 0),
+        "bytes": publication.bytes_copied,
+    })

@@ -1,0 +1,65 @@
+"""reports/listening_report: the HTML heatmap report, rebuilt after every publish.
+
+It reads only the published marts.duckdb (never the warehouse), so it needs no place in the warehouse
+pool and never delays a build.
+"""
+
+import base64
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from spotify_assets.defs.automation import follows_new_data
+from spotify_assets.defs.publishing.assets import published_marts_database
+from spotify_assets.lib.publishing.publish import connect_published, marts_timezone
+from spotify_assets.settings import SpotifySettings
+from spotify_assets.lib.reports.contents import report_contents
+from spotify_assets.lib.reports.render import render_report, write_atomically
+from spotify_assets.lib.reports.snapshot import weekday_hour_png
+
+REPORT_KEY = AssetKey(["reports", "listening_report"])
+REPORT_FILE_NAME = "listening_report.html"
+SNAPSHOT_FILE_NAME = "weekday_hour.png"
+
+
+def _top_five_table(connection) -> str:
+    lines = ["| # | artist | streams |", "|---|---|---|"]
+    rows = connection.execute("SELECT artist_name, streams FROM top_artists('1900-01-01', '2100-01-01', n := 5)").fetchall()
+    lines += [f"| {rank} | {name} | {streams:,} |" for rank, (name, streams) in enumerate(rows, 1)]
+    return "\n".join(lines)
+
+
+@asset(
+    key=REPORT_KEY,
+    deps=[published_marts_database],
+    group_name="reports",
+    kinds={"html", "python"},
+    automation_condition=follows_new_data,
+    description="$SPOTIFY_DATA_DIR/reports/listening_report.html: one self-contained page (no network needed) with "
+    "a calendar per year, the weekday x hour and year x month heatmaps, the top 10 artists and tracks of any "
+    "range with their own heatmaps, and the tracks of any hour of any day. Open it in a browser.",
+)
+def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
+    connection = connect_published(spotify_settings.published_marts_path)
+    try:
+        contents = report_contents(connection, marts_timezone(connection, spotify_settings.timezone_name))
+        top_artists = _top_five_table(connection)
+    finally:
+        connection.close()
+    page = render_report(contents).encode("utf-8")
+    snapshot = weekday_hour_png(contents["weekday_hour"])
+    report_path = spotify_settings.reports_path / REPORT_FILE_NAME
+    write_atomically(report_path, page)
+    write_atomically(spotify_settings.reports_path / SNAPSHOT_FILE_NAME, snapshot)
+    context.log.info(f"Wrote {report_path} ({len(page) / 1e6:.1f} MB)")
+    picture = base64.b64encode(snapshot).decode("ascii")
+    return MaterializeResult(metadata={
+        "path": MetadataValue.path(str(report_path)),
+        "size_mb": round(len(page) / 1e6, 2),
+        "streams": contents["totals"]["streams"],
+        "days": len(contents["daily_streams"]),
+        "first_date": contents["first_date"] or "",
+        "weekday_hour_heatmap": MetadataValue.md(
+            "Streams by weekday (rows, Monday first) and local hour (columns, 0 to 23), all time; "
+            f"lighter is fewer.\n\n![weekday x hour heatmap](data:image/png;base64,{picture})"),
+        "top_artists": MetadataValue.md(top_artists),
+    })

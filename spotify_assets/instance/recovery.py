@@ -1,0 +1,81 @@
+"""Runs whose process is gone are failed, and the `warehouse` pool slot they held is given back.
+
+A run killed with SIGKILL (an out-of-memory kill, a power cut) never reports its end: it stays STARTED, and the
+pool slot its step claimed stays claimed, so every later step that writes the warehouse waits for it forever.
+Dagster frees such slots only when a run is deleted, from the UI's "free slots" button, or, with run monitoring,
+some time after a run is marked finished (dagster.yaml turns that on); nothing notices that a local run's process
+died. So every command and the daemon (`stale_run_sensor`) call `fail_dead_runs` first: a run is dead when the
+process that started it (the pid of its RUN_START event, on this machine) no longer exists, or is a newer process
+that reuses the pid.
+
+Runs are judged only where their process can be: on an instance in local SQLite files (the project's default, one
+machine), every run; elsewhere, only the runs `spotify-assets` started on this host (tagged `spotify/host`). Other
+runs are left to Dagster's run monitoring.
+
+Private Dagster calls, kept in this module (tests/test_run_recovery.py fails the day an upgrade breaks them):
+`instance.event_log_storage` (the concurrency slot tables: freeing a run's slots, reading a pool's claims) and
+`instance.report_run_failed`.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
+
+from spotify_assets.lib.processes import is_running
+
+HOST_TAG = "spotify/host"
+_ACTIVE = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+_LOCAL_STORAGES = {"DagsterSqliteStorage", "PooledSqliteStorage"}
+
+
+def run_tags() -> dict[str, str]:
+    """Tags of a run `spotify-assets` executes in its own process."""
+    return {HOST_TAG: socket.gethostname()}
+
+
+def fail_dead_runs(instance: DagsterInstance) -> list[str]:
+    """Fail the active runs whose process is gone and free their pool slots; free the slots finished runs still hold.
+    Returns the ids of the runs it failed."""
+    storage_data = None if instance.is_ephemeral else instance.get_ref().storage_data
+    local = instance.is_ephemeral or (storage_data is not None and storage_data.class_name in _LOCAL_STORAGES)
+    host = socket.gethostname()
+    failed = []
+    for record in instance.get_run_records(filters=RunsFilter(statuses=_ACTIVE)):
+        run = record.dagster_run
+        if not (local or run.tags.get(HOST_TAG) == host):
+            continue
+        pid = _started_by(instance, run.run_id)
+        if pid is None or is_running(pid, started_before=record.start_time or record.create_timestamp.timestamp()):
+            continue
+        instance.report_run_failed(run, message=f"The process that ran it (pid {pid}) ended without a word (killed, "
+                                                "or the machine stopped); its warehouse slot is free again.")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        failed.append(run.run_id)
+    storage = instance.event_log_storage
+    for run_id in storage.get_concurrency_run_ids():
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.is_finished:
+            storage.free_concurrency_slots_for_run(run_id)
+    return failed
+
+
+def slot_holders(instance: DagsterInstance, pool: str) -> list[tuple[str, str]]:
+    """(run id, step) of every step holding a slot of `pool` now."""
+    info = instance.event_log_storage.get_concurrency_info(pool)
+    return [(slot.run_id, slot.step_key) for slot in info.claimed_slots]
+
+
+def is_waiting(instance: DagsterInstance, pool: str, run_id: str) -> bool:
+    """Whether a step of `run_id` waits for a slot of `pool`."""
+    info = instance.event_log_storage.get_concurrency_info(pool)
+    return any(step.run_id == run_id and step.assigned_timestamp is None for step in info.pending_steps)
+
+
+def _started_by(instance: DagsterInstance, run_id: str) -> int | None:
+    """The pid of the process that started the run (every Dagster event records its process)."""
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_START, limit=1).records
+    if not records or records[0].event_log_entry.dagster_event is None:
+        return None
+    return records[0].event_log_entry.dagster_event.pid

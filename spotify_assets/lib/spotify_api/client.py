@@ -1,0 +1,219 @@
+"""A small Spotify Web API client on httpx: refresh-token auth, retries, and errors a listener can act on.
+
+- The access token (1 h) is cached until a minute before it expires; a 401 triggers one refresh and
+  one retry. Refresh uses the Basic header (client id and secret) or, for PKCE apps without a secret,
+  the client id in the body. A new refresh token in the answer replaces the old one (and is handed to
+  `on_refresh_token`, so it can be stored); otherwise the old one is kept.
+- 429: waits `Retry-After` (any case; missing, 0 or garbage fall back to backoff), capped.
+  5xx, timeouts, connection errors and malformed JSON: exponential backoff. Retries are bounded.
+- Secrets never appear in messages: errors name the endpoint, the status and Spotify's own message.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from spotify_assets.lib.http_retry import GaveUp, RetryPolicy, Transient, call_with_retries, retry_after_seconds
+from spotify_assets.lib.redaction import Redactor
+
+RECENTLY_PLAYED_SCOPE = "user-read-recently-played"
+
+
+class SpotifyError(Exception):
+    """Spotify could not be reached or kept failing."""
+
+
+class SpotifyAuthError(SpotifyError):
+    """The credentials need the listener's attention (expired, revoked, wrong, or missing a scope)."""
+
+
+class SpotifyNotFound(SpotifyError):
+    """The requested object does not exist (an answer worth caching)."""
+
+
+def _spotify_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message", response.reason_phrase))
+    if isinstance(error, str):
+        return f"{error}: {body.get('error_description', '')}".strip(": ")
+    return response.reason_phrase
+
+
+class SpotifyClient:
+    def __init__(
+        self,
+        client_id: str,
+        refresh_token: str,
+        client_secret: str | None = None,
+        api_base_url: str = "https://api.spotify.com",
+        accounts_base_url: str = "https://accounts.spotify.com",
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        on_refresh_token: Callable[[str], None] | None = None,
+        http: httpx.Client | None = None,
+    ):
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._refresh_token = refresh_token
+        self._api = api_base_url.rstrip("/")
+        self._accounts = accounts_base_url.rstrip("/")
+        self._retry = retry
+        self._sleep = sleep
+        self._on_refresh_token = on_refresh_token
+        self._http = http or httpx.Client(timeout=retry.timeout_seconds,
+                                          headers={"User-Agent": "spotify-assets (personal listening history)"})
+        self._access_token: str | None = None
+        self._expires_at = 0.0
+        # Everything from outside (error messages, stored answers) passes through it: see redaction.py.
+        self._redact = Redactor(refresh_token)
+        self._redact.add_basic(client_id, client_secret)
+        self.requests_made = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "SpotifyClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ auth
+
+    def _refresh(self) -> None:
+        data = {"grant_type": "refresh_token", "refresh_token": self._refresh_token}
+        headers = {}
+        if self._client_secret:
+            basic = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode()
+            headers["Authorization"] = f"Basic {basic}"
+        else:  # PKCE: no secret, the client id travels in the body
+            data["client_id"] = self._client_id
+        response = self._send("POST", f"{self._accounts}/api/token", "token refresh", data=data, headers=headers)
+        if response.status_code in (400, 401):
+            message = self._message(response)
+            if "invalid_grant" in message:
+                raise SpotifyAuthError(
+                    "Spotify rejected the refresh token (revoked, or older than 6 months): run `spotify-assets auth` "
+                    f"again ({message})")
+            raise SpotifyAuthError(f"Spotify rejected the app credentials (SPOTIFY_CLIENT_ID/SECRET): {message}")
+        payload = self._json(response, "token refresh")
+        try:
+            self._access_token = str(payload["access_token"])
+            self._redact.add(self._access_token)
+            self._expires_at = time.monotonic() + float(payload.get("expires_in", 3600)) - 60
+        except (KeyError, TypeError, ValueError):
+            raise SpotifyError("token refresh: the answer has no access_token") from None
+        new_refresh_token = payload.get("refresh_token")
+        if new_refresh_token and new_refresh_token != self._refresh_token:
+            self._refresh_token = str(new_refresh_token)
+            self._redact.add(self._refresh_token)
+            if self._on_refresh_token:
+                self._on_refresh_token(self._refresh_token)
+
+    def _bearer(self) -> str:
+        if self._access_token is None or time.monotonic() >= self._expires_at:
+            self._refresh()
+        return f"Bearer {self._access_token}"
+
+    # ------------------------------------------------------------------ transport
+
+    def _send(self, method: str, url: str, what: str, **kwargs) -> httpx.Response:
+        """One logical request, retried on 429, 5xx and network faults (http_retry.py). Other statuses return."""
+        def attempt() -> httpx.Response:
+            self.requests_made += 1
+            try:
+                response = self._http.request(method, url, **kwargs)
+            except httpx.TimeoutException:
+                raise Transient("timed out") from None
+            except httpx.TransportError as error:
+                raise Transient(f"network error ({type(error).__name__})") from None
+            if response.status_code == 429 or response.status_code >= 500:
+                # httpx headers are case-insensitive: Retry-After and retry-after alike.
+                raise Transient(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
+            return response
+
+        try:
+            return call_with_retries(attempt, self._retry, self._sleep)
+        except GaveUp as error:
+            raise SpotifyError(f"{what}: {error}") from None
+
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise SpotifyError(f"{what}: Spotify answered HTTP {response.status_code} with a body that is not JSON") from None
+
+    def _message(self, response: httpx.Response) -> str:
+        """Spotify's own words about a failure, with any credential an echoing server sent back taken out."""
+        return self._redact(_spotify_message(response))
+
+    def get(self, path: str, params: dict | None = None) -> Any:
+        """GET an API path; JSON of a 2xx answer. Malformed bodies count as a transient fault."""
+        return self._json(self.get_response(path, params), path)
+
+    def get_response(self, path: str, params: dict | None = None) -> httpx.Response:
+        """GET an API path; the 2xx response, whose body is known to be JSON (landing stores it as sent, with any
+        credential an echoing server sent back taken out). A body that is not JSON is asked for again."""
+        def attempt() -> httpx.Response:
+            response = self._authorized_get(path, params)
+            try:
+                response.json()
+            except ValueError:
+                raise Transient("bodies that are not JSON") from None
+            return httpx.Response(response.status_code, headers=response.headers,
+                                  content=self._redact.bytes(response.content), request=response.request)
+
+        try:
+            return call_with_retries(attempt, self._retry, self._sleep, backoff_from=1)
+        except GaveUp:
+            raise SpotifyError(f"{path}: Spotify kept answering with bodies that are not JSON") from None
+
+    def _authorized_get(self, path: str, params: dict | None) -> httpx.Response:
+        """The 2xx answer to a GET with a valid access token (refreshed once on a 401), or the error it means."""
+        url = f"{self._api}{path}"
+        for refreshed in (False, True):
+            response = self._send("GET", url, path, params=params, headers={"Authorization": self._bearer()})
+            if response.status_code != 401:
+                break
+            self._access_token = None  # expired or revoked access token: one refresh, one retry
+        if response.status_code == 401:
+            raise SpotifyAuthError(f"{path}: Spotify rejected a freshly refreshed access token ({self._message(response)})")
+        if response.status_code == 403:
+            message = self._message(response)
+            if "scope" in message.lower():
+                raise SpotifyAuthError(f"{path}: the authorization lacks a scope ({message}); run `spotify-assets auth` "
+                                       f"again, which asks for {RECENTLY_PLAYED_SCOPE}")
+            raise SpotifyAuthError(f"{path}: forbidden ({message}); development-mode apps need the listener added "
+                                   "as a user in the Spotify developer dashboard")
+        if response.status_code == 404:
+            raise SpotifyNotFound(f"{path}: not found")
+        if response.status_code >= 400:
+            raise SpotifyError(f"{path}: HTTP {response.status_code} ({self._message(response)})")
+        return response
+
+    # ------------------------------------------------------------------ endpoints
+
+    def recently_played_response(self, after_ms: int | None = None, limit: int = 50) -> bytes:
+        """The body of GET /v1/me/player/recently-played, unchanged."""
+        params: dict[str, Any] = {"limit": limit}
+        if after_ms is not None:
+            params["after"] = after_ms
+        return self.get_response("/v1/me/player/recently-played", params).content
+
+    def recently_played(self, after_ms: int | None = None, limit: int = 50) -> dict:
+        return json.loads(self.recently_played_response(after_ms, limit))
+
+    def track(self, track_id: str) -> dict:
+        return self.get(f"/v1/tracks/{track_id}")

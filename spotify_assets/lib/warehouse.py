@@ -1,0 +1,49 @@
+"""The DuckDB warehouse: warehouse.duckdb (raw, staging, intermediate) and warehouse_marts.duckdb (the marts,
+which dbt writes there and publishing copies whole). Every writer runs in the Dagster pool `warehouse` (limit 1)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+
+from spotify_assets.settings import SpotifySettings
+
+WAREHOUSE_POOL = "warehouse"
+# The marts file's name inside a warehouse connection: the alias dbt_project/profiles.yml attaches it under, the
+# name the published copy has too (marts.duckdb), so `marts.fct_plays` means one thing everywhere.
+MARTS_DATABASE = "marts"
+
+
+class WarehouseBusy(Exception):
+    """Another process writes the warehouse (DuckDB lets one process at a time open a file it writes)."""
+
+
+@contextmanager
+def warehouse_connection(settings: SpotifySettings, read_only: bool = False, with_marts: bool = False,
+                         wait_seconds: float = 0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """`with_marts`: the marts file attached as dbt attaches it (once dbt has written it), and on the search path:
+    `marts.fct_plays` and `fct_plays` mean what they mean in dbt's models and in the published file.
+    `wait_seconds`: for a reader outside the warehouse pool, how long to wait for a writer in another process to
+    finish before giving up with WarehouseBusy (DuckDB itself does not wait)."""
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            connection = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or not wait_seconds:
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"{settings.warehouse_path} is being written by another process") from None
+            time.sleep(0.5)
+    try:
+        if with_marts and settings.warehouse_marts_path.exists():
+            connection.execute(f"ATTACH '{settings.warehouse_marts_path}' AS {MARTS_DATABASE}" + (" (READ_ONLY)" if read_only else ""))
+            connection.execute(f"SET search_path = 'main,{MARTS_DATABASE}.main'")
+        yield connection
+    finally:
+        connection.close()

@@ -1,0 +1,266 @@
+"""A fake Spotify (Web API and accounts service) on 127.0.0.1, for tests and benchmarks.
+
+It behaves like the real one where this project depends on it: the token endpoint (Basic header or
+PKCE client id, refresh-token rotation, invalid_grant), recently-played keeping only the 50 most recent
+plays up to a controllable clock with `after`/`before` cursors, GET /v1/tracks/{id}, scopes, and
+faults injected per route (status codes with any Retry-After spelling, slow answers, malformed bodies,
+access tokens that expire).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler
+
+from fakes.loopback import LoopbackService
+from urllib.parse import parse_qs, urlparse
+
+WINDOW = 50  # Spotify keeps only the 50 most recent plays
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None  # None: a JSON error body for the status
+    delay_seconds: float = 0.0
+    expire_tokens: bool = False  # answer 401 "The access token expired" and forget every access token
+    echo: bool = False  # the message repeats the request, headers and body (a proxy or debugging endpoint does)
+
+
+def iso_ms(epoch_ms: int) -> str:
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+class FakeSpotify(LoopbackService):
+    def __init__(self, client_id: str = "fake-client-id", client_secret: str | None = "fake-client-secret",
+                 refresh_token: str = "fake-refresh-token", scopes: tuple[str, ...] = ("user-read-recently-played",),
+                 token_lifetime_seconds: int = 3600, rotate_refresh_tokens: bool = False):
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.valid_refresh_tokens = {refresh_token}
+        self.scopes = scopes
+        self.token_lifetime_seconds = token_lifetime_seconds
+        self.rotate_refresh_tokens = rotate_refresh_tokens
+        self.access_tokens: dict[str, float] = {}
+        self.now_ms: int | None = None  # None: the real clock
+        self.plays: list[tuple[int, dict]] = []  # (played_at ms, item) in any order
+        self.tracks: dict[str, dict] = {}
+        self.faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self.requests: list[tuple[str, str, dict]] = []  # (route, path, query)
+        self.authorization_codes: dict[str, tuple[str, str | None]] = {}  # code -> (redirect_uri, challenge)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ control
+
+    def inject(self, route: str, *faults: Fault) -> None:
+        """Queue faults for the next requests to a route: 'token', 'recently-played' or 'tracks'."""
+        self.faults[route].extend(faults)
+
+    def add_play(self, played_at_ms: int, track: dict, context: dict | None = None) -> None:
+        with self._lock:
+            self.plays.append((played_at_ms, {"track": track, "played_at": iso_ms(played_at_ms), "context": context}))
+
+    def approve(self, authorize_url: str) -> str:
+        """What the listener's browser does at /authorize: returns the redirect URL with a fresh code."""
+        from urllib.parse import urlencode
+
+        query = {k: v[0] for k, v in parse_qs(urlparse(authorize_url).query).items()}
+        if query.get("client_id") != self.client_id:
+            return f"{query['redirect_uri']}?{urlencode({'error': 'invalid_client', 'state': query.get('state', '')})}"
+        code = secrets.token_urlsafe(16)
+        self.authorization_codes[code] = (query["redirect_uri"], query.get("code_challenge"))
+        return f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+
+    def expire_access_tokens(self) -> None:
+        self.access_tokens.clear()
+
+    def revoke_refresh_tokens(self) -> None:
+        self.valid_refresh_tokens.clear()
+
+    def calls(self, route: str) -> int:
+        return sum(1 for r, _, _ in self.requests if r == route)
+
+    def clock_ms(self) -> int:
+        return self.now_ms if self.now_ms is not None else int(time.time() * 1000)
+
+    # ------------------------------------------------------------------ behaviour
+
+    def token(self, form: dict, authorization: str | None) -> tuple[int, dict]:
+        client_id = form.get("client_id")
+        if authorization and authorization.startswith("Basic "):
+            try:
+                client_id, secret = base64.b64decode(authorization[6:]).decode().split(":", 1)
+            except ValueError:
+                return 400, {"error": "invalid_client", "error_description": "Invalid client"}
+            if client_id != self.client_id or secret != self.client_secret:
+                return 400, {"error": "invalid_client", "error_description": "Invalid client secret"}
+        elif client_id != self.client_id or self.client_secret is not None:
+            return 400, {"error": "invalid_client", "error_description": "Invalid client"}
+        if form.get("grant_type") == "authorization_code":
+            return self._exchange_code(form)
+        if form.get("grant_type") != "refresh_token" or form.get("refresh_token") not in self.valid_refresh_tokens:
+            return 400, {"error": "invalid_grant", "error_description": "Invalid refresh token"}
+        access_token = secrets.token_urlsafe(24)
+        self.access_tokens[access_token] = time.monotonic() + self.token_lifetime_seconds
+        answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": self.token_lifetime_seconds,
+                  "scope": " ".join(self.scopes)}
+        if self.rotate_refresh_tokens:
+            new_token = secrets.token_urlsafe(24)
+            self.valid_refresh_tokens = {new_token}
+            answer["refresh_token"] = new_token
+        return 200, answer
+
+    def _exchange_code(self, form: dict) -> tuple[int, dict]:
+        import hashlib
+
+        redirect_uri, challenge = self.authorization_codes.pop(form.get("code", ""), (None, None))
+        if redirect_uri is None or redirect_uri != form.get("redirect_uri"):
+            return 400, {"error": "invalid_grant", "error_description": "Invalid authorization code"}
+        if challenge is not None:
+            digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+            if base64.urlsafe_b64encode(digest).decode().rstrip("=") != challenge:
+                return 400, {"error": "invalid_grant", "error_description": "code_verifier was incorrect"}
+        refresh_token = secrets.token_urlsafe(24)
+        self.valid_refresh_tokens.add(refresh_token)
+        access_token = secrets.token_urlsafe(24)
+        self.access_tokens[access_token] = time.monotonic() + self.token_lifetime_seconds
+        return 200, {"access_token": access_token, "token_type": "Bearer", "expires_in": self.token_lifetime_seconds,
+                     "refresh_token": refresh_token, "scope": " ".join(self.scopes)}
+
+    def authorized(self, authorization: str | None) -> bool:
+        if not authorization or not authorization.startswith("Bearer "):
+            return False
+        expires = self.access_tokens.get(authorization[7:])
+        return expires is not None and expires > time.monotonic()
+
+    def recently_played(self, query: dict) -> tuple[int, dict]:
+        if "user-read-recently-played" not in self.scopes:
+            return 403, {"error": {"status": 403, "message": "Insufficient client scope"}}
+        if "after" in query and "before" in query:
+            return 400, {"error": {"status": 400, "message": "Only one of after and before may be given"}}
+        limit = min(int(query.get("limit", 20)), 50)
+        now = self.clock_ms()
+        with self._lock:
+            window = sorted((p for p in self.plays if p[0] <= now), key=lambda p: p[0], reverse=True)[:WINDOW]
+        if "after" in query:
+            chosen = [p for p in window if p[0] > int(query["after"])][-limit:]  # the oldest after the cursor
+        elif "before" in query:
+            chosen = [p for p in window if p[0] < int(query["before"])][:limit]
+        else:
+            chosen = window[:limit]
+        cursors = {"after": str(chosen[0][0]), "before": str(chosen[-1][0])} if chosen else None
+        return 200, {"items": [item for _, item in chosen], "next": None, "cursors": cursors, "limit": limit,
+                     "href": f"{self.base_url}/v1/me/player/recently-played"}
+
+    def track(self, track_id: str) -> tuple[int, dict]:
+        if track_id in self.tracks:
+            return 200, self.tracks[track_id]
+        if not track_id.isalnum():
+            return 400, {"error": {"status": 400, "message": "invalid id"}}
+        return 404, {"error": {"status": 404, "message": "Non existing id"}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeSpotify
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def _answer(self, status: int, payload: dict | None = None, headers: dict | None = None, body: bytes | None = None) -> None:
+        data = body if body is not None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _route(self, path: str) -> str:
+        if path == "/api/token":
+            return "token"
+        if path == "/v1/me/player/recently-played":
+            return "recently-played"
+        if path.startswith("/v1/tracks/"):
+            return "tracks"
+        return "unknown"
+
+    def _fault(self, route: str, body: str = "") -> bool:
+        queue = self.fake.faults.get(route)
+        if not queue:
+            return False
+        fault = queue.popleft()
+        if fault.delay_seconds:
+            time.sleep(fault.delay_seconds)
+        if fault.expire_tokens:
+            self.fake.expire_access_tokens()
+            self._answer(401, {"error": {"status": 401, "message": "The access token expired"}})
+            return True
+        message = f"fault {fault.status}"
+        if fault.echo:
+            message = f"{self.command} {self.path}\n{self.headers}\n{body}"
+        payload = {"error": {"status": fault.status, "message": message}}
+        if fault.echo and fault.status < 400:  # an echo that claims success: the request inside an answer
+            payload = {"items": [], "cursors": None, "echo": message}
+        self._answer(fault.status, payload, fault.headers, fault.body)
+        return True
+
+    def do_POST(self) -> None:
+        parsed = urlparse(self.path)
+        route = self._route(parsed.path)
+        length = int(self.headers.get("Content-Length", 0))
+        body = self.rfile.read(length).decode()
+        form = {k: v[0] for k, v in parse_qs(body).items()}
+        self.fake.requests.append((route, parsed.path, {}))
+        if self._fault(route, body):
+            return
+        if route != "token":
+            return self._answer(404, {"error": {"status": 404, "message": "Service not found"}})
+        self._answer(*self.fake.token(form, self.headers.get("Authorization")))
+
+    def do_GET(self) -> None:
+        parsed = urlparse(self.path)
+        route = self._route(parsed.path)
+        query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        self.fake.requests.append((route, parsed.path, query))
+        if self._fault(route):
+            return
+        if not self.fake.authorized(self.headers.get("Authorization")):
+            return self._answer(401, {"error": {"status": 401, "message": "The access token expired"}})
+        if route == "recently-played":
+            return self._answer(*self.fake.recently_played(query))
+        if route == "tracks":
+            return self._answer(*self.fake.track(parsed.path.rsplit("/", 1)[-1]))
+        self._answer(404, {"error": {"status": 404, "message": "Service not found"}})
+
+
+FakeSpotify.handler = _Handler
+
+
+def stable_id(text: str) -> str:
+    """A 22-character base-62-looking id derived from text (the same in every process)."""
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:22]
+
+
+def track_object(track_id: str, name: str, artists: list[str], album: str, duration_ms: int, isrc: str) -> dict:
+    """A track as the Web API returns it (the fields this project reads, and their neighbours)."""
+    artist_objects = [{"id": stable_id(a), "name": a, "uri": f"spotify:artist:{stable_id(a)}", "type": "artist"}
+                      for a in artists]
+    return {
+        "id": track_id, "uri": f"spotify:track:{track_id}", "name": name, "duration_ms": duration_ms,
+        "explicit": False, "is_local": False, "type": "track", "external_ids": {"isrc": isrc},
+        "album": {"id": stable_id(artists[0] + album), "name": album, "release_date": "2020-01-01",
+                  "release_date_precision": "day", "images": [], "artists": artist_objects[:1]},
+        "artists": artist_objects,
+    }
