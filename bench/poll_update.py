@@ -25,9 +25,8 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "tests"))  # the fake Spotify the tests use
 
-from measure import run_measured  # noqa: E402
-
 from fakes.spotify_server import FakeSpotify, track_object  # noqa: E402
+from measure import run_measured  # noqa: E402
 
 NEW_PLAYS = 50
 

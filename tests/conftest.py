@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from spotify_assets.settings import SpotifySettings
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
+from spotify_assets.settings import SpotifySettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

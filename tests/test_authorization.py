@@ -11,14 +11,14 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-
 from conftest import cli_environment, free_port
-from spotify_assets.cli.main import CommandFailed, authorize
 from fakes.spotify_server import FakeSpotify, track_object
+
+from spotify_assets.cli.auth import authorize
+from spotify_assets.cli.runs import CommandFailed
+from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
 from spotify_assets.lib.spotify_api.authorization import read_credentials_file
 from spotify_assets.lib.spotify_api.client import SpotifyAuthError, SpotifyClient
-from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
-
 
 
 def browser(fake: FakeSpotify, deny: bool = False):

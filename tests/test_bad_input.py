@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import raw_counts, write_json
+from test_parsing import OLD_EXTENDED_MUSIC
+
 from spotify_assets.lib.exports.importing import import_export
 from spotify_assets.lib.exports.landing import receive_export
-from test_parsing import OLD_EXTENDED_MUSIC
 
 
 def _import(path: Path, connection, tmp_path: Path):

@@ -9,14 +9,18 @@ import random
 
 import duckdb
 import pytest
+from test_parsing import NEW_EXTENDED_CHAPTER, OLD_EXTENDED_MUSIC
 
 from spotify_assets.lib.exports.bulk_reading import ExtendedFile, read_extended_files
 from spotify_assets.lib.exports.importing import import_export
 from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.exports.members import Member
 from spotify_assets.lib.exports.parsing import parse_member
-from spotify_assets.lib.raw_tables import EXTENDED_TABLES, RECORD_TABLES, create_raw_tables
-from test_parsing import NEW_EXTENDED_CHAPTER, OLD_EXTENDED_MUSIC
+from spotify_assets.lib.raw_tables import (
+    EXTENDED_TABLES,
+    RECORD_TABLES,
+    create_raw_tables,
+)
 
 FILE_NAME = "Streaming_History_Audio_2019_0.json"
 EPISODE = dict(OLD_EXTENDED_MUSIC, master_metadata_track_name=None, master_metadata_album_artist_name=None,

@@ -3,16 +3,16 @@
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
-
-from spotify_assets.defs.catalog.assets import catalog_tracks, raw_catalog_tracks
-from spotify_assets.definitions import defs
-from spotify_assets.defs.exports.assets import import_spotify_export
-from spotify_assets.lib.exports.landing import receive_export
 from fakes.spotify_server import FakeSpotify, track_object
+
+from spotify_assets.definitions import defs
+from spotify_assets.defs.catalog.assets import catalog_tracks, raw_catalog_tracks
+from spotify_assets.defs.exports.assets import import_spotify_export
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
 from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow

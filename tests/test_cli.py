@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli_environment
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-from conftest import cli_environment
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
 CLI = str(Path(sys.executable).with_name("spotify-assets"))
@@ -80,7 +80,7 @@ def _one_line_answer(completed: subprocess.CompletedProcess) -> None:
 @pytest.mark.parametrize("arguments, code, answer", [
     (["summary"], 0, "nothing imported yet: `spotify-assets import PATH`"),
     (["sql", "SELECT 1"], 1, "marts.duckdb does not exist yet: run `spotify-assets demo` or `build`"),
-    (["poll"], 1, "live polling needs SPOTIFY_CLIENT_ID"),
+    (["poll"], 1, "live polling is off: set SPOTIFY_CLIENT_ID"),
     (["enrich"], 1, "nothing to enrich with: set LASTFM_API_KEY"),
     (["auth"], 1, "give --client-id (or set SPOTIFY_CLIENT_ID)"),
     (["healthcheck", "--port", "9"], 1, "the Dagster webserver on 127.0.0.1:9 does not answer"),
@@ -171,8 +171,9 @@ def test_two_imports_at_once_both_land_and_a_summary_meanwhile_answers(small_his
     import time
 
     from conftest import raw_counts
-    from spotify_assets.settings import SpotifySettings
+
     from spotify_assets.lib.warehouse import warehouse_connection
+    from spotify_assets.settings import SpotifySettings
 
     data_dir = tmp_path / "data"
     environment = cli_environment(data_dir)

@@ -6,15 +6,15 @@ import shutil
 import time
 
 import pytest
+from conftest import raw_counts
 from dagster import DagsterInstance, build_sensor_context, materialize
 
-from conftest import raw_counts
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY, import_spotify_export
-from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.defs.exports.sensor import spotify_inbox_sensor
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.warehouse import warehouse_connection
 
 
@@ -214,38 +214,47 @@ def test_quarantine_counts_reach_metadata_and_the_check_warns(settings, tmp_path
 
 
 @pytest.mark.slow
-def test_automation_follows_new_raw_data_to_the_published_marts(small_history, settings):
-    from dagster import evaluate_automation_conditions
+def test_the_warehouse_follows_each_change_of_its_sources_once(small_history, settings, monkeypatch):
+    """The rule the daemon's sensor and the commands share: a whole build after an import, the update after a poll
+    when polled plays are all that changed, nothing while a writer runs or once every change is in."""
+    from dagster import AssetMaterialization, DagsterRunStatus
 
-    from spotify_assets.defs.dbt_docs.assets import dbt_docs_site
-    from spotify_assets.defs.publishing.assets import published_marts_database
-    from spotify_assets.defs.reports.assets import listening_report
+    from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY
+    from spotify_assets.defs.recently_played.assets import ITEMS_KEY
+    from spotify_assets.defs.warehouse_updates import (
+        warehouse_update,
+        warehouse_update_sensor,
+    )
 
-    def requested(result) -> set[str]:
-        return {r.key.to_user_string() for r in result.results
-                if r.true_subset.size > 0 and hasattr(r.key, "to_user_string")}
-
+    monkeypatch.setenv("SPOTIFY_DATA_DIR", settings.data_dir)  # the job's own resources read the same directory
+    monkeypatch.setenv("SPOTIFY_TIMEZONE", "UTC")
     instance = DagsterInstance.ephemeral()
-    resources = {"spotify_settings": settings, "dbt": defs.resources["dbt"]}
-    first = evaluate_automation_conditions(defs=defs, instance=instance)
-    assert {"marts/fct_plays", "published/marts_database"} <= requested(first)  # missing: built once
-    assert materialize([warehouse_models, published_marts_database], resources=resources, instance=instance).success
-    # Then the report follows the published marts; the docs site waits for `spotify-assets docs` or a change of the
-    # dbt project (a daemon started on a data directory with nothing new launches no run).
-    built = evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
-    assert requested(built) == {"reports/listening_report"}
-    assert materialize([listening_report, dbt_docs_site], resources=resources, instance=instance).success
-    quiet = evaluate_automation_conditions(defs=defs, instance=instance, cursor=built.cursor)
-    assert requested(quiet) == set()
 
+    def sensor_request():
+        return warehouse_update_sensor(build_sensor_context(instance=instance, resources={"spotify_settings": settings}))
+
+    assert warehouse_update(instance, settings) == "no source has sent anything yet"
     landed = receive_export(small_history.exports[0].path, settings.exports_landing_path)
     instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
-    assert materialize([import_spotify_export], partition_key=landed.export_hash, resources=resources, instance=instance).success
-    after_import = evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
-    wanted = requested(after_import)
-    # Everything downstream of the export tables follows, whatever the Web API source has (not) sent.
-    assert {"staging/stg_spotify_export__extended_music_streams", "intermediate/int_plays_deduplicated",
-            "marts/fct_plays", "marts/agg_artist_buckets", "marts/mart_heatmap_weekday_hour",
-            "published/marts_database", "reports/listening_report"} <= wanted
-    assert "reports/dbt_docs_site" not in wanted  # only a change to the dbt project regenerates it
-    assert "staging/stg_spotify_api__recently_played_items" not in wanted
+    assert materialize([import_spotify_export], partition_key=landed.export_hash,
+                       resources={"spotify_settings": settings}, instance=instance).success
+    update = warehouse_update(instance, settings)
+    assert update.job_name == "build_warehouse_job" and "raw/export_files" in update.reason
+    request = sensor_request()
+    assert (request.job_name, request.run_key) == (update.job_name, update.run_key)  # the daemon asks the same
+
+    # While a writer runs, nothing: its end is the next change.
+    running = instance.create_run_for_job(defs.resolve_job_def("import_spotify_export_job"), status=DagsterRunStatus.STARTED)
+    assert warehouse_update(instance, settings).startswith(f"waiting for run {running.run_id}")
+    instance.report_run_canceled(running)
+
+    assert defs.resolve_job_def(update.job_name).execute_in_process(instance=instance).success
+    assert warehouse_update(instance, settings) == "the warehouse has taken in every change of its sources"
+    assert "every change" in sensor_request().skip_message
+
+    # Polled plays alone: the update downstream of them; with an export too: the whole build.
+    instance.report_runless_asset_event(AssetMaterialization(ITEMS_KEY, partition="2024-05-01"))
+    assert warehouse_update(instance, settings).job_name == "update_after_poll_job"
+    instance.report_runless_asset_event(AssetMaterialization(EXPORT_FILES_KEY, partition=landed.export_hash))
+    both = warehouse_update(instance, settings)
+    assert both.job_name == "build_warehouse_job" and "raw/export_files" in both.reason and "raw/recently_played_items" in both.reason

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import PROJECT_ROOT, cli_environment, free_port, wait_for
 from selenium.webdriver.common.by import By
 
-from conftest import PROJECT_ROOT, cli_environment, free_port, wait_for
-from spotify_assets.cli.main import DAEMON_HEALTH
+from spotify_assets.cli.healthcheck import DAEMON_HEALTH
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import PROJECT_ROOT
 
 UNIT_TESTS = PROJECT_ROOT / "dbt_project" / "models" / "intermediate" / "_intermediate__unit_tests.yml"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import cli_environment, free_port, wait_for
 from dagster import DagsterInstance
 from selenium.webdriver.common.by import By
 
-from conftest import cli_environment, free_port, wait_for
 from spotify_assets.lib.dbt_docs.coverage import undocumented
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 

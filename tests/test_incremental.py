@@ -8,13 +8,13 @@ from dagster import AssetKey, DagsterInstance, materialize
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import import_spotify_export
-from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.publishing.assets import published_marts_database
-from spotify_assets.lib.publishing.publish import connect_published
-from spotify_assets.settings import SpotifySettings
 from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.exports.landing import receive_export
+from spotify_assets.lib.publishing.publish import connect_published
 from spotify_assets.lib.warehouse import warehouse_connection
+from spotify_assets.settings import SpotifySettings
 
 pytestmark = pytest.mark.slow
 ZONE = "Europe/Berlin"

@@ -4,11 +4,21 @@ import os
 from pathlib import Path
 
 import pytest
-from dagster import AssetCheckResult, AssetKey, DagsterInstance, asset, asset_check, materialize
+from dagster import (
+    AssetCheckResult,
+    AssetKey,
+    DagsterInstance,
+    asset,
+    asset_check,
+    materialize,
+)
 from dagster._core.instance.ref import InstanceRef
 
 from spotify_assets.instance.home import PROJECT_INSTANCE_CONFIG
-from spotify_assets.instance.storage import PooledSqliteEventLogStorage, PooledSqliteRunStorage
+from spotify_assets.instance.storage import (
+    PooledSqliteEventLogStorage,
+    PooledSqliteRunStorage,
+)
 
 
 @asset

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

@@ -3,7 +3,13 @@
 import json
 
 from conftest import write_json
-from spotify_assets.lib.exports.landing import content_hash, is_candidate, landed_exports, receive_export
+
+from spotify_assets.lib.exports.landing import (
+    content_hash,
+    is_candidate,
+    landed_exports,
+    receive_export,
+)
 
 
 def test_a_zip_lands_byte_for_byte_under_its_sha256(small_history, tmp_path):

@@ -1,11 +1,15 @@
 """The Last.fm client (pylast underneath) against a fake Last.fm on 127.0.0.1, faults included."""
 
 import pytest
-
 from conftest import Sleeps
-
 from fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
-from spotify_assets.lib.lastfm.client import LastfmClient, LastfmError, LastfmNotFound, LastfmStop
+
+from spotify_assets.lib.lastfm.client import (
+    LastfmClient,
+    LastfmError,
+    LastfmNotFound,
+    LastfmStop,
+)
 
 
 @pytest.fixture

@@ -7,18 +7,23 @@ from datetime import date
 
 import pytest
 from dagster import DagsterInstance, materialize
+from fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import import_spotify_export
-from spotify_assets.lib.exports.landing import receive_export
-from fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
-from spotify_assets.defs.lastfm.assets import lastfm_artist_tags, lastfm_track_info, raw_lastfm_artists, raw_lastfm_tracks
+from spotify_assets.defs.lastfm.assets import (
+    lastfm_artist_tags,
+    lastfm_track_info,
+    raw_lastfm_artists,
+    raw_lastfm_tracks,
+)
 from spotify_assets.defs.lastfm.resources import LastfmResource
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.publishing.assets import published_marts_database
+from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.publishing.publish import connect_published
 from spotify_assets.lib.synthetic.tags import artist_tags, track_tags
-from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow

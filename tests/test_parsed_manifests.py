@@ -3,11 +3,11 @@ parse-time values, and as usable as one dbt has just parsed."""
 
 import shutil
 
+from conftest import PROJECT_ROOT
 from dbt.cli.main import dbtRunner
 
-from conftest import PROJECT_ROOT
-from spotify_assets.lib.transformations import parsed_manifests
 from spotify_assets.defs.transformations.resources import _close_warehouse_connection
+from spotify_assets.lib.transformations import parsed_manifests
 
 ENVIRONMENT = {"SPOTIFY_WAREHOUSE_PATH": "/data/one/warehouse.duckdb",
                "SPOTIFY_WAREHOUSE_MARTS_PATH": "/data/one/warehouse_marts.duckdb", "SPOTIFY_TIMEZONE": "Europe/Berlin"}

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-
 from conftest import PROJECT_ROOT, cli_environment, free_port
 
 pytestmark = pytest.mark.slow

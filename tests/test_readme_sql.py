@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import PROJECT_ROOT, cli_environment
 from fakes.lastfm_server import FakeLastfm, FakeTrack
+
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
 from spotify_assets.lib.synthetic.tags import artist_tags, track_tags
 

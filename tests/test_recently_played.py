@@ -5,19 +5,23 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from dagster import DagsterInstance, materialize
+from fakes.spotify_server import FakeSpotify, Fault, track_object
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import import_spotify_export
-from spotify_assets.lib.exports.landing import receive_export
-from fakes.spotify_server import FakeSpotify, Fault, track_object
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.publishing.assets import published_marts_database
-from spotify_assets.defs.recently_played.assets import GAP_CHECK, recently_played_items, recently_played_responses
-from spotify_assets.lib.recently_played.landing import cursor_ms, landed_responses
-from spotify_assets.defs.recently_played.sensors import range_tags
+from spotify_assets.defs.recently_played.assets import (
+    GAP_CHECK,
+    recently_played_items,
+    recently_played_responses,
+)
+from spotify_assets.defs.recently_played.sensors import days_request
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
-from spotify_assets.lib.synthetic.exports import SyntheticHistory
 from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.exports.landing import receive_export
+from spotify_assets.lib.recently_played.landing import cursor_ms, landed_responses
+from spotify_assets.lib.synthetic.exports import SyntheticHistory
 from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow
@@ -55,7 +59,7 @@ class LivePipeline:
         days = list(metadata["touched_days"].value)
         if days:
             items = materialize([recently_played_items], resources=self.resources, instance=self.instance,
-                                tags=range_tags(days))
+                                tags=days_request(days, "test").tags)
             assert items.success
         return result
 
@@ -113,7 +117,7 @@ def test_a_simulated_week_with_faults_loses_and_doubles_nothing(history, setting
         # Rebuilding the raw days from landing changes nothing: the pipeline is a function of landing.
         days = sorted({p.ended_at.date().isoformat() for p in week})
         assert materialize([recently_played_items], resources=live.resources, instance=live.instance,
-                           tags=range_tags(days)).success
+                           tags=days_request(days, "test").tags).success
         assert live.fct("SELECT count(*) FROM raw.recently_played_items") == [(len(week),)]
 
 

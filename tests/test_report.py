@@ -9,9 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import DEMO_PLAYS, DEMO_SEED, DEMO_ZONE, wait_for
 from selenium.webdriver.common.by import By
 
-from conftest import DEMO_PLAYS, DEMO_SEED, DEMO_ZONE, wait_for
 from spotify_assets.lib.reports.snapshot import weekday_hour_png
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
 from spotify_assets.lib.synthetic.oracle import Oracle

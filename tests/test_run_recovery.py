@@ -13,15 +13,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import cli_environment, raw_counts
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from conftest import cli_environment, raw_counts
+from spotify_assets.instance.recovery import fail_dead_runs, slot_holders
 from spotify_assets.lib.processes import is_running, remove_leftovers
 from spotify_assets.lib.publishing.publish import PUBLISHING_LEFTOVER, connect_published
-from spotify_assets.instance.recovery import fail_dead_runs, slot_holders
-from spotify_assets.settings import SpotifySettings
 from spotify_assets.lib.synthetic.oracle import Oracle, compare_with_marts
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
+from spotify_assets.settings import SpotifySettings
 
 CLI = str(Path(sys.executable).with_name("spotify-assets"))
 

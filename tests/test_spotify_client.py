@@ -3,12 +3,16 @@
 import base64
 
 import pytest
-
 from conftest import Sleeps
-
 from fakes.spotify_server import FakeSpotify, Fault, track_object
+
 from spotify_assets.lib.http_retry import RetryPolicy
-from spotify_assets.lib.spotify_api.client import SpotifyAuthError, SpotifyClient, SpotifyError, SpotifyNotFound
+from spotify_assets.lib.spotify_api.client import (
+    SpotifyAuthError,
+    SpotifyClient,
+    SpotifyError,
+    SpotifyNotFound,
+)
 
 SECRETS = ("fake-client-secret", "fake-refresh-token")
 

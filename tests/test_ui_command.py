@@ -6,11 +6,11 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import cli_environment, free_port
 
 pytestmark = pytest.mark.slow
@@ -48,45 +48,145 @@ def _graphql(port: int, query: str) -> dict:
     return httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": query}, timeout=10).json()["data"]
 
 
-def _ticks(port: int, sensor: str) -> int:
-    query = ('{ sensorOrError(sensorSelector: {repositoryLocationName: "spotify_assets.definitions", repositoryName: "__repository__", '
-             f'sensorName: "{sensor}"}}) {{ ... on Sensor {{ sensorState {{ ticks(limit: 10) {{ status }} }} }} }} }}')
-    return len(_graphql(port, query)["sensorOrError"]["sensorState"]["ticks"])
+def _poll_environment(data_dir: Path, fake) -> dict[str, str]:
+    from conftest import DEMO_ZONE
+
+    return cli_environment(data_dir) | {
+        "SPOTIFY_TIMEZONE": DEMO_ZONE, "SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
+        "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token", "SPOTIFY_API_BASE_URL": fake.base_url,
+        "SPOTIFY_ACCOUNTS_BASE_URL": fake.base_url}
 
 
-def test_the_daemon_started_after_the_demo_launches_no_run_and_warns_of_no_dagster_yaml(demo_data_dir, tmp_path):
-    """`make ui` on the data directory `make demo` filled once imported all four exports again and rebuilt every
-    asset and the docs site."""
+def _fake_with_plays(now_ms: int):
+    from fakes.spotify_server import FakeSpotify, track_object
+
+    fake = FakeSpotify()
+    for index in range(30):  # the last two hours, across the UTC midnight when the test runs just after it
+        fake.add_play(now_ms - (index + 1) * 4 * 60_000,
+                      track_object(f"poll{index % 7}", f"Polled Song {index % 7}", [f"Polled Artist {index % 3}"],
+                                   "Polled Album", 180_000, f"QZPOLL{index % 7:05d}"))
+    return fake
+
+
+@contextmanager
+def _instance(home: Path):
+    from dagster import DagsterInstance
+
+    saved = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)  # its dagster.yaml names its folders through it
+    instance = DagsterInstance.get()
+    try:
+        yield instance
+    finally:
+        instance.dispose()
+        if saved is None:
+            os.environ.pop("DAGSTER_HOME")
+        else:
+            os.environ["DAGSTER_HOME"] = saved
+
+
+def _runs_after(home: Path, known: set[str]) -> list[dict]:
+    """Each run not in `known`, oldest first: its job, status, partition range, and the assets and checks it ran."""
+    from dagster import DagsterEventType
+
+    with _instance(home) as instance:
+        runs = []
+        for run in reversed(instance.get_runs()):
+            if run.run_id in known:
+                continue
+            events = [record.dagster_event for record in instance.all_logs(run.run_id) if record.dagster_event]
+            runs.append({
+                "job": run.job_name, "status": run.status.value,
+                "days": (run.tags.get("dagster/asset_partition_range_start"), run.tags.get("dagster/asset_partition_range_end")),
+                "assets": sorted({e.asset_key.to_user_string() for e in events
+                                  if e.event_type == DagsterEventType.ASSET_MATERIALIZATION}),
+                "checks": sorted({f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
+                                  for e in events if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION}),
+            })
+        return runs
+
+
+def _run_ids(home: Path) -> set[str]:
+    with _instance(home) as instance:
+        return {run.run_id for run in instance.get_runs()}
+
+
+# Columns that differ between two polls of the same plays: when the row was built, and an API play's record id (it
+# names the response the play came in, which each poll lands under its own time) with the play id made from it.
+_OF_THE_MOMENT = {"batch_at", "api_record_id", "play_id"}
+
+
+def _marts(path: Path) -> dict[str, list]:
+    """Every published table's rows, sorted, without the columns of the moment."""
+    import duckdb
+
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [name for (name,) in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+        marts = {}
+        for table in tables:
+            columns = [f'"{name}"' for (name, *_) in connection.execute(f'DESCRIBE "{table}"').fetchall()
+                       if name not in _OF_THE_MOMENT]
+            marts[table] = sorted(connection.execute(f'SELECT {", ".join(columns)} FROM "{table}"').fetchall(), key=repr)
+        return marts
+    finally:
+        connection.close()
+
+
+def test_the_daemon_after_the_demo_launches_nothing_then_polls_as_the_command_line_does(demo_data_dir, tmp_path):
+    """The daemon started on the data directory `make demo` filled launches no run of its own (it once imported all
+    four exports again and rebuilt every asset); its schedule's poll then makes the very runs, checks and marts that
+    `spotify-assets poll` makes on a copy of the same directory against the same Spotify."""
     import shutil
 
     from conftest import PROJECT_ROOT
 
-    data_dir = tmp_path / "data"
-    shutil.copytree(demo_data_dir, data_dir)
+    now_ms = int(time.time() * 1000)
+    by_command, by_daemon = tmp_path / "command" / "data", tmp_path / "daemon" / "data"
+    shutil.copytree(demo_data_dir, by_command)
+    shutil.copytree(demo_data_dir, by_daemon)
+    demo_runs = _run_ids(demo_data_dir / "dagster_home")
+
+    with _fake_with_plays(now_ms) as fake:
+        completed = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"],
+                                   env=_poll_environment(by_command, fake), capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    command_runs = _runs_after(by_command / "dagster_home", demo_runs)
+
     port = free_port()
     output = tmp_path / "ui.log"
-    with output.open("w") as log:
+    with _fake_with_plays(now_ms) as fake, output.open("w") as log:
+        # The schedule polls every minute here: its first tick comes within a minute of the daemon's start.
+        environment = _poll_environment(by_daemon, fake) | {"SPOTIFY_POLL_CRON": "* * * * *"}
         process = subprocess.Popen([str(Path(sys.executable).with_name("spotify-assets")), "ui", "--port", str(port)],
-                                   env=cli_environment(data_dir), cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   env=environment, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-    try:
-        deadline = time.monotonic() + 240
-        runs_before = None
-        while time.monotonic() < deadline:
-            try:
-                if runs_before is None:
-                    runs_before = _graphql(port, "{ runsOrError { ... on Runs { count } } }")["runsOrError"]["count"]
-                # Two ticks each: the inbox sensor and the automation have seen the data directory and decided.
-                if all(_ticks(port, name) >= 2 for name in ("spotify_inbox_sensor", "warehouse_automation_sensor")):
-                    break
-            except (httpx.TransportError, KeyError, TypeError, ValueError):
-                pass
-            time.sleep(3)
-        else:
-            pytest.fail("the daemon's sensors did not tick twice in 4 minutes")
-        runs = _graphql(port, "{ runsOrError { ... on Runs { results { jobName status } } } }")["runsOrError"]["results"]
-        assert runs_before >= 5 and len(runs) == runs_before, runs  # the demo's runs (and other tests'), nothing new
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
+        try:
+            deadline = time.monotonic() + 420
+            while time.monotonic() < deadline:
+                try:
+                    runs = _graphql(port, "{ runsOrError { ... on Runs { results { runId jobName status } } } }")
+                    runs = [run for run in runs["runsOrError"]["results"] if run["runId"] not in demo_runs]
+                    # Before the schedule's first poll, the sensors (inbox, warehouse update) have launched nothing.
+                    assert {run["jobName"] for run in runs} <= {"poll_recently_played_job", "recently_played_items_job",
+                                                                 "update_after_poll_job"}, runs
+                    if any(run["jobName"] == "update_after_poll_job" and run["status"] in ("SUCCESS", "FAILURE")
+                           for run in runs):
+                        break
+                except (httpx.TransportError, KeyError, TypeError, ValueError):
+                    pass
+                time.sleep(3)
+            else:
+                pytest.fail(f"the daemon's poll did not reach the warehouse in 7 minutes: {output.read_text()[-3000:]}")
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
+    daemon_runs = _runs_after(by_daemon / "dagster_home", demo_runs)
+    chain = [run for run in daemon_runs if run["job"] != "poll_recently_played_job" or run is daemon_runs[0]]
+    assert [run["job"] for run in command_runs] == ["poll_recently_played_job", "recently_played_items_job",
+                                                    "update_after_poll_job"]
+    assert chain[:3] == command_runs
+    assert all(run["status"] == "SUCCESS" for run in command_runs)
+    assert _marts(by_daemon / "marts.duckdb") == _marts(by_command / "marts.duckdb")
     assert "dagster.yaml) in the current folder" not in output.read_text()

@@ -15,14 +15,14 @@ from dagster import DagsterInstance, materialize
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import import_spotify_export
-from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.publishing.assets import published_marts_database
+from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.publishing.publish import connect_published
-from spotify_assets.settings import SpotifySettings
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
 from spotify_assets.lib.synthetic.oracle import Oracle, compare_with_marts
-from spotify_assets.defs.transformations.assets import warehouse_models
+from spotify_assets.settings import SpotifySettings
 
 ZONE = "America/New_York"
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ from spotify_assets.lib.exports.importing import podcast_rows_among_songs
 from spotify_assets.lib.exports.landing import landed_exports
 from spotify_assets.lib.publishing.publish import connect_published, marts_timezone
 from spotify_assets.lib.raw_tables import RECORD_TABLES
-from spotify_assets.settings import SpotifySettings
 from spotify_assets.lib.warehouse import WarehouseBusy, warehouse_connection
+from spotify_assets.settings import SpotifySettings
 
 # How long `summary` waits for a writer in another process before leaving the import report out.
 BUSY_WAIT_SECONDS = 10
@@ -118,3 +118,14 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
     finally:
         connection.close()
     print(f"\npublished marts: {path}  (query them: {Path(sys.executable).with_name('duckdb')} -readonly {path})")
+
+
+def print_summary(settings: SpotifySettings) -> None:
+    from spotify_assets.defs.reports.assets import REPORT_FILE_NAME
+    
+    if not print_ingest_report(settings):
+        return
+    print_results(settings)
+    report = settings.reports_path / REPORT_FILE_NAME
+    if report.exists():
+        print(f"\nthe listening report (open it in a browser): {report.as_uri()}")

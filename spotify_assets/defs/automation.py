@@ -1,26 +1,18 @@
-"""Declarative automation: the warehouse follows new raw data without a schedule per model."""
+"""Declarative automation, for what follows a change of the code rather than new data: the dbt docs site is
+regenerated when the dbt project changes (its automation condition is on the asset). New data reaches the
+warehouse through defs/warehouse_updates.py, the one rule the commands follow too."""
 
-from dagster import AssetSelection, AutomationCondition, AutomationConditionSensorDefinition, DefaultSensorStatus
+from dagster import (
+    AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultSensorStatus,
+)
 
-# Like eager(), with two differences that matter here. An asset that was never built is requested
-# as soon as it is seen missing (eager() never requests on a first evaluation, so a fresh daemon would
-# not build the Web API branch and the first import's run would lack its tables), but not again after a
-# failed attempt, until new data arrives. And it does not wait for every dependency to exist: a source
-# that has sent nothing yet (no Web API credentials, say) must not hold back the marts; the warehouse
-# asset creates every raw table itself.
-follows_new_data = (
-    (
-        AutomationCondition.any_deps_updated().since_last_handled()
-        | (AutomationCondition.missing() & ~AutomationCondition.execution_failed())
-    )
-    & ~AutomationCondition.any_deps_in_progress()
-    & ~AutomationCondition.in_progress()
-).with_label("missing, or dependencies updated")
+from spotify_assets.defs.dbt_docs.assets import DOCS_KEY
 
 warehouse_automation_sensor = AutomationConditionSensorDefinition(
     "warehouse_automation_sensor",
-    target=AssetSelection.all(),
+    target=AssetSelection.assets(DOCS_KEY),
     default_status=DefaultSensorStatus.RUNNING,
-    description="Materializes every asset whose automation condition says so: the dbt models and the "
-    "published marts after new raw data.",
+    description="Regenerates the dbt docs site when the dbt project changed.",
 )

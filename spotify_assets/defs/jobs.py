@@ -1,4 +1,5 @@
-"""Jobs the sensor and the command line launch; everything else runs through automation."""
+"""The workflows, each defined once: the command line, the sensors, the schedules and the UI launch these jobs
+the same way (defs/warehouse_updates.py says which one follows a change of a source)."""
 
 from dagster import AssetKey, AssetSelection, define_asset_job
 from dagster_dbt import build_dbt_asset_selection

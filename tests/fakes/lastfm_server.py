@@ -12,10 +12,10 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-
-from fakes.loopback import LoopbackService
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
+
+from fakes.loopback import LoopbackService
 
 
 @dataclass

@@ -18,9 +18,9 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlparse
 
 from fakes.loopback import LoopbackService
-from urllib.parse import parse_qs, urlparse
 
 WINDOW = 50  # Spotify keeps only the 50 most recent plays
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from spotify_assets.lib.raw_tables import create_raw_tables
-from spotify_assets.settings import SpotifySettings
-from spotify_assets.lib.spotify_api.client import SpotifyError, SpotifyNotFound
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
+from spotify_assets.lib.raw_tables import create_raw_tables
+from spotify_assets.lib.spotify_api.client import SpotifyError, SpotifyNotFound
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
+from spotify_assets.settings import SpotifySettings
 
 CATALOG_KEY = AssetKey(["spotify_api", "catalog_tracks"])
 RAW_CATALOG_KEY = AssetKey(["raw", "catalog_tracks"])

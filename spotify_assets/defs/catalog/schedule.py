@@ -1,6 +1,12 @@
 """When catalog enrichment runs: daily, bounded, and only with Spotify credentials."""
 
-from dagster import DefaultScheduleStatus, RunRequest, ScheduleEvaluationContext, SkipReason, schedule
+from dagster import (
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
+    schedule,
+)
 
 from spotify_assets.defs.jobs import catalog_enrichment_job
 from spotify_assets.defs.spotify_api.resources import credentials_configured

@@ -8,18 +8,27 @@ project's files).
 
 import json
 
-from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey,
-                     AutomationCondition, MaterializeResult, MetadataValue, asset)
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AutomationCondition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 from dagster_dbt import DbtCliResource
 
 from spotify_assets.defs.publishing.assets import published_marts_database
-from spotify_assets.lib.reports.render import write_atomically
-from spotify_assets.settings import SpotifySettings
-from spotify_assets.lib.transformations import parsed_manifests
 from spotify_assets.defs.transformations.assets import dbt_environment_of
 from spotify_assets.defs.transformations.project import DBT_PROJECT_DIR, dbt_project
-from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 from spotify_assets.lib.dbt_docs.coverage import counts, undocumented
+from spotify_assets.lib.reports.render import write_atomically
+from spotify_assets.lib.transformations import parsed_manifests
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL
+from spotify_assets.settings import SpotifySettings
 
 DOCS_KEY = AssetKey(["reports", "dbt_docs_site"])
 SITE_FILES = ("index.html", "manifest.json", "catalog.json", "static_index.html")

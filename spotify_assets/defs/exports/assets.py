@@ -19,11 +19,11 @@ from dagster import (
 )
 
 from spotify_assets.defs.partitions import spotify_export_partitions
-from spotify_assets.settings import SpotifySettings
-from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.lib.exports.importing import ImportSummary, import_export
 from spotify_assets.lib.exports.landing import load_landed_export
 from spotify_assets.lib.raw_tables import PARSER_VERSION, RECORD_TABLES
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
+from spotify_assets.settings import SpotifySettings
 
 EXPORT_FILES_KEY = AssetKey(["raw", "export_files"])
 _MARKDOWN_ROWS = 60

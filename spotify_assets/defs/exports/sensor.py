@@ -17,14 +17,25 @@ import zipfile
 from pathlib import Path
 from stat import S_ISREG
 
-from dagster import DefaultSensorStatus, RunRequest, RunsFilter, SensorEvaluationContext, SensorResult, sensor
+from dagster import (
+    DefaultSensorStatus,
+    RunRequest,
+    RunsFilter,
+    SensorEvaluationContext,
+    SensorResult,
+    sensor,
+)
 
-from spotify_assets.defs.partitions import spotify_export_partitions
-from spotify_assets.settings import SpotifySettings
-from spotify_assets.defs.jobs import import_spotify_export_job
-from spotify_assets.lib.raw_tables import PARSER_VERSION
 from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY, outdated_imports
-from spotify_assets.lib.exports.landing import is_candidate, load_landed_export, receive_export
+from spotify_assets.defs.jobs import import_spotify_export_job
+from spotify_assets.defs.partitions import spotify_export_partitions
+from spotify_assets.lib.exports.landing import (
+    is_candidate,
+    load_landed_export,
+    receive_export,
+)
+from spotify_assets.lib.raw_tables import PARSER_VERSION
+from spotify_assets.settings import SpotifySettings
 
 SETTLE_SECONDS = 10  # an entry modified more recently may still be downloading
 # An entry that looks unfinished (a zip without its directory, a JSON array without its end) waits this long after

@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
-from spotify_assets.lib.raw_tables import create_raw_tables
-from spotify_assets.settings import SpotifySettings
-from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
-from spotify_assets.lib.lastfm.client import LastfmNotFound, LastfmStop
 from spotify_assets.defs.lastfm.resources import LastfmResource
+from spotify_assets.lib.lastfm.client import LastfmNotFound, LastfmStop
+from spotify_assets.lib.raw_tables import create_raw_tables
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
+from spotify_assets.settings import SpotifySettings
 
 TRACKS_KEY = AssetKey(["lastfm", "track_info"])
 ARTISTS_KEY = AssetKey(["lastfm", "artist_tags"])

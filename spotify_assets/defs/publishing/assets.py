@@ -1,12 +1,17 @@
 """The published marts database: what people, the report and the demo read."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
-from spotify_assets.defs.automation import follows_new_data
-from spotify_assets.settings import SpotifySettings
 from spotify_assets.defs.transformations.assets import warehouse_models
-from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 from spotify_assets.lib.publishing.publish import publish_marts
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL
+from spotify_assets.settings import SpotifySettings
 
 MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
 
@@ -17,7 +22,6 @@ MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
     group_name="marts",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,  # copies the warehouse's marts file, so it must not overlap a writer
-    automation_condition=follows_new_data,
     description="$SPOTIFY_DATA_DIR/marts.duckdb: every marts table and the range macros (top_artists, "
     "top_tracks, heatmap, hour_drilldown): a copy of the warehouse's marts file, replaced atomically after each build.",
 )

@@ -25,11 +25,17 @@ from dagster import (
     asset,
 )
 
-from spotify_assets.lib.raw_tables import create_raw_tables
-from spotify_assets.settings import SpotifySettings
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
+from spotify_assets.lib.raw_tables import create_raw_tables
+from spotify_assets.lib.recently_played.landing import (
+    cursor_ms,
+    gaps,
+    land_response,
+    landed_responses,
+    played_at_ms,
+)
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
-from spotify_assets.lib.recently_played.landing import cursor_ms, gaps, land_response, landed_responses, played_at_ms
+from spotify_assets.settings import SpotifySettings
 
 RESPONSES_KEY = AssetKey(["spotify_api", "recently_played_responses"])
 ITEMS_KEY = AssetKey(["raw", "recently_played_items"])

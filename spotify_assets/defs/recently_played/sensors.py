@@ -18,16 +18,33 @@ from dagster import (
     asset_sensor,
     schedule,
 )
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from spotify_assets.defs.spotify_api.resources import credentials_configured
 from spotify_assets.defs.jobs import poll_recently_played_job, recently_played_items_job
 from spotify_assets.defs.recently_played.assets import RESPONSES_KEY
+from spotify_assets.defs.spotify_api.resources import credentials_configured
 
 DEFAULT_POLL_CRON = "*/30 * * * *"
 
-def range_tags(days: list[str]) -> dict[str, str]:
-    return {ASSET_PARTITION_RANGE_START_TAG: min(days), ASSET_PARTITION_RANGE_END_TAG: max(days)}
+# Dagster's run tags for one run over a range of partitions (what a single-run backfill sets).
+PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def poll_request() -> RunRequest | SkipReason:
+    """Whether a poll runs now: the schedule and `spotify-assets poll` both ask this."""
+    if not credentials_configured():
+        return SkipReason("Live polling is off: set SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET (empty for PKCE apps) "
+                          "and SPOTIFY_REFRESH_TOKEN (see `spotify-assets auth`).")
+    return RunRequest()
+
+
+def days_request(touched_days: list[str], poll_run_id: str) -> RunRequest | SkipReason:
+    """The one run that loads exactly the UTC days a poll touched (both days across midnight): the days sensor and
+    `spotify-assets poll` both ask this."""
+    if not touched_days:
+        return SkipReason("The last poll brought no new plays.")
+    return RunRequest(run_key=f"poll-{poll_run_id}",
+                      tags={PARTITION_RANGE_START_TAG: min(touched_days), PARTITION_RANGE_END_TAG: max(touched_days)})
 
 
 # The cron is read when the code location loads: a schedule's cadence is part of its definition.
@@ -39,10 +56,7 @@ def range_tags(days: list[str]) -> dict[str, str]:
     "and SPOTIFY_REFRESH_TOKEN are not set.",
 )
 def recently_played_poll_schedule(context: ScheduleEvaluationContext):
-    if not credentials_configured():
-        return SkipReason("Live polling is off: set SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET (empty for PKCE apps) "
-                          "and SPOTIFY_REFRESH_TOKEN (see `spotify-assets auth`).")
-    return RunRequest()
+    return poll_request()
 
 
 @asset_sensor(
@@ -53,9 +67,6 @@ def recently_played_poll_schedule(context: ScheduleEvaluationContext):
 )
 def recently_played_days_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry):
     metadata = asset_event.asset_materialization.metadata
-    days = list(metadata["touched_days"].value) if "touched_days" in metadata else []
-    if not days:
-        return SkipReason("The last poll brought no new plays.")
-    return RunRequest(run_key=f"poll-{asset_event.run_id}", tags=range_tags(days))  # one poll per run
+    return days_request(list(metadata["touched_days"].value) if "touched_days" in metadata else [], asset_event.run_id)
 
 

@@ -6,15 +6,20 @@ pool and never delays a build.
 
 import base64
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
-from spotify_assets.defs.automation import follows_new_data
 from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.lib.publishing.publish import connect_published, marts_timezone
-from spotify_assets.settings import SpotifySettings
 from spotify_assets.lib.reports.contents import report_contents
 from spotify_assets.lib.reports.render import render_report, write_atomically
 from spotify_assets.lib.reports.snapshot import weekday_hour_png
+from spotify_assets.settings import SpotifySettings
 
 REPORT_KEY = AssetKey(["reports", "listening_report"])
 REPORT_FILE_NAME = "listening_report.html"
@@ -33,7 +38,6 @@ def _top_five_table(connection) -> str:
     deps=[published_marts_database],
     group_name="reports",
     kinds={"html", "python"},
-    automation_condition=follows_new_data,
     description="$SPOTIFY_DATA_DIR/reports/listening_report.html: one self-contained page (no network needed) with "
     "a calendar per year, the weekday x hour and year x month heatmaps, the top 10 artists and tracks of any "
     "range with their own heatmaps, and the tracks of any hour of any day. Open it in a browser.",

@@ -6,11 +6,13 @@ import os
 
 from dagster import ConfigurableResource
 
-from spotify_assets.settings import SpotifySettings
-from spotify_assets.lib.spotify_api.authorization import CREDENTIALS_FILE_NAME, remember_rotated_refresh_token
 from spotify_assets.lib.http_retry import RetryPolicy
+from spotify_assets.lib.spotify_api.authorization import (
+    CREDENTIALS_FILE_NAME,
+    remember_rotated_refresh_token,
+)
 from spotify_assets.lib.spotify_api.client import SpotifyClient
-
+from spotify_assets.settings import SpotifySettings
 
 
 def credentials_configured() -> bool:

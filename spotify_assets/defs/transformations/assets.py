@@ -9,17 +9,16 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AutomationCondition, Config, Failure, Output
+from dagster import AssetExecutionContext, AssetKey, Config, Failure, Output
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
-from spotify_assets.defs.automation import follows_new_data
-from spotify_assets.lib.raw_tables import create_raw_tables
-from spotify_assets.settings import SpotifySettings
-from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
-from spotify_assets.lib.transformations import build_state
 from spotify_assets.defs.transformations.metadata import model_metadata
 from spotify_assets.defs.transformations.project import dbt_project
 from spotify_assets.defs.transformations.resources import WarehouseDbtResource
+from spotify_assets.lib.raw_tables import create_raw_tables
+from spotify_assets.lib.transformations import build_state
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
+from spotify_assets.settings import SpotifySettings
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -43,9 +42,6 @@ class WarehouseTranslator(DagsterDbtTranslator):
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         # The model's own description; its SQL is one click away (code references), not pasted in.
         return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
-
-    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
-        return follows_new_data
 
 
 @contextmanager

@@ -16,12 +16,26 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from spotify_assets.lib.exports.bulk_reading import ExtendedFile, could_read_in_bulk, read_extended_files
+from spotify_assets.lib.exports.bulk_reading import (
+    ExtendedFile,
+    could_read_in_bulk,
+    read_extended_files,
+)
 from spotify_assets.lib.exports.landing import LandedExport
 from spotify_assets.lib.exports.members import Member, UnreadableExport, iter_entries
-from spotify_assets.lib.exports.parsing import ParsedFile, file_role, named_like_history, parse_member
+from spotify_assets.lib.exports.parsing import (
+    ParsedFile,
+    file_role,
+    named_like_history,
+    parse_member,
+)
 from spotify_assets.lib.identity import normalize_name
-from spotify_assets.lib.raw_tables import BOOKKEEPING_TABLES, PARSER_VERSION, RECORD_TABLES, create_raw_tables
+from spotify_assets.lib.raw_tables import (
+    BOOKKEEPING_TABLES,
+    PARSER_VERSION,
+    RECORD_TABLES,
+    create_raw_tables,
+)
 
 _TABLES_BY_NAME = {table.name: table for table in RECORD_TABLES}
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from spotify_assets.lib.processes import remove_leftovers
 from spotify_assets.lib.exports.members import copy_regular_files
+from spotify_assets.lib.processes import remove_leftovers
 
 _CHUNK = 1 << 20
 # A copy into landing under way (or left by a process that was killed: removed by the next one).

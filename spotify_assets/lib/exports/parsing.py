@@ -16,11 +16,11 @@ from typing import Any
 
 from spotify_assets.lib.exports.members import Member
 from spotify_assets.lib.raw_tables import (
-    FIRST_PLAUSIBLE_YEAR,
     EXTENDED_AUDIOBOOKS,
     EXTENDED_EPISODES,
     EXTENDED_MUSIC,
     EXTENDED_TABLES,
+    FIRST_PLAUSIBLE_YEAR,
     PERSONAL_FIELDS,
     STANDARD_AUDIOBOOKS,
     STANDARD_EPISODES,

@@ -21,7 +21,12 @@ from urllib.parse import parse_qs, urlparse
 import httpx2
 import pylast
 
-from spotify_assets.lib.http_retry import GaveUp, RetryPolicy, Transient, call_with_retries
+from spotify_assets.lib.http_retry import (
+    GaveUp,
+    RetryPolicy,
+    Transient,
+    call_with_retries,
+)
 from spotify_assets.lib.redaction import Redactor
 
 DEFAULT_BASE_URL = "https://ws.audioscrobbler.com/2.0/"

@@ -22,8 +22,10 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import httpx
 
 from spotify_assets.lib.redaction import Redactor
-
-from spotify_assets.lib.spotify_api.client import RECENTLY_PLAYED_SCOPE, SpotifyAuthError
+from spotify_assets.lib.spotify_api.client import (
+    RECENTLY_PLAYED_SCOPE,
+    SpotifyAuthError,
+)
 
 CREDENTIALS_FILE_NAME = "spotify.env"
 

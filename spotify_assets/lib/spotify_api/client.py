@@ -19,7 +19,13 @@ from typing import Any
 
 import httpx
 
-from spotify_assets.lib.http_retry import GaveUp, RetryPolicy, Transient, call_with_retries, retry_after_seconds
+from spotify_assets.lib.http_retry import (
+    GaveUp,
+    RetryPolicy,
+    Transient,
+    call_with_retries,
+    retry_after_seconds,
+)
 from spotify_assets.lib.redaction import Redactor
 
 RECENTLY_PLAYED_SCOPE = "user-read-recently-played"

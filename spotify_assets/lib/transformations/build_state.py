@@ -4,8 +4,8 @@ Incremental models keep the rows earlier runs computed: after a change of the ti
 hour they hold is wrong, and after a change of a model its older rows follow the old SQL. So the warehouse
 records a fingerprint of everything its rows depend on (the dbt project's files, dbt's versions, the time zone,
 the Python name normalization) after each complete, successful build, in `warehouse_build.json` beside it. A build that finds another fingerprint
-rebuilds every model from raw (`dbt build --full-refresh`); a partial run (a poll's update, an automation
-subset) refuses with one line naming the fix, since rebuilding part of the models would mix old and new rows.
+rebuilds every model from raw (`dbt build --full-refresh`); a partial run (the update after a poll)
+refuses with one line naming the fix, since rebuilding part of the models would mix old and new rows.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from spotify_assets.settings import SpotifySettings
-from spotify_assets.lib.warehouse import warehouse_connection
-from spotify_assets.lib.transformations import parsed_manifests
 from spotify_assets.defs.transformations.project import DBT_PROJECT_DIR
+from spotify_assets.lib.transformations import parsed_manifests
+from spotify_assets.lib.warehouse import warehouse_connection
+from spotify_assets.settings import SpotifySettings
 
 _STATE_TABLE = "main.warehouse_build_state"
 # Python code whose results the models store: the name normalization behind every key.

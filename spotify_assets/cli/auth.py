@@ -1,0 +1,44 @@
+"""`spotify-assets auth`: authorize your own Spotify app once."""
+
+from __future__ import annotations
+
+from spotify_assets.cli.runs import CommandFailed
+from spotify_assets.settings import SpotifySettings
+
+
+def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: str, print_only: bool,
+              timeout_seconds: float, open_url=None) -> None:
+    """The one-time authorization-code flow; stores the credentials (0600) or prints them to export."""
+    import os
+    import webbrowser
+
+    from spotify_assets.lib.spotify_api.authorization import (
+        CREDENTIALS_FILE_NAME,
+        authorization_request,
+        exchange_code,
+        wait_for_code,
+        write_credentials_file,
+    )
+
+    client_id = client_id or os.environ.get("SPOTIFY_CLIENT_ID")
+    if not client_id:
+        raise CommandFailed("give --client-id (or set SPOTIFY_CLIENT_ID): the Client ID of your app at "
+                            "https://developer.spotify.com/dashboard")
+    client_secret = os.environ.get("SPOTIFY_CLIENT_SECRET") or None  # unset or empty: a PKCE app
+    accounts = os.environ.get("SPOTIFY_ACCOUNTS_BASE_URL") or "https://accounts.spotify.com"
+    request = authorization_request(client_id, redirect_uri, accounts, pkce=client_secret is None)
+    print(f"Open this address, sign in and approve ({'PKCE' if client_secret is None else 'client secret'} flow):\n\n"
+          f"  {request.url}\n\nWaiting for Spotify to redirect to {redirect_uri} ...", flush=True)
+    (open_url or webbrowser.open)(request.url)
+    code = wait_for_code(request, timeout_seconds)
+    refresh_token = exchange_code(request, code, client_id, client_secret, accounts)
+    values = {"SPOTIFY_CLIENT_ID": client_id, "SPOTIFY_CLIENT_SECRET": client_secret or "",
+              "SPOTIFY_REFRESH_TOKEN": refresh_token}
+    if print_only:
+        print("\nAuthorized. Add these lines to your environment:\n")
+        print("\n".join(f"export {name}='{value}'" for name, value in values.items()))
+        return
+    path = settings.data_path / CREDENTIALS_FILE_NAME
+    write_credentials_file(path, values)
+    print(f"\nAuthorized. Credentials stored in {path} (readable by you only); spotify-assets commands load it, "
+          "and the schedule starts polling under `spotify-assets ui`.")
