@@ -29,8 +29,7 @@ CLI = str(Path(sys.executable).with_name("spotify-assets"))
 def _instance(home: Path) -> DagsterInstance:
     from spotify_assets.instance.home import open_instance
 
-    os.environ["DAGSTER_HOME"] = str(home)  # restored by the tests' monkeypatch
-    return open_instance()
+    return open_instance(home)
 
 
 def _wait_for_step(home: Path, step: str, timeout: float = 300) -> None:

@@ -8,10 +8,6 @@ import signal
 import sys
 from pathlib import Path
 
-from spotify_assets.cli.runs import INTERRUPTED, CommandFailed
-from spotify_assets.lib.spotify_api.client import SpotifyError
-from spotify_assets.settings import SpotifySettings
-
 DEMO_PLAYS = 20_000
 DEMO_SEED = 42
 
@@ -55,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     from dagster import BetaWarning, PreviewWarning, SupersessionWarning
+
+    from spotify_assets.cli.runs import INTERRUPTED, CommandFailed
+    from spotify_assets.lib.spotify_api.client import SpotifyError
+    from spotify_assets.settings import SpotifySettings
 
     for category in (BetaWarning, PreviewWarning, SupersessionWarning):
         warnings.filterwarnings("ignore", category=category)
@@ -147,6 +147,8 @@ def _stop_on_interrupt() -> None:
     """Ctrl-C (SIGINT) stops a command, also one started with SIGINT ignored (a script's background job inherits
     that): the run in progress ends as interrupted (Dagster's own handler, during a run, which SIGTERM also takes),
     and the command exits 130 with one line."""
+    from spotify_assets.cli.runs import INTERRUPTED
+
     def interrupt(signum, frame) -> None:
         INTERRUPTED.set()
         raise KeyboardInterrupt
@@ -158,20 +160,31 @@ def run() -> None:
     """The `spotify-assets` command: main(), then an exit that skips tearing down the interpreter. By then every
     file and database is closed, and a command that ran dbt holds a heap of half a million objects (dbt's
     manifest, Dagster's definitions) that Python would free one by one: 1.6-1.8 s of every poll (bench/RESULTS.md).
-    The exit handlers still run (they take no time): they close the log files and release the semaphores dbt's
-    multiprocessing made, which the resource tracker would otherwise report as leaked."""
+
+    The last exit handler to run is the first one registered: this one, registered before anything else is
+    imported. Every handler the command's libraries registered has run by then (they close log files and release the
+    semaphores dbt's multiprocessing made, which the resource tracker would otherwise report as leaked); this one
+    flushes the output and ends the process with the command's status."""
     import atexit
     import os
 
+    status = {"code": 0}
+
+    def end_now() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+        os._exit(status["code"])
+
+    atexit.register(end_now)
     try:
-        code = main()
+        status["code"] = main()
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`spotify-assets summary | head -3`): stop quietly, as command-line tools do, with
         # the status of a process ended by SIGPIPE. Output still buffered for the closed pipe is dropped.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 128 + 13
-    atexit._run_exitfuncs()
-    sys.stderr.flush()
-    os._exit(code)
-
+        status["code"] = 128 + 13
+    sys.exit(status["code"])

@@ -16,10 +16,10 @@ def prepare_dbt_manifest(settings: SpotifySettings, force: bool = False) -> None
     import subprocess
 
     from spotify_assets.defs.transformations.project import dbt_project
-    from spotify_assets.lib.transformations import parsed_manifests
+    from spotify_assets.lib.transformations import project_fingerprint
 
     stamp = dbt_project.manifest_path.with_name("manifest.fingerprint")
-    fingerprint = parsed_manifests.fingerprint(Path(dbt_project.project_dir), {})
+    fingerprint = project_fingerprint.fingerprint(Path(dbt_project.project_dir), {})
     current = dbt_project.manifest_path.exists() and stamp.exists() and stamp.read_text() == fingerprint
     if force or not current:
         dbt = Path(sys.executable).with_name("dbt")

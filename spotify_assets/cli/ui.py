@@ -18,12 +18,16 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
     home = dagster_home(settings)
     prepare_dbt_manifest(settings)
     get_instance(settings)  # its tables exist before the webserver and the daemon open it at once
-    # The code server runs from the project root: hand it absolute paths so it sees the same data.
-    os.environ["SPOTIFY_DATA_DIR"] = str(settings.data_path)
-    # Everything dagster dev starts (code server, daemon, `dbt parse` in prepare_if_dev) finds this
-    # environment's tools even when the virtualenv is not activated (the Dockerfile, `make ui`).
-    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    os.environ["SPOTIFY_INBOX"] = str(settings.inbox_path)
+    environment = {
+        **os.environ,
+        # The code server runs from the project root: hand it absolute paths so it sees the same data.
+        "SPOTIFY_DATA_DIR": str(settings.data_path),
+        "SPOTIFY_INBOX": str(settings.inbox_path),
+        "DAGSTER_HOME": str(home),
+        # Everything dagster dev starts (code server, daemon, run workers) finds this environment's tools even when
+        # the virtualenv is not activated (the Dockerfile, `make ui`).
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     # A shell or supervisor that started us in the background may have left SIGINT ignored; dagster dev
     # inherits that and then ignores SIGTERM too, so it could never be stopped. Restore the defaults.
     import signal
@@ -34,4 +38,5 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
     # there (the seed of DAGSTER_HOME's copy) is not used.
     os.chdir(home)
     dagster = str(Path(sys.executable).with_name("dagster"))
-    os.execv(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)])
+    os.execve(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)],
+              environment)

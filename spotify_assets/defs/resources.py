@@ -14,15 +14,17 @@ from spotify_assets.settings import SpotifySettings
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    settings = SpotifySettings()
     return dg.Definitions(
         resources={
-            "spotify_settings": SpotifySettings(),
+            "spotify_settings": settings,
             # Secrets only through EnvVar: resolved when a run needs them, never logged or shown.
             # PKCE apps have no secret: set SPOTIFY_CLIENT_SECRET to an empty value.
             "spotify_api": SpotifyApiResource(
                 client_id=dg.EnvVar("SPOTIFY_CLIENT_ID"),
                 client_secret=dg.EnvVar("SPOTIFY_CLIENT_SECRET"),
                 refresh_token=dg.EnvVar("SPOTIFY_REFRESH_TOKEN"),
+                settings=settings,
             ),
             "lastfm": LastfmResource(api_key=dg.EnvVar("LASTFM_API_KEY")),
             # The dbt installed beside this Python, so it works without an activated virtualenv.

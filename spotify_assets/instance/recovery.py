@@ -27,7 +27,7 @@ from spotify_assets.lib.processes import is_running
 
 HOST_TAG = "spotify/host"
 _ACTIVE = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
-_LOCAL_STORAGES = {"DagsterSqliteStorage", "PooledSqliteStorage"}
+_LOCAL_STORAGES = {"DagsterSqliteStorage"}
 
 
 def run_tags() -> dict[str, str]:

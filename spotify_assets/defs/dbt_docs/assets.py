@@ -26,7 +26,7 @@ from spotify_assets.defs.transformations.assets import dbt_environment_of
 from spotify_assets.defs.transformations.project import DBT_PROJECT_DIR, dbt_project
 from spotify_assets.lib.dbt_docs.coverage import counts, undocumented
 from spotify_assets.lib.reports.render import write_atomically
-from spotify_assets.lib.transformations import parsed_manifests
+from spotify_assets.lib.transformations.project_fingerprint import fingerprint
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 from spotify_assets.settings import SpotifySettings
 
@@ -37,7 +37,7 @@ DOCUMENTATION_CHECK = "every_column_documented"
 
 def project_fingerprint() -> str:
     """Changes exactly when the site would: with any file dbt parses, or dbt's version."""
-    return parsed_manifests.fingerprint(DBT_PROJECT_DIR, {})[:16]
+    return fingerprint(DBT_PROJECT_DIR, {})[:16]
 
 
 @asset(

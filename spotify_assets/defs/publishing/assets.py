@@ -14,10 +14,11 @@ from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 from spotify_assets.settings import SpotifySettings
 
 MART_KEYS = [key for key in warehouse_models.keys if key.path[0] == "marts"]
+PUBLISHED_KEY = AssetKey(["published", "marts_database"])
 
 
 @asset(
-    key=AssetKey(["published", "marts_database"]),
+    key=PUBLISHED_KEY,
     deps=MART_KEYS,
     group_name="marts",
     kinds={"duckdb"},

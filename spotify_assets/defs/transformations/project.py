@@ -6,7 +6,6 @@ from dagster_dbt import DbtProject
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
+# Its manifest is built ahead, never at import time: by `make install`, and by every `spotify-assets` command
+# (`ui` included) whenever a file of the dbt project changed since (cli/prepare.py).
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
-# Under `dagster dev` the manifest is rebuilt from the SQL on start; everywhere else it is built ahead
-# (`make install` runs `dbt parse`), never at import time.
-dbt_project.prepare_if_dev()

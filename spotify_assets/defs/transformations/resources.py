@@ -34,8 +34,6 @@ from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 from dbt.version import __version__ as DBT_CORE_VERSION
 from packaging import version
 
-from spotify_assets.lib.transformations import parsed_manifests
-
 _ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 # dbt's parsed Manifest, with what it was parsed for (project, target folder, environment). One at a time: a
 # Manifest holds tens of megabytes, and a process builds one warehouse (the tests build many, one after another).
@@ -109,23 +107,17 @@ class WarehouseDbtResource(DbtCliResource):
 
     def _parsed_manifest(self, locations: list[str], environment: Mapping[str, str]):
         """Parsed once per process for a target folder and environment (the profile and the time zone variable
-        are read at parse time), or taken from the manifests stored by earlier processes (parsed_manifests.py)."""
+        are read at parse time); dbt's partial parsing makes a new process's parse short."""
         from dbt.cli.main import dbtRunner
 
         key = (*locations, *sorted(environment.items()))
         if key not in _PARSED_MANIFEST:
-            store = Path(self.project_dir) / "target" / "parsed_manifests"
-            fingerprint = parsed_manifests.fingerprint(Path(self.project_dir), environment)
-            manifest = parsed_manifests.load(store, fingerprint)
-            if manifest is None:
-                result = dbtRunner().invoke(["parse", *locations, "--quiet"])
-                _close_warehouse_connection()
-                if not result.success:
-                    raise RuntimeError(f"dbt parse failed: {result.exception}")
-                manifest = result.result
-                parsed_manifests.save(store, fingerprint, manifest)
+            result = dbtRunner().invoke(["parse", *locations, "--quiet"])
+            _close_warehouse_connection()
+            if not result.success:
+                raise RuntimeError(f"dbt parse failed: {result.exception}")
             _PARSED_MANIFEST.clear()
-            _PARSED_MANIFEST[key] = manifest
+            _PARSED_MANIFEST[key] = result.result
         return _PARSED_MANIFEST[key]
 
 

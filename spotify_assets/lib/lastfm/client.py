@@ -56,15 +56,16 @@ class TrackInfo:
 
 
 class _Transport(httpx2.BaseTransport):
-    """Adds the User-Agent, counts requests, keeps each successful answer's XML (landing stores it as
-    sent), and for http:// base URLs drops TLS."""
+    """pylast's requests go through this transport (its documented `proxy` argument takes one): it sends them to the
+    configured base URL (a fake server in tests, plain http there), adds the User-Agent, counts requests and keeps each
+    successful answer's XML (landing stores it as sent)."""
 
-    def __init__(self, user_agent: str, plain_http: bool, timeout_seconds: float, redact: Redactor):
+    def __init__(self, user_agent: str, base_url: str, timeout_seconds: float, redact: Redactor):
         self._inner = httpx2.HTTPTransport()
         self._timeout = {"connect": timeout_seconds, "read": timeout_seconds, "write": timeout_seconds,
                          "pool": timeout_seconds}
         self._user_agent = user_agent
-        self._plain_http = plain_http
+        self._base = httpx2.URL(base_url)
         self._redact = redact
         self.requests = 0
         self.answers: dict[str, str] = {}
@@ -73,8 +74,8 @@ class _Transport(httpx2.BaseTransport):
         self.requests += 1
         request.headers["User-Agent"] = self._user_agent
         request.extensions["timeout"] = self._timeout  # pylast's own is fixed at 20 s
-        if self._plain_http:
-            request.url = request.url.copy_with(scheme="http")
+        request.url = request.url.copy_with(scheme=self._base.scheme, host=self._base.host, port=self._base.port,
+                                            path=self._base.path)
         response = self._inner.handle_request(request)
         # An answer never carries the API key on, even from a server that echoes the request (redaction.py).
         content = self._redact.bytes(response.read())
@@ -105,13 +106,10 @@ class LastfmClient:
     def __init__(self, api_key: str, base_url: str = DEFAULT_BASE_URL, requests_per_second: float = 4.0,
                  max_attempts: int = 5, backoff_seconds: float = 1.0, max_wait_seconds: float = 60.0,
                  timeout_seconds: float = 20.0, sleep: Callable[[float], None] = time.sleep):
-        url = urlparse(base_url)
-        self._network = pylast.LastFMNetwork(api_key=api_key)
-        self._network.ws_server = (url.netloc, url.path or "/2.0/")
         self._redact = Redactor(api_key)
-        self._transport = _Transport(USER_AGENT, plain_http=url.scheme == "http", timeout_seconds=timeout_seconds,
-                                     redact=self._redact)
-        self._network.proxy = {"https://": self._transport}
+        self._transport = _Transport(USER_AGENT, base_url if urlparse(base_url).path not in ("", "/") else
+                                     base_url.rstrip("/") + "/2.0/", timeout_seconds=timeout_seconds, redact=self._redact)
+        self._network = pylast.LastFMNetwork(api_key=api_key, proxy={"https://": self._transport})
         self._interval = 1.0 / requests_per_second
         self._retry = RetryPolicy(max_attempts=max_attempts, backoff_seconds=backoff_seconds,
                                   max_wait_seconds=max_wait_seconds, timeout_seconds=timeout_seconds)

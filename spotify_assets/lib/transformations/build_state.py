@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from spotify_assets.defs.transformations.project import DBT_PROJECT_DIR
-from spotify_assets.lib.transformations import parsed_manifests
+from spotify_assets.lib.transformations import project_fingerprint
 from spotify_assets.lib.warehouse import warehouse_connection
 from spotify_assets.settings import SpotifySettings
 
@@ -27,7 +27,7 @@ _PYTHON_SOURCES = (Path(__file__).resolve().parents[1] / "identity.py",)
 
 
 def current_fingerprint(settings: SpotifySettings) -> str:
-    digest = hashlib.sha256(parsed_manifests.fingerprint(DBT_PROJECT_DIR, settings.dbt_environment()).encode())
+    digest = hashlib.sha256(project_fingerprint.fingerprint(DBT_PROJECT_DIR, settings.dbt_environment()).encode())
     for source in _PYTHON_SOURCES:
         digest.update(source.read_bytes())
     return digest.hexdigest()
