@@ -33,6 +33,7 @@ CLI = str(Path(sys.executable).with_name("spotify-assets"))
 # Runs in a new process: materializes the after-poll models with one variant, prints nothing but errors.
 STEP = r'''
 import sys, warnings
+from pathlib import Path
 warnings.filterwarnings("ignore")
 from dagster import AssetSelection, DagsterInstance, materialize
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -54,7 +55,7 @@ else:
     def public_models(context, dbt: DbtCliResource):
         yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
 
-    assets, resources = [public_models], {"dbt": DbtCliResource(project_dir=dbt_project)}
+    assets, resources = [public_models], {"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))}
     downstream = AssetSelection.assets(ITEMS_KEY).downstream(include_self=False) & AssetSelection.assets(public_models)
 result = materialize(assets, selection=downstream.without_checks(), resources=resources,
                      instance=DagsterInstance.ephemeral(), raise_on_error=False)

@@ -101,9 +101,9 @@ def test_a_rotated_refresh_token_is_written_back_to_the_credentials_file(setting
         write_credentials_file(path, {"SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
                                       "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token"})
         resource = SpotifyApiResource(client_id="fake-client-id", client_secret="fake-client-secret",
-                                      refresh_token="fake-refresh-token", settings=settings, api_base_url=fake.base_url,
+                                      refresh_token="fake-refresh-token", api_base_url=fake.base_url,
                                       accounts_base_url=fake.base_url)
-        with resource.client() as client:
+        with resource.client(settings) as client:
             client.recently_played()
             fake.expire_access_tokens()
             client.recently_played()

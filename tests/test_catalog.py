@@ -34,7 +34,7 @@ def test_lookups_are_bounded_resumable_most_streamed_first_and_reach_the_marts(s
         instance = DagsterInstance.ephemeral()
         resources = {"spotify_settings": settings, "dbt": defs.resources["dbt"],
                      "spotify_api": SpotifyApiResource(client_id="fake-client-id", client_secret="fake-client-secret",
-                                                       refresh_token="fake-refresh-token", settings=settings, api_base_url=fake.base_url,
+                                                       refresh_token="fake-refresh-token", api_base_url=fake.base_url,
                                                        accounts_base_url=fake.base_url, backoff_seconds=0.01)}
         for export in small_history.exports:
             landed = receive_export(export.path, settings.exports_landing_path)

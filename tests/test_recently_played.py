@@ -43,7 +43,7 @@ class LivePipeline:
         self.resources = {
             "spotify_settings": settings,
             "spotify_api": SpotifyApiResource(client_id="fake-client-id", client_secret="fake-client-secret",
-                                              refresh_token="fake-refresh-token", settings=settings, api_base_url=fake.base_url,
+                                              refresh_token="fake-refresh-token", api_base_url=fake.base_url,
                                               accounts_base_url=fake.base_url, backoff_seconds=0.01, timeout_seconds=0.5),
             "dbt": defs.resources["dbt"],
         }

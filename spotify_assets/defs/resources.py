@@ -1,7 +1,5 @@
 """The resources every run shares, and how its steps execute."""
 
-import sys
-from pathlib import Path
 
 import dagster as dg
 
@@ -14,22 +12,19 @@ from spotify_assets.settings import SpotifySettings
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    settings = SpotifySettings()
     return dg.Definitions(
         resources={
-            "spotify_settings": settings,
+            "spotify_settings": SpotifySettings(),
             # Secrets only through EnvVar: resolved when a run needs them, never logged or shown.
             # PKCE apps have no secret: set SPOTIFY_CLIENT_SECRET to an empty value.
             "spotify_api": SpotifyApiResource(
                 client_id=dg.EnvVar("SPOTIFY_CLIENT_ID"),
                 client_secret=dg.EnvVar("SPOTIFY_CLIENT_SECRET"),
                 refresh_token=dg.EnvVar("SPOTIFY_REFRESH_TOKEN"),
-                settings=settings,
             ),
             "lastfm": LastfmResource(api_key=dg.EnvVar("LASTFM_API_KEY")),
-            # The dbt installed beside this Python, so it works without an activated virtualenv.
-            "dbt": WarehouseDbtResource(project_dir=dbt_project,
-                                        dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+            # dbt's Python API, in the run's own process (defs/transformations/resources.py says why).
+            "dbt": WarehouseDbtResource(project_dir=str(dbt_project.project_dir)),
         },
         # Runs launched by the daemon execute their steps in the run's own process. The default (one process per
         # step) pays Python, Dagster and dbt-manifest start-up again for every step, seconds each, for nothing:

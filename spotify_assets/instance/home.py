@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_INSTANCE_CONFIG = PROJECT_ROOT / "dagster.yaml"
 # Homes seeded by earlier versions name a storage class that is gone; their files are `storage: sqlite`'s, in the
 # layout the default storage uses, so the current seed replaces such a dagster.yaml and every run stays.
-_RETIRED_STORAGE = "spotify_assets.instance_storage"
+_RETIRED_STORAGE = "class: PooledSqliteStorage"
 
 
 def dagster_home(settings: SpotifySettings) -> Path:

@@ -19,11 +19,10 @@ from dagster import (
     MetadataValue,
     asset,
 )
-from dagster_dbt import DbtCliResource
 
 from spotify_assets.defs.publishing.assets import published_marts_database
-from spotify_assets.defs.transformations.assets import dbt_environment_of
-from spotify_assets.defs.transformations.project import DBT_PROJECT_DIR, dbt_project
+from spotify_assets.defs.transformations.project import DBT_PROJECT_DIR
+from spotify_assets.defs.transformations.resources import WarehouseDbtResource
 from spotify_assets.lib.dbt_docs.coverage import counts, undocumented
 from spotify_assets.lib.reports.render import write_atomically
 from spotify_assets.lib.transformations.project_fingerprint import fingerprint
@@ -59,11 +58,10 @@ def project_fingerprint() -> str:
     "with lineage); `spotify-assets docs` serves it on http://127.0.0.1:8080. static_index.html is the same site "
     "in one file.",
 )
-def dbt_docs_site(context: AssetExecutionContext, dbt: DbtCliResource, spotify_settings: SpotifySettings):
+def dbt_docs_site(context: AssetExecutionContext, dbt: WarehouseDbtResource, spotify_settings: SpotifySettings):
     site = spotify_settings.dbt_docs_path
     target = site / ".target"  # dbt's own target stays untouched: the code location reads its manifest
-    with dbt_environment_of(spotify_settings):
-        dbt.cli(["docs", "generate", "--static"], target_path=target, manifest=dbt_project.manifest_path).wait()
+    dbt.generate_docs(target, spotify_settings.dbt_environment())
     for name in SITE_FILES:
         write_atomically(site / name, (target / name).read_bytes())  # a reloading browser never sees half a file
     manifest = json.loads((site / "manifest.json").read_text())

@@ -68,7 +68,7 @@ def recently_played_responses(context: AssetExecutionContext, spotify_settings: 
                               spotify_api: SpotifyApiResource):
     directory = spotify_settings.landing_path / "recently_played"
     cursor = cursor_ms(landed_responses(directory))
-    with spotify_api.client() as client:
+    with spotify_api.client(spotify_settings) as client:
         body = client.recently_played_response(after_ms=cursor)
     landed = land_response(directory, int(time.time() * 1000), body)
     context.log.info(f"Landed {landed.items} plays newer than {_iso(cursor) or 'nothing (first poll)'} "

@@ -27,14 +27,14 @@ class SpotifyApiResource(ConfigurableResource):
     client_id: str
     client_secret: str = ""
     refresh_token: str
-    settings: SpotifySettings  # where `spotify-assets auth` stored the credentials (a rotated token goes back there)
     api_base_url: str | None = None  # default: SPOTIFY_API_BASE_URL, else https://api.spotify.com
     accounts_base_url: str | None = None  # default: SPOTIFY_ACCOUNTS_BASE_URL, else https://accounts.spotify.com
     backoff_seconds: float = 1.0  # first wait after a 5xx or timeout; doubles per attempt
     timeout_seconds: float = 20.0
 
-    def client(self) -> SpotifyClient:
-        credentials_file = self.settings.data_path / CREDENTIALS_FILE_NAME
+    def client(self, settings: SpotifySettings) -> SpotifyClient:
+        """`settings`: where `spotify-assets auth` stored the credentials (a rotated refresh token goes back there)."""
+        credentials_file = settings.data_path / CREDENTIALS_FILE_NAME
         current = {"token": self.refresh_token}
 
         def keep_rotated(new_token: str) -> None:

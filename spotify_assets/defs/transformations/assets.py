@@ -4,12 +4,10 @@ dbt reads the warehouse path and time zone from the environment (see dbt_project
 hand it the values the settings resolve, so dbt and the Python assets always agree on both.
 """
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config, Failure, Output
+from dagster import AssetExecutionContext, AssetKey, Config, Failure, MaterializeResult
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from spotify_assets.defs.transformations.metadata import model_metadata
@@ -44,23 +42,6 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return dbt_resource_props.get("description") or f"dbt {dbt_resource_props['resource_type']} {dbt_resource_props['name']}"
 
 
-@contextmanager
-def dbt_environment_of(settings: SpotifySettings) -> Iterator[None]:
-    """The settings' warehouse path and time zone in os.environ while dbt runs: the in-process builds read it,
-    and dagster-dbt hands a copy to the dbt process it starts for the docs site."""
-    values = settings.dbt_environment()
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class WarehouseBuildConfig(Config):
     """Routine runs are incremental; a full refresh rebuilds every model from landing's raw tables
     (after a change to the models, or after removing data). A poll's update checks keys only where the run wrote
@@ -90,21 +71,22 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
         full_refresh = True
     if full_refresh and whole_warehouse:
         build_state.clear_marts(spotify_settings)
-    with dbt_environment_of(spotify_settings):
-        # Unit tests check the SQL's logic, not the data: the test suite runs them (tests/test_dbt_unit_tests.py).
-        arguments = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else []),
-                     *(["--vars", '{"key_tests_cover": "newest_batch"}'] if config.key_tests_newest_batch_only else [])]
-        build = dbt.build(context, arguments, spotify_settings.dbt_target_path / "build", spotify_settings.dbt_environment())
+    # Unit tests check the SQL's logic, not the data: the test suite runs them (tests/test_dbt_unit_tests.py).
+    arguments = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else []),
+                 *(["--vars", '{"key_tests_cover": "newest_batch"}'] if config.key_tests_newest_batch_only else [])]
+    every_check = set(context.selected_asset_check_keys) == set(warehouse_models.check_keys)
+    build = dbt.build(context, arguments, spotify_settings.dbt_target_path / "build", spotify_settings.dbt_environment(),
+                      whole=whole_warehouse and every_check)
     if build.succeeded and whole_warehouse:
         build_state.record_build(spotify_settings, fingerprint)
     # Row counts and previews are read once dbt has let go of the warehouse; the models built before a
     # failure are still reported, then the failure is raised.
-    nodes = build.manifest["nodes"]
     with warehouse_connection(spotify_settings, read_only=True, with_marts=True) as connection:
         for event in build.events:
-            if isinstance(event, Output) and "unique_id" in event.metadata:
-                node = nodes[event.metadata["unique_id"].value]
-                event = event.with_metadata({**event.metadata, **model_metadata(connection, node)})
+            if isinstance(event, MaterializeResult):
+                node = build.nodes[event.metadata["unique_id"]]
+                event = MaterializeResult(asset_key=event.asset_key,
+                                          metadata={**event.metadata, **model_metadata(connection, node)})
             yield event
     if not build.succeeded:
         raise Failure(description="dbt build failed: " + "; ".join(build.errors[:5]))

@@ -38,9 +38,10 @@ def preview_markdown(connection: duckdb.DuckDBPyConnection, relation: str) -> st
 
 
 def model_metadata(connection: duckdb.DuckDBPyConnection, node: dict) -> dict:
+    """`node`: the model's unique_id, resource_type, materialized, database, schema and alias."""
     docs_url = os.environ.get(DOCS_URL_SETTING, DEFAULT_DOCS_URL).rstrip("/")
     metadata = {"dbt_docs": MetadataValue.url(f"{docs_url}/#!/{node['resource_type']}/{node['unique_id']}")}
-    if node["config"].get("materialized") in ("table", "incremental", "seed"):
+    if node["materialized"] in ("table", "incremental", "seed"):
         relation = f'"{node["database"]}"."{node["schema"]}"."{node["alias"]}"'
         metadata["dagster/row_count"] = connection.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
         if node["database"] == MARTS_DATABASE:

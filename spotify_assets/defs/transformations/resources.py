@@ -1,40 +1,35 @@
-"""dagster-dbt's resource, with builds run by dbt inside the Dagster process.
+"""dbt, run by its documented Python API (dbtRunner) inside the Dagster process.
 
-dagster-dbt starts dbt as a subprocess for every command, and each one pays about 5 s before its first model:
-importing dbt (2.5 s) and loading the project's manifest (about 2 s even with partial parsing). A poll's dbt
-work itself takes about 1 s at 10,000 plays, so `build` below runs dbt's Python API (dbtRunner) in this
-process with a manifest parsed once per process. dagster-dbt still decides what a run selects (its assets and
-asset checks) and turns dbt's events into outputs and check results, as it does for its subprocess; the
-subprocess stays for `dbt docs generate`. bench/RESULTS.md has the before and after figures.
-
-Before each subprocess command, DbtCliResource would also run `dbt --version` (2 s) and load a dbt adapter
-into the Dagster process (2.4 s, only for column metadata that transformations/metadata.py reads with DuckDB
-directly); the dbt here is always the dbt-core installed beside this Python, so neither is needed.
+dagster-dbt's DbtCliResource starts dbt as a subprocess for every command, and each one pays about 5 s before its
+first model (importing dbt, loading the manifest), plus `dbt --version` and a dbt adapter loaded into the Dagster
+process. A poll's dbt work itself takes about 1 s at 10,000 plays. So this resource runs dbt in the run's own process,
+with the project parsed once per process (dbt's partial parsing keeps that short), and turns dbt's results into
+Dagster's events itself: a `MaterializeResult` per model or seed built, an `AssetCheckResult` per test that is an
+asset check. What a run selects comes from the asset and check specs `@dbt_assets` made, which carry each node's dbt
+unique id (`dagster_dbt/unique_id`). bench/dbt_in_process.py measures the gain (README, "Performance").
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, DagsterExecutionInterruptedError
-from dagster_dbt import DbtCliResource
-from dagster_dbt.asset_utils import (
-    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
-    DAGSTER_DBT_SELECT_METADATA_KEY,
-    DAGSTER_DBT_SELECTOR_METADATA_KEY,
-    get_manifest_and_translator_from_dbt_assets,
-    get_subset_selection_for_context,
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    ConfigurableResource,
+    DagsterExecutionInterruptedError,
+    MaterializeResult,
 )
-from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
-from dbt.version import __version__ as DBT_CORE_VERSION
-from packaging import version
 
 _ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+UNIQUE_ID = "dagster_dbt/unique_id"  # the metadata @dbt_assets gives every asset and check spec
 # dbt's parsed Manifest, with what it was parsed for (project, target folder, environment). One at a time: a
 # Manifest holds tens of megabytes, and a process builds one warehouse (the tests build many, one after another).
 _PARSED_MANIFEST: dict[tuple, Any] = {}
@@ -44,66 +39,100 @@ _PARSED_MANIFEST: dict[tuple, Any] = {}
 class DbtBuild:
     """What one in-process dbt command produced: Dagster events, and the errors when it failed."""
 
-    manifest: Mapping[str, Any]  # the manifest dagster-dbt describes the assets with
     succeeded: bool
-    events: list[Any] = field(default_factory=list)
+    events: list[MaterializeResult | AssetCheckResult] = field(default_factory=list)
+    nodes: dict[str, dict] = field(default_factory=dict)  # unique id -> what metadata.py reads of each model built
     errors: list[str] = field(default_factory=list)  # dbt's error lines, for the run's failure
 
 
-class WarehouseDbtResource(DbtCliResource):
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(DBT_CORE_VERSION)
+class WarehouseDbtResource(ConfigurableResource):
+    """The dbt project, run in this process."""
 
-    def _initialize_dbt_core_adapter(self, args):
-        return None
+    project_dir: str
 
     def build(self, context: AssetExecutionContext, arguments: Sequence[str], target_path: Path,
-              environment: Mapping[str, str]) -> DbtBuild:
-        """`dbt <arguments>` over the assets and checks the run selected, in this process. `environment` holds
-        the values dbt's profile and project read (they must already be in os.environ)."""
+              environment: Mapping[str, str], whole: bool) -> DbtBuild:
+        """`dbt <arguments>` over the models and tests the run selected (`whole`: every model and check of the
+        project, so every test runs, those between several models too). `environment` holds the values dbt's profile
+        and project read."""
         from dbt.cli.main import dbtRunner
         from dbt_common.events.functions import msg_to_dict
 
-        manifest, translator, project = get_manifest_and_translator_from_dbt_assets([context.assets_def])
-        selection, indirect_selection = get_subset_selection_for_context(
-            context=context, manifest=manifest, select=context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
-            exclude=context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
-            selector=context.op.tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY), dagster_dbt_translator=translator,
-            current_dbt_indirect_selection_env=None)
-        # No manifest.json or run_results.json (about 0.5 s each command): the Dagster run records every result,
-        # and dbt.log in the target folder the details.
-        locations = ["--project-dir", self.project_dir, "--profiles-dir", self.project_dir,
-                     "--target-path", str(target_path), "--log-path", str(target_path), "--no-write-json"]
-        messages: list[dict] = []
+        models = {spec.metadata[UNIQUE_ID]: spec.key for spec in context.assets_def.specs
+                  if spec.key in context.selected_asset_keys and UNIQUE_ID in spec.metadata}
+        checks = {spec.metadata[UNIQUE_ID]: spec.key for spec in context.assets_def.check_specs
+                  if spec.key in context.selected_asset_check_keys and UNIQUE_ID in spec.metadata}
+        locations = self._locations(target_path)
+        with _dbt_environment(environment):
+            manifest = self._parsed_manifest(locations, environment)
+            # By fully qualified name (dbt's `fqn:` method), and no test beyond those named (indirect selection).
+            selection = [] if whole else ["--select", *(f"fqn:{'.'.join(manifest.nodes[unique_id].fqn)}"
+                                                        for unique_id in [*models, *checks]),
+                                          "--indirect-selection", "empty"]
+            messages: list[dict] = []
 
-        def keep(message) -> None:
-            # Debug events (most of them) only go to dbt.log; the results dagster-dbt reads are info events.
-            if message.info.level != "debug":
-                messages.append(msg_to_dict(message))
+            def keep(message) -> None:
+                # Debug events (most of them) only go to dbt.log, except each node's result (NodeFinished).
+                if message.info.level != "debug" or message.info.name == "NodeFinished":
+                    messages.append(msg_to_dict(message))
 
-        runner = dbtRunner(manifest=self._parsed_manifest(locations, environment), callbacks=[keep])
-        try:
-            result = runner.invoke([*arguments, *selection, *locations, "--quiet",
-                                    *(["--indirect-selection", indirect_selection] if indirect_selection else [])])
-        finally:
-            _close_warehouse_connection()
+            try:
+                result = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
+                    [*arguments, *selection, *locations, "--quiet"])
+            finally:
+                _close_warehouse_connection()
         if isinstance(result.exception, (KeyboardInterrupt, DagsterExecutionInterruptedError)):
             raise DagsterExecutionInterruptedError()  # Ctrl-C or SIGTERM: dbt stopped, and so does the run
-        build = DbtBuild(manifest, succeeded=result.success)
+        build = DbtBuild(succeeded=result.success)
         for message in messages:
             level, text = message["info"]["level"], _ANSI_COLOUR.sub("", message["info"]["msg"])
-            if level in ("info", "warn", "error") and text:
+            if level in ("info", "warn", "error") and text and message["info"]["name"] != "NodeFinished":
                 print(text, flush=True)  # dbt's progress lines, as its command line prints them
             if level == "error" and text:
                 build.errors.append(text)
-            build.events.extend(DbtCoreCliEventMessage(raw_event=message, event_history_metadata={})
-                                .to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
-                                                         context=context, target_path=target_path,
-                                                         project=project))
+            if message["info"]["name"] == "NodeFinished":
+                self._add_result(build, message["data"], manifest, models, checks)
         if not build.succeeded and not build.errors:
             build.errors.append(str(result.exception or "dbt reported a failure"))
         return build
+
+    def generate_docs(self, target_path: Path, environment: Mapping[str, str]) -> None:
+        """`dbt docs generate --static` into `target_path` (the site and its catalog)."""
+        from dbt.cli.main import dbtRunner
+
+        locations = self._locations(target_path, write_json=True)  # the site reads manifest.json and catalog.json
+        with _dbt_environment(environment):
+            manifest = self._parsed_manifest(locations, environment)
+            try:
+                result = dbtRunner(manifest=manifest).invoke(["docs", "generate", "--static", *locations, "--quiet"])
+            finally:
+                _close_warehouse_connection()
+        if not result.success:
+            raise RuntimeError(f"dbt docs generate failed: {result.exception}")
+
+    def _locations(self, target_path: Path, write_json: bool = False) -> list[str]:
+        # Builds write no manifest.json or run_results.json (about 0.5 s each command): the Dagster run records every
+        # result, and dbt.log in the target folder the details.
+        return ["--project-dir", self.project_dir, "--profiles-dir", self.project_dir, "--target-path",
+                str(target_path), "--log-path", str(target_path), *([] if write_json else ["--no-write-json"])]
+
+    @staticmethod
+    def _add_result(build: DbtBuild, data: dict, manifest, models: dict, checks: dict) -> None:
+        unique_id = data["node_info"]["unique_id"]
+        status = data["run_result"]["status"]
+        metadata = {"unique_id": unique_id, "execution_duration": float(data["run_result"].get("execution_time") or 0)}
+        if unique_id in models and status == "success":
+            node = manifest.nodes[unique_id]
+            build.nodes[unique_id] = {"unique_id": unique_id, "resource_type": str(node.resource_type),
+                                      "materialized": node.config.materialized, "database": node.database,
+                                      "schema": node.schema, "alias": node.alias}
+            build.events.append(MaterializeResult(asset_key=models[unique_id], metadata=metadata))
+        elif unique_id in checks and status in ("pass", "warn", "fail", "error"):
+            failures = data["run_result"].get("num_failures")
+            build.events.append(AssetCheckResult(
+                asset_key=checks[unique_id].asset_key, check_name=checks[unique_id].name, passed=status == "pass",
+                severity=AssetCheckSeverity.WARN if status == "warn" else AssetCheckSeverity.ERROR,
+                metadata={**metadata, "status": status, **({"failures": int(failures)} if failures is not None else {})}))
 
     def _parsed_manifest(self, locations: list[str], environment: Mapping[str, str]):
         """Parsed once per process for a target folder and environment (the profile and the time zone variable
@@ -121,12 +150,29 @@ class WarehouseDbtResource(DbtCliResource):
         return _PARSED_MANIFEST[key]
 
 
+@contextmanager
+def _dbt_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """The warehouse paths and time zone in os.environ while dbt runs: dbt's profile and project read them with
+    `env_var()`, and dbt's Python API reads them from this process's environment. Restored afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _close_warehouse_connection() -> None:
-    """dbt-duckdb keeps its DuckDB database open in the process after a command; close it, so the warehouse
-    can be opened again (read-only for metadata, by the next step, by another process)."""
+    """dbt-duckdb keeps its DuckDB database open in the process after a command (one connection for the process,
+    by design); its adapter's close_all_connections() lets go of it, so the warehouse can be opened again
+    (read-only for metadata, by the next step, by another process)."""
+    import gc
+
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-    with DuckDBConnectionManager._LOCK:
-        if DuckDBConnectionManager._ENV is not None:
-            DuckDBConnectionManager._ENV.close()
-            DuckDBConnectionManager._ENV = None
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()  # the dropped environment closes its DuckDB connection when it is freed
