@@ -4,7 +4,7 @@ A run killed with SIGKILL (an out-of-memory kill, a power cut) never reports its
 pool slot its step claimed stays claimed, so every later step that writes the warehouse waits for it forever.
 Dagster frees such slots only when a run is deleted, from the UI's "free slots" button, or, with run monitoring,
 some time after a run is marked finished (dagster.yaml turns that on); nothing notices that a local run's process
-died. So every command and the daemon (`stale_run_sensor`) call `fail_dead_runs` first: a run is dead when the
+died. So every command and the daemon (`dead_run_sensor`) call `fail_dead_runs` first: a run is dead when the
 process that started it (the pid of its RUN_START event, on this machine) no longer exists, or is a newer process
 that reuses the pid.
 
