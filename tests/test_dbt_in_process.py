@@ -10,7 +10,10 @@ from dagster import AssetSelection, DagsterInstance, materialize
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from spotify_assets.definitions import defs
-from spotify_assets.defs.transformations.assets import WarehouseTranslator, warehouse_models
+from spotify_assets.defs.transformations.assets import (
+    WarehouseTranslator,
+    warehouse_models,
+)
 from spotify_assets.defs.transformations.project import dbt_project
 from spotify_assets.settings import SpotifySettings
 

@@ -9,22 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# One row per track looked up in the Spotify catalog (GET /v1/tracks/{id}); found = false for ids Spotify
-# no longer knows, so they are not asked again.
-CATALOG_TRACK_COLUMNS = """
-    track_id VARCHAR PRIMARY KEY, track_uri VARCHAR, found BOOLEAN, track_name VARCHAR, duration_ms BIGINT,
-    isrc VARCHAR, album_id VARCHAR, album_name VARCHAR, album_release_date VARCHAR, artists_json VARCHAR,
-    _landed_file VARCHAR, _loaded_at TIMESTAMP"""
-
-# Last.fm answers, one row per track or artist looked up (found or not); tags as JSON
-# [{"name", "weight", "rank"}] in Last.fm's order. Keys are the warehouse's own track and artist keys.
-LASTFM_TRACK_COLUMNS = """
-    track_key VARCHAR PRIMARY KEY, artist_name VARCHAR, track_name VARCHAR, found BOOLEAN, listeners BIGINT,
-    playcount BIGINT, duration_ms BIGINT, tags_json VARCHAR, _landed_file VARCHAR, _loaded_at TIMESTAMP"""
-LASTFM_ARTIST_COLUMNS = """
-    artist_key VARCHAR PRIMARY KEY, artist_name VARCHAR, found BOOLEAN, tags_json VARCHAR, _landed_file VARCHAR,
-    _loaded_at TIMESTAMP"""
-
 # Each parse of an export is stamped with this version; a new version re-imports landed exports (the inbox sensor
 # and `spotify-assets build` do it). 2: JSON members whose names say nothing are recognised by their keys.
 PARSER_VERSION = 2
@@ -165,36 +149,83 @@ STANDARD_AUDIOBOOKS = RawTable(
 EXTENDED_TABLES = (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS)
 RECORD_TABLES = (*EXTENDED_TABLES, STANDARD_MUSIC, STANDARD_EPISODES, STANDARD_AUDIOBOOKS)
 
+@dataclass(frozen=True)
+class SqlTable:
+    """A raw table whose values arrive already typed (the poll's items, enrichment answers, what each import saw).
+    Rows are made by column name (`row(...)`), so a row and its table cannot disagree about the order of columns."""
+
+    name: str
+    description: str
+    columns: tuple[tuple[str, str], ...]  # (name, SQL type and constraints)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"raw.{self.name}"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+    def create_statement(self) -> str:
+        return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} ({', '.join(f'{n} {t}' for n, t in self.columns)})"
+
+    def insert_statement(self, replace: bool = False) -> str:
+        return (f"INSERT {'OR REPLACE ' if replace else ''}INTO {self.qualified_name} ({', '.join(self.column_names)}) "
+                f"VALUES ({', '.join('?' * len(self.columns))})")
+
+    def row(self, **values) -> tuple:
+        """The values in the table's column order; a missing or unknown column is an error naming it."""
+        if values.keys() != set(self.column_names):
+            missing, unknown = set(self.column_names) - values.keys(), values.keys() - set(self.column_names)
+            raise TypeError(f"{self.qualified_name}: missing {sorted(missing)}, unknown {sorted(unknown)}")
+        return tuple(values[name] for name in self.column_names)
+
+
 # Written by the recently-played poll: one row per item of each stored API response. It exists from
 # the first build on, so the warehouse builds (and deduplicates) the same with or without live data.
-RECENTLY_PLAYED_COLUMNS = """
-    played_at TIMESTAMP NOT NULL, track_id VARCHAR, track_uri VARCHAR, track_name VARCHAR, duration_ms BIGINT,
-    explicit BOOLEAN, is_local BOOLEAN, isrc VARCHAR, album_id VARCHAR, album_name VARCHAR,
-    album_release_date VARCHAR, artists_json VARCHAR, context_type VARCHAR, context_uri VARCHAR,
-    _response_file VARCHAR NOT NULL, _item_index INTEGER NOT NULL, _loaded_at TIMESTAMP NOT NULL"""
+RECENTLY_PLAYED_ITEMS = SqlTable("recently_played_items", "One row per recently-played item of a stored response.", (
+    ("played_at", "TIMESTAMP NOT NULL"), ("track_id", "VARCHAR"), ("track_uri", "VARCHAR"), ("track_name", "VARCHAR"),
+    ("duration_ms", "BIGINT"), ("explicit", "BOOLEAN"), ("is_local", "BOOLEAN"), ("isrc", "VARCHAR"),
+    ("album_id", "VARCHAR"), ("album_name", "VARCHAR"), ("album_release_date", "VARCHAR"), ("artists_json", "VARCHAR"),
+    ("context_type", "VARCHAR"), ("context_uri", "VARCHAR"), ("_response_file", "VARCHAR NOT NULL"),
+    ("_item_index", "INTEGER NOT NULL"), ("_loaded_at", "TIMESTAMP NOT NULL")))
+# One row per track looked up in the Spotify catalog (GET /v1/tracks/{id}); found = false for ids Spotify
+# no longer knows, so they are not asked again.
+CATALOG_TRACKS = SqlTable("catalog_tracks", "One row per track looked up in the Spotify catalog.", (
+    ("track_id", "VARCHAR PRIMARY KEY"), ("track_uri", "VARCHAR"), ("found", "BOOLEAN"), ("track_name", "VARCHAR"),
+    ("duration_ms", "BIGINT"), ("isrc", "VARCHAR"), ("album_id", "VARCHAR"), ("album_name", "VARCHAR"),
+    ("album_release_date", "VARCHAR"), ("artists_json", "VARCHAR"), ("_landed_file", "VARCHAR"),
+    ("_loaded_at", "TIMESTAMP")))
+# Last.fm answers, one row per track or artist looked up (found or not); tags as JSON
+# [{"name", "weight", "rank"}] in Last.fm's order. Keys are the warehouse's own track and artist keys.
+LASTFM_TRACKS = SqlTable("lastfm_tracks", "One row per track looked up on Last.fm.", (
+    ("track_key", "VARCHAR PRIMARY KEY"), ("artist_name", "VARCHAR"), ("track_name", "VARCHAR"), ("found", "BOOLEAN"),
+    ("listeners", "BIGINT"), ("playcount", "BIGINT"), ("duration_ms", "BIGINT"), ("tags_json", "VARCHAR"),
+    ("_landed_file", "VARCHAR"), ("_loaded_at", "TIMESTAMP")))
+LASTFM_ARTISTS = SqlTable("lastfm_artists", "One row per artist looked up on Last.fm.", (
+    ("artist_key", "VARCHAR PRIMARY KEY"), ("artist_name", "VARCHAR"), ("found", "BOOLEAN"), ("tags_json", "VARCHAR"),
+    ("_landed_file", "VARCHAR"), ("_loaded_at", "TIMESTAMP")))
 
 # Bookkeeping tables: what each import saw, file by file, and the records it could not read.
-BOOKKEEPING_STATEMENTS = (
-    """CREATE TABLE IF NOT EXISTS raw.export_imports (
-        export_hash VARCHAR PRIMARY KEY, export_name VARCHAR, export_kind VARCHAR, parser_version INTEGER,
-        imported_at TIMESTAMP, files_read INTEGER, files_ignored INTEGER, files_unreadable INTEGER,
-        records_accepted BIGINT, records_quarantined BIGINT, records_without_content BIGINT)""",
-    """CREATE TABLE IF NOT EXISTS raw.export_files (
-        export_hash VARCHAR, file_path VARCHAR, file_role VARCHAR, status VARCHAR, records_accepted BIGINT,
-        records_quarantined BIGINT, records_without_content BIGINT, message VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS raw.quarantined_records (
-        export_hash VARCHAR, file_path VARCHAR, record_index INTEGER, reason VARCHAR, record_json VARCHAR)""",
-    f"CREATE TABLE IF NOT EXISTS raw.recently_played_items ({RECENTLY_PLAYED_COLUMNS})",
-    f"CREATE TABLE IF NOT EXISTS raw.catalog_tracks ({CATALOG_TRACK_COLUMNS})",
-    f"CREATE TABLE IF NOT EXISTS raw.lastfm_tracks ({LASTFM_TRACK_COLUMNS})",
-    f"CREATE TABLE IF NOT EXISTS raw.lastfm_artists ({LASTFM_ARTIST_COLUMNS})",
-)
-BOOKKEEPING_TABLES = ("export_imports", "export_files", "quarantined_records")
+EXPORT_IMPORTS = SqlTable("export_imports", "One row per imported export.", (
+    ("export_hash", "VARCHAR PRIMARY KEY"), ("export_name", "VARCHAR"), ("export_kind", "VARCHAR"),
+    ("parser_version", "INTEGER"), ("imported_at", "TIMESTAMP"), ("files_read", "INTEGER"), ("files_ignored", "INTEGER"),
+    ("files_unreadable", "INTEGER"), ("records_accepted", "BIGINT"), ("records_quarantined", "BIGINT"),
+    ("records_without_content", "BIGINT")))
+EXPORT_FILES = SqlTable("export_files", "Every file of every export and what became of it.", (
+    ("export_hash", "VARCHAR"), ("file_path", "VARCHAR"), ("file_role", "VARCHAR"), ("status", "VARCHAR"),
+    ("records_accepted", "BIGINT"), ("records_quarantined", "BIGINT"), ("records_without_content", "BIGINT"),
+    ("message", "VARCHAR")))
+QUARANTINED_RECORDS = SqlTable("quarantined_records", "Every record an import could not read, with its reason.", (
+    ("export_hash", "VARCHAR"), ("file_path", "VARCHAR"), ("record_index", "INTEGER"), ("reason", "VARCHAR"),
+    ("record_json", "VARCHAR")))
+BOOKKEEPING_TABLES = (EXPORT_IMPORTS, EXPORT_FILES, QUARANTINED_RECORDS)
+SQL_TABLES = (*BOOKKEEPING_TABLES, RECENTLY_PLAYED_ITEMS, CATALOG_TRACKS, LASTFM_TRACKS, LASTFM_ARTISTS)
 
 
 def create_raw_tables(connection) -> None:
     connection.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table in RECORD_TABLES:
         connection.execute(table.create_statement())
-    for statement in BOOKKEEPING_STATEMENTS:
-        connection.execute(statement)
+    for table in SQL_TABLES:
+        connection.execute(table.create_statement())

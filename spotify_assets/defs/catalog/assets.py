@@ -17,7 +17,7 @@ import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
-from spotify_assets.lib.raw_tables import create_raw_tables
+from spotify_assets.lib.raw_tables import CATALOG_TRACKS, create_raw_tables
 from spotify_assets.lib.spotify_api.client import SpotifyError, SpotifyNotFound
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.settings import SpotifySettings
@@ -54,12 +54,16 @@ def _candidates(published: Path, cached: set[str]) -> list[tuple[str, int]]:
 def _row(track_id: str, path: Path, loaded_at: datetime) -> tuple:
     body = json.loads(path.read_bytes())
     if path.name.endswith(".not_found.json"):
-        return (track_id, f"spotify:track:{track_id}", False, None, None, None, None, None, None, None, path.name, loaded_at)
+        return CATALOG_TRACKS.row(track_id=track_id, track_uri=f"spotify:track:{track_id}", found=False, track_name=None,
+                                  duration_ms=None, isrc=None, album_id=None, album_name=None, album_release_date=None,
+                                  artists_json=None, _landed_file=path.name, _loaded_at=loaded_at)
     album = body.get("album") or {}
     artists = [{"id": a.get("id"), "name": a.get("name"), "uri": a.get("uri")} for a in body.get("artists") or []]
-    return (track_id, body.get("uri"), True, body.get("name"), body.get("duration_ms"),
-            (body.get("external_ids") or {}).get("isrc"), album.get("id"), album.get("name"), album.get("release_date"),
-            json.dumps(artists, ensure_ascii=False), path.name, loaded_at)
+    return CATALOG_TRACKS.row(
+        track_id=track_id, track_uri=body.get("uri"), found=True, track_name=body.get("name"),
+        duration_ms=body.get("duration_ms"), isrc=(body.get("external_ids") or {}).get("isrc"), album_id=album.get("id"),
+        album_name=album.get("name"), album_release_date=album.get("release_date"),
+        artists_json=json.dumps(artists, ensure_ascii=False), _landed_file=path.name, _loaded_at=loaded_at)
 
 
 # It reads the published marts to choose what to look up, and what it finds flows back into them: a
@@ -121,6 +125,6 @@ def raw_catalog_tracks(spotify_settings: SpotifySettings) -> MaterializeResult:
         known = {track_id for (track_id,) in connection.execute("SELECT track_id FROM raw.catalog_tracks").fetchall()}
         new = [_row(track_id, path, loaded_at) for track_id, path in files.items() if track_id not in known]
         if new:
-            connection.executemany(f"INSERT INTO raw.catalog_tracks VALUES ({', '.join(['?'] * 12)})", new)
+            connection.executemany(CATALOG_TRACKS.insert_statement(), new)
         total = connection.execute("SELECT count(*), count_if(found) FROM raw.catalog_tracks").fetchall()[0]
     return MaterializeResult(metadata={"loaded": len(new), "dagster/row_count": total[0], "found": total[1]})

@@ -18,7 +18,12 @@ from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult,
 
 from spotify_assets.defs.lastfm.resources import LastfmResource
 from spotify_assets.lib.lastfm.client import LastfmNotFound, LastfmStop
-from spotify_assets.lib.raw_tables import create_raw_tables
+from spotify_assets.lib.raw_tables import (
+    LASTFM_ARTISTS,
+    LASTFM_TRACKS,
+    SqlTable,
+    create_raw_tables,
+)
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.settings import SpotifySettings
 
@@ -127,30 +132,32 @@ def _tags_json(tags) -> str:
                       ensure_ascii=False)
 
 
-def _load(settings: SpotifySettings, entity: str, table: str, to_row) -> MaterializeResult:
+def _load(settings: SpotifySettings, entity: str, table: SqlTable, to_row) -> MaterializeResult:
     directory = settings.landing_path / "lastfm" / entity
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     with warehouse_connection(settings) as connection:
         create_raw_tables(connection)
-        known = {name for (name,) in connection.execute(f"SELECT _landed_file FROM raw.{table}").fetchall()}
+        known = {name for (name,) in connection.execute(f"SELECT _landed_file FROM {table.qualified_name}").fetchall()}
         new = [to_row(json.loads(p.read_text()), p.name, loaded_at) for p in sorted(directory.glob("*.json"))
                if p.name not in known] if directory.exists() else []
         if new:
-            connection.executemany(f"INSERT OR REPLACE INTO raw.{table} VALUES ({', '.join(['?'] * len(new[0]))})", new)
-        total, found = connection.execute(f"SELECT count(*), count_if(found) FROM raw.{table}").fetchall()[0]
+            connection.executemany(table.insert_statement(replace=True), new)
+        total, found = connection.execute(f"SELECT count(*), count_if(found) FROM {table.qualified_name}").fetchall()[0]
     return MaterializeResult(metadata={"loaded": len(new), "dagster/row_count": total, "found": found})
 
 
 @asset(key=RAW_TRACKS_KEY, deps=[TRACKS_KEY], group_name="enrichment", kinds={"duckdb", "python"},
        pool=WAREHOUSE_POOL, description="One row per track looked up on Last.fm, from landing/lastfm/tracks/.")
 def raw_lastfm_tracks(spotify_settings: SpotifySettings) -> MaterializeResult:
-    return _load(spotify_settings, "tracks", "lastfm_tracks", lambda e, name, at: (
-        e["key"], e["names"][0], e["names"][1], e["found"], e.get("listeners"), e.get("playcount"),
-        e.get("duration_ms"), _tags_json(e.get("tags")), name, at))
+    return _load(spotify_settings, "tracks", LASTFM_TRACKS, lambda e, name, at: LASTFM_TRACKS.row(
+        track_key=e["key"], artist_name=e["names"][0], track_name=e["names"][1], found=e["found"],
+        listeners=e.get("listeners"), playcount=e.get("playcount"), duration_ms=e.get("duration_ms"),
+        tags_json=_tags_json(e.get("tags")), _landed_file=name, _loaded_at=at))
 
 
 @asset(key=RAW_ARTISTS_KEY, deps=[ARTISTS_KEY], group_name="enrichment", kinds={"duckdb", "python"},
        pool=WAREHOUSE_POOL, description="One row per artist looked up on Last.fm, from landing/lastfm/artists/.")
 def raw_lastfm_artists(spotify_settings: SpotifySettings) -> MaterializeResult:
-    return _load(spotify_settings, "artists", "lastfm_artists", lambda e, name, at: (
-        e["key"], e["names"][0], e["found"], _tags_json(e.get("tags")), name, at))
+    return _load(spotify_settings, "artists", LASTFM_ARTISTS, lambda e, name, at: LASTFM_ARTISTS.row(
+        artist_key=e["key"], artist_name=e["names"][0], found=e["found"], tags_json=_tags_json(e.get("tags")),
+        _landed_file=name, _loaded_at=at))

@@ -26,7 +26,7 @@ from dagster import (
 )
 
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
-from spotify_assets.lib.raw_tables import create_raw_tables
+from spotify_assets.lib.raw_tables import RECENTLY_PLAYED_ITEMS, create_raw_tables
 from spotify_assets.lib.recently_played.landing import (
     cursor_ms,
     gaps,
@@ -113,12 +113,13 @@ def _item_rows(response_path, days: set[date], loaded_at: datetime) -> tuple[lis
         if played.date() not in days:
             continue
         artists = [{"id": a.get("id"), "name": a.get("name"), "uri": a.get("uri")} for a in track.get("artists") or []]
-        rows.append((
-            played, track.get("id"), track.get("uri"), track.get("name"), track.get("duration_ms"),
-            track.get("explicit"), track.get("is_local"), (track.get("external_ids") or {}).get("isrc"),
-            album.get("id"), album.get("name"), album.get("release_date"), json.dumps(artists, ensure_ascii=False),
-            context.get("type"), context.get("uri"), response_path.name, index, loaded_at,
-        ))
+        rows.append(RECENTLY_PLAYED_ITEMS.row(
+            played_at=played, track_id=track.get("id"), track_uri=track.get("uri"), track_name=track.get("name"),
+            duration_ms=track.get("duration_ms"), explicit=track.get("explicit"), is_local=track.get("is_local"),
+            isrc=(track.get("external_ids") or {}).get("isrc"), album_id=album.get("id"), album_name=album.get("name"),
+            album_release_date=album.get("release_date"), artists_json=json.dumps(artists, ensure_ascii=False),
+            context_type=context.get("type"), context_uri=context.get("uri"), _response_file=response_path.name,
+            _item_index=index, _loaded_at=loaded_at))
     return rows, unreadable
 
 
@@ -149,7 +150,7 @@ def recently_played_items(context: AssetExecutionContext, spotify_settings: Spot
             connection.execute("DELETE FROM raw.recently_played_items WHERE cast(played_at AS DATE) IN "
                                "(SELECT unnest(?::DATE[]))", [sorted(days)])
             if rows:
-                connection.executemany(f"INSERT INTO raw.recently_played_items VALUES ({', '.join(['?'] * 17)})", rows)
+                connection.executemany(RECENTLY_PLAYED_ITEMS.insert_statement(), rows)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")

@@ -32,7 +32,10 @@ from spotify_assets.lib.exports.parsing import (
 from spotify_assets.lib.identity import normalize_name
 from spotify_assets.lib.raw_tables import (
     BOOKKEEPING_TABLES,
+    EXPORT_FILES,
+    EXPORT_IMPORTS,
     PARSER_VERSION,
+    QUARANTINED_RECORDS,
     RECORD_TABLES,
     create_raw_tables,
 )
@@ -253,8 +256,7 @@ class _RowBuffer:
                           f"_export_hash, _loaded_at) SELECT {casts}, ?, ? FROM incoming_rows",
                           [self.export_hash, self.loaded_at])
         if self.quarantined:
-            frame = pd.DataFrame(self.quarantined, columns=["export_hash", "file_path", "record_index", "reason",
-                                                            "record_json"], dtype=object)
+            frame = pd.DataFrame(self.quarantined, columns=QUARANTINED_RECORDS.column_names, dtype=object)
             _insert_frame(self.connection, frame, f"INSERT INTO {_staged('quarantined_records')} SELECT export_hash, "
                           "file_path, CAST(record_index AS INTEGER), reason, record_json FROM incoming_rows")
         self.rows, self.quarantined, self.count = {}, [], 0
@@ -280,26 +282,25 @@ def outcome_line(export_name: str, outcome: FileOutcome) -> str:
 def _delete_export(connection, export_hash: str) -> None:
     for table in RECORD_TABLES:
         connection.execute(f"DELETE FROM {table.qualified_name} WHERE _export_hash = ?", [export_hash])
-    for name in BOOKKEEPING_TABLES:
-        connection.execute(f"DELETE FROM raw.{name} WHERE export_hash = ?", [export_hash])
+    for table in BOOKKEEPING_TABLES:
+        connection.execute(f"DELETE FROM {table.qualified_name} WHERE export_hash = ?", [export_hash])
 
 
 def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime) -> None:
     import pandas as pd
 
     if summary.files:
-        frame = pd.DataFrame([(summary.export_hash, f.path, f.role, f.status, f.accepted, f.quarantined,
-                               f.without_content, f.message) for f in summary.files], dtype=object)
-        _insert_frame(connection, frame, "INSERT INTO raw.export_files SELECT * FROM incoming_rows")
-    connection.execute(
-        "INSERT INTO raw.export_imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            summary.export_hash, summary.name, summary.kind, PARSER_VERSION, loaded_at,
-            len(summary.history_files()),
-            len(summary.files_with_status("ignored")), len(summary.files_with_status("unreadable")),
-            summary.count("accepted"), summary.count("quarantined"), summary.count("without_content"),
-        ],
-    )
+        frame = pd.DataFrame([EXPORT_FILES.row(
+            export_hash=summary.export_hash, file_path=f.path, file_role=f.role, status=f.status,
+            records_accepted=f.accepted, records_quarantined=f.quarantined, records_without_content=f.without_content,
+            message=f.message) for f in summary.files], columns=EXPORT_FILES.column_names, dtype=object)
+        _insert_frame(connection, frame, f"INSERT INTO {EXPORT_FILES.qualified_name} BY NAME SELECT * FROM incoming_rows")
+    connection.execute(EXPORT_IMPORTS.insert_statement(), EXPORT_IMPORTS.row(
+        export_hash=summary.export_hash, export_name=summary.name, export_kind=summary.kind,
+        parser_version=PARSER_VERSION, imported_at=loaded_at, files_read=len(summary.history_files()),
+        files_ignored=len(summary.files_with_status("ignored")),
+        files_unreadable=len(summary.files_with_status("unreadable")), records_accepted=summary.count("accepted"),
+        records_quarantined=summary.count("quarantined"), records_without_content=summary.count("without_content")))
 
 
 def _rows_by_table(connection, export_hash: str) -> dict[str, int]:
