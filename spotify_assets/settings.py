@@ -18,15 +18,34 @@ DEFAULT_TIMEZONE = "UTC"
 
 
 class SpotifySettings(ConfigurableResource):
-    """Paths and the listener's time zone. Unset fields fall back to the environment, then defaults.
-
-    `SPOTIFY_DATA_DIR` (default `./data`), `SPOTIFY_INBOX` (default `$SPOTIFY_DATA_DIR/inbox`),
-    `SPOTIFY_TIMEZONE` (IANA name, default `UTC`).
+    """Every setting of the warehouse and its enrichment (the API clients' own are fields of their resources). Unset
+    fields fall back to the environment variable named beside them, then to the default (README, "Settings").
     """
 
-    data_dir: str | None = None
-    inbox: str | None = None
-    timezone: str | None = None
+    data_dir: str | None = None  # SPOTIFY_DATA_DIR, ./data
+    inbox: str | None = None  # SPOTIFY_INBOX, $SPOTIFY_DATA_DIR/inbox
+    timezone: str | None = None  # SPOTIFY_TIMEZONE (IANA name), UTC
+    catalog_lookups_per_run: int | None = None  # SPOTIFY_CATALOG_LOOKUPS_PER_RUN, 200
+    catalog_requests_per_second: float | None = None  # SPOTIFY_CATALOG_REQUESTS_PER_SECOND, 10
+    lastfm_lookups_per_run: int | None = None  # LASTFM_LOOKUPS_PER_RUN, 300 (tracks and artists each)
+    dbt_docs_url: str | None = None  # SPOTIFY_DBT_DOCS_URL, http://127.0.0.1:8080: where the UI's model links point
+
+    @property
+    def catalog_lookups(self) -> int:
+        return int(_setting(self.catalog_lookups_per_run, "SPOTIFY_CATALOG_LOOKUPS_PER_RUN", 200))
+
+    @property
+    def catalog_pause_seconds(self) -> float:
+        # Well inside Spotify's rolling 30 s window by default; 429s are honoured anyway.
+        return 1.0 / float(_setting(self.catalog_requests_per_second, "SPOTIFY_CATALOG_REQUESTS_PER_SECOND", 10.0))
+
+    @property
+    def lastfm_lookups(self) -> int:
+        return int(_setting(self.lastfm_lookups_per_run, "LASTFM_LOOKUPS_PER_RUN", 300))
+
+    @property
+    def dbt_docs_base_url(self) -> str:
+        return str(_setting(self.dbt_docs_url, "SPOTIFY_DBT_DOCS_URL", "http://127.0.0.1:8080")).rstrip("/")
 
     @property
     def data_path(self) -> Path:
@@ -91,3 +110,11 @@ class SpotifySettings(ConfigurableResource):
             "SPOTIFY_WAREHOUSE_MARTS_PATH": str(self.warehouse_marts_path),
             "SPOTIFY_TIMEZONE": self.timezone_name,
         }
+
+
+def _setting(value, variable: str, default):
+    """The field's value when set, else the environment variable's (read when used, never at import), else the
+    default."""
+    if value is not None:
+        return value
+    return os.environ.get(variable) or default

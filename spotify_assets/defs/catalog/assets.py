@@ -8,7 +8,6 @@ with the client's retries. Every answer lands at once in landing/catalog/tracks/
 """
 
 import json
-import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,8 +23,6 @@ from spotify_assets.settings import SpotifySettings
 
 CATALOG_KEY = AssetKey(["spotify_api", "catalog_tracks"])
 RAW_CATALOG_KEY = AssetKey(["raw", "catalog_tracks"])
-DEFAULT_LOOKUPS_PER_RUN = 200
-DEFAULT_REQUESTS_PER_SECOND = 10.0  # well inside Spotify's rolling 30 s window; 429s are honoured anyway
 
 
 def _cached_ids(directory: Path) -> set[str]:
@@ -79,8 +76,8 @@ def catalog_tracks(context: AssetExecutionContext, spotify_settings: SpotifySett
                    spotify_api: SpotifyApiResource) -> MaterializeResult:
     directory = spotify_settings.landing_path / "catalog" / "tracks"
     directory.mkdir(parents=True, exist_ok=True)
-    limit = int(os.environ.get("SPOTIFY_CATALOG_LOOKUPS_PER_RUN", DEFAULT_LOOKUPS_PER_RUN))
-    pause = 1.0 / float(os.environ.get("SPOTIFY_CATALOG_REQUESTS_PER_SECOND", DEFAULT_REQUESTS_PER_SECOND))
+    limit = spotify_settings.catalog_lookups
+    pause = spotify_settings.catalog_pause_seconds
     candidates = _candidates(spotify_settings.published_marts_path, _cached_ids(directory))
     chosen = candidates[:limit]
     found = not_found = 0

@@ -9,7 +9,6 @@ raw.lastfm_artists (the warehouse pool); dbt turns tags into genres.
 
 import hashlib
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,7 +30,6 @@ TRACKS_KEY = AssetKey(["lastfm", "track_info"])
 ARTISTS_KEY = AssetKey(["lastfm", "artist_tags"])
 RAW_TRACKS_KEY = AssetKey(["raw", "lastfm_tracks"])
 RAW_ARTISTS_KEY = AssetKey(["raw", "lastfm_artists"])
-DEFAULT_LOOKUPS_PER_RUN = 300
 PROGRESS_EVERY = 25
 
 
@@ -65,9 +63,6 @@ def artist_candidates(settings: SpotifySettings) -> list[tuple[str, str]]:
                                  "ORDER BY streams DESC, artist_key", "artists")
 
 
-def _lookups_per_run() -> int:
-    return int(os.environ.get("LASTFM_LOOKUPS_PER_RUN", DEFAULT_LOOKUPS_PER_RUN))
-
 
 def _write(directory: Path, key: str, envelope: dict) -> None:
     directory.mkdir(parents=True, exist_ok=True)
@@ -75,9 +70,9 @@ def _write(directory: Path, key: str, envelope: dict) -> None:
 
 
 def _ask_each(context: AssetExecutionContext, what: str, candidates: list[tuple], directory: Path,
-              ask, client) -> MaterializeResult:
+              ask, client, lookups: int) -> MaterializeResult:
     """Ask Last.fm about each candidate (key first), landing every answer at once; a bad key stops."""
-    chosen = candidates[:_lookups_per_run()]
+    chosen = candidates[:lookups]
     found = 0
     for number, candidate in enumerate(chosen, start=1):
         envelope = {"key": candidate[0], "names": list(candidate[1:]),
@@ -110,7 +105,7 @@ def lastfm_track_info(context: AssetExecutionContext, spotify_settings: SpotifyS
                 "duration_ms": info.duration_ms, "tags": info.tags, "answers": info.answers}
 
     return _ask_each(context, "tracks", track_candidates(spotify_settings),
-                     spotify_settings.landing_path / "lastfm" / "tracks", ask, client)
+                     spotify_settings.landing_path / "lastfm" / "tracks", ask, client, spotify_settings.lastfm_lookups)
 
 
 @asset(key=ARTISTS_KEY, group_name="enrichment", kinds={"lastfm", "python"},
@@ -124,7 +119,7 @@ def lastfm_artist_tags(context: AssetExecutionContext, spotify_settings: Spotify
         return {"tags": tags, "answers": {"artist.getTopTags": answer}}
 
     return _ask_each(context, "artists", artist_candidates(spotify_settings),
-                     spotify_settings.landing_path / "lastfm" / "artists", ask, client)
+                     spotify_settings.landing_path / "lastfm" / "artists", ask, client, spotify_settings.lastfm_lookups)
 
 
 def _tags_json(tags) -> str:

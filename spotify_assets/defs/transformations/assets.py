@@ -86,7 +86,7 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
             if isinstance(event, MaterializeResult):
                 node = build.nodes[event.metadata["unique_id"]]
                 event = MaterializeResult(asset_key=event.asset_key,
-                                          metadata={**event.metadata, **model_metadata(connection, node)})
+                                          metadata={**event.metadata, **model_metadata(connection, node, spotify_settings.dbt_docs_base_url)})
             yield event
     if not build.succeeded:
         raise Failure(description="dbt build failed: " + "; ".join(build.errors[:5]))

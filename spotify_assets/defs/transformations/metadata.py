@@ -5,15 +5,12 @@ dbt holds DuckDB's write lock for its whole run, so nothing can read the warehou
 are read after the run, once per model, from the warehouse the run just wrote.
 """
 
-import os
 
 import duckdb
 from dagster import MetadataValue
 
 from spotify_assets.lib.warehouse import MARTS_DATABASE
 
-DOCS_URL_SETTING = "SPOTIFY_DBT_DOCS_URL"
-DEFAULT_DOCS_URL = "http://127.0.0.1:8080"
 PREVIEW_ROWS = 5
 PREVIEW_COLUMNS = 8
 
@@ -37,9 +34,8 @@ def preview_markdown(connection: duckdb.DuckDBPyConnection, relation: str) -> st
     return "\n".join(lines)
 
 
-def model_metadata(connection: duckdb.DuckDBPyConnection, node: dict) -> dict:
+def model_metadata(connection: duckdb.DuckDBPyConnection, node: dict, docs_url: str) -> dict:
     """`node`: the model's unique_id, resource_type, materialized, database, schema and alias."""
-    docs_url = os.environ.get(DOCS_URL_SETTING, DEFAULT_DOCS_URL).rstrip("/")
     metadata = {"dbt_docs": MetadataValue.url(f"{docs_url}/#!/{node['resource_type']}/{node['unique_id']}")}
     if node["materialized"] in ("table", "incremental", "seed"):
         relation = f'"{node["database"]}"."{node["schema"]}"."{node["alias"]}"'
