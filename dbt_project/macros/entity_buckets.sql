@@ -36,53 +36,27 @@ new_days as (
 ),
 
 days_of_affected_months as (
-    select bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips from new_days
+    select {{ bucket_columns(key_column) }} from new_days
     {% if is_incremental() %}
     union all
-    select bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips
-    from {{ this }}
-    where bucket_grain = 'day'
-      and cast(date_trunc('month', bucket_start) as date) in (select month_start from affected_months)
-      and bucket_start not in (select local_date from affected_dates)
+    {{ stored_buckets_beside('day', 'month', 'affected_months', 'month_start', 'affected_dates', 'local_date', key_column) }}
     {% endif %}
 ),
 
 new_months as (
-    select
-        'month' as bucket_grain,
-        cast(date_trunc('month', bucket_start) as date) as bucket_start,
-        {{ key_column }},
-        cast(sum(streams) as bigint) as streams,
-        cast(sum(ms_played) as bigint) as ms_played,
-        cast(sum(plays_all) as bigint) as plays_all,
-        cast(sum(skips) as bigint) as skips
-    from days_of_affected_months
-    group by all
+    {{ summed_into('month', 'days_of_affected_months', key_column) }}
 ),
 
 months_of_affected_years as (
     select * from new_months
     {% if is_incremental() %}
     union all
-    select bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips
-    from {{ this }}
-    where bucket_grain = 'month'
-      and cast(date_trunc('year', bucket_start) as date) in (select year_start from affected_years)
-      and bucket_start not in (select month_start from affected_months)
+    {{ stored_buckets_beside('month', 'year', 'affected_years', 'year_start', 'affected_months', 'month_start', key_column) }}
     {% endif %}
 ),
 
 new_years as (
-    select
-        'year' as bucket_grain,
-        cast(date_trunc('year', bucket_start) as date) as bucket_start,
-        {{ key_column }},
-        cast(sum(streams) as bigint) as streams,
-        cast(sum(ms_played) as bigint) as ms_played,
-        cast(sum(plays_all) as bigint) as plays_all,
-        cast(sum(skips) as bigint) as skips
-    from months_of_affected_years
-    group by all
+    {{ summed_into('year', 'months_of_affected_years', key_column) }}
 )
 
 {%- set id_column = key_column | replace('_key', '_id') %}
@@ -91,4 +65,35 @@ union all
 select *, null as hourly_streams, {{ current_batch_at() }} as batch_at, {{ entity_id(key_column) }} as {{ id_column }} from new_months
 union all
 select *, null as hourly_streams, {{ current_batch_at() }} as batch_at, {{ entity_id(key_column) }} as {{ id_column }} from new_years
+{%- endmacro %}
+
+
+{#- The columns every bucket row has (day rows add hourly_streams). -#}
+{% macro bucket_columns(key_column) -%}
+    bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips
+{%- endmacro %}
+
+{#- The `grain` rows (month or year) summed from the finer rows in `finer_rows`: one roll-up rule for both levels. -#}
+{% macro summed_into(grain, finer_rows, key_column) -%}
+    select
+        '{{ grain }}' as bucket_grain,
+        cast(date_trunc('{{ grain }}', bucket_start) as date) as bucket_start,
+        {{ key_column }},
+        cast(sum(streams) as bigint) as streams,
+        cast(sum(ms_played) as bigint) as ms_played,
+        cast(sum(plays_all) as bigint) as plays_all,
+        cast(sum(skips) as bigint) as skips
+    from {{ finer_rows }}
+    group by all
+{%- endmacro %}
+
+{#- Stored `grain` rows that an incremental run did not rewrite but whose `parent_grain` bucket it did (listed in
+    `changed_parents`.`parent_column`): they are summed again with the rewritten ones. Rows listed in
+    `rewritten`.`rewritten_column` come from this run instead. -#}
+{% macro stored_buckets_beside(grain, parent_grain, changed_parents, parent_column, rewritten, rewritten_column, key_column) -%}
+    select {{ bucket_columns(key_column) }}
+    from {{ this }}
+    where bucket_grain = '{{ grain }}'
+      and cast(date_trunc('{{ parent_grain }}', bucket_start) as date) in (select {{ parent_column }} from {{ changed_parents }})
+      and bucket_start not in (select {{ rewritten_column }} from {{ rewritten }})
 {%- endmacro %}
