@@ -148,21 +148,21 @@ def test_the_daemon_after_the_demo_launches_nothing_then_polls_as_the_command_li
     shutil.copytree(demo_data_dir, by_daemon)
     demo_runs = _run_ids(demo_data_dir / "dagster_home")
 
-    with _fake_with_plays(now_ms) as fake:
-        completed = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"],
-                                   env=_poll_environment(by_command, fake), capture_output=True, text=True, timeout=600)
-    assert completed.returncode == 0, completed.stderr
-    command_runs = _runs_after(by_command / "dagster_home", demo_runs)
-
     port = free_port()
     output = tmp_path / "ui.log"
-    with _fake_with_plays(now_ms) as fake, output.open("w") as log:
+    with _fake_with_plays(now_ms) as fake, _fake_with_plays(now_ms) as daemons_fake, output.open("w") as log:
         # The schedule polls every minute here: its first tick comes within a minute of the daemon's start.
-        environment = _poll_environment(by_daemon, fake) | {"SPOTIFY_POLL_CRON": "* * * * *"}
+        environment = _poll_environment(by_daemon, daemons_fake) | {"SPOTIFY_POLL_CRON": "* * * * *"}
         process = subprocess.Popen([str(Path(sys.executable).with_name("spotify-assets")), "ui", "--port", str(port)],
                                    env=environment, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         try:
+            # Meanwhile, the command line's poll on the other copy, against the other (identical) Spotify.
+            completed = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"],
+                                       env=_poll_environment(by_command, fake), capture_output=True, text=True,
+                                       timeout=600)
+            assert completed.returncode == 0, completed.stderr
+            command_runs = _runs_after(by_command / "dagster_home", demo_runs)
             deadline = time.monotonic() + 420
             while time.monotonic() < deadline:
                 try:
