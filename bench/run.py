@@ -114,20 +114,20 @@ def bench_size(plays: int, work: Path, ranges: int) -> dict:
     return result
 
 
-def bench_polls(results: list[dict], work: Path) -> None:
+def bench_polls(results: list[dict], work: Path, polls_per_size: int = POLLS) -> None:
     """Poll updates on the smallest and the largest history, the two taking turns: the growth target compares
     them, and a shared machine's speed drifts over the minutes between stages, which would bias the ratio if
     one size's polls all ran before the other's. The median of each size is its figure (the first poll after an
     import also pays for caches the later ones find warm); every run is kept in the JSON."""
     measured = [results[0], results[-1]] if len(results) > 1 else results
     runs: dict[int, list[dict]] = {result["plays"]: [] for result in measured}
-    for _ in range(POLLS):
+    for _ in range(polls_per_size):
         for result in measured:
             data_dir = work / f"data-{result['plays']}"
             runs[result["plays"]].append(measure_poll(data_dir, _environment(data_dir)))
     for result in measured:
         polls = runs[result["plays"]]
-        result["poll_update"] = sorted(polls, key=lambda poll: poll["seconds"])[POLLS // 2] | {"runs": polls}
+        result["poll_update"] = sorted(polls, key=lambda poll: poll["seconds"])[len(polls) // 2] | {"runs": polls}
 
 
 def verdicts(results: list[dict]) -> list[tuple[str, str, str, bool | None]]:
@@ -160,7 +160,7 @@ def markdown(report: dict) -> str:
     lines = [f"# Benchmark {report['started_at']}", "",
              f"{report['machine']['cores']} cores, {report['machine']['python']}, {report['machine']['platform']}; "
              f"synthetic exports (seed 42, {ZONE}); {report['ranges']} random ranges per macro.", "",
-             "| plays | records | pandas baseline | import to published marts | vs baseline | poll update (50 plays, median of 5) | "
+             f"| plays | records | pandas baseline | import to published marts | vs baseline | poll update (50 plays, median of {report['polls']}) | "
              + " | ".join(f"{m} p50 / p95" for m in MACROS) + " |",
              "|---:|---:|---:|---:|---:|---:|" + "---:|" * len(MACROS)]
     for r in report["sizes"]:
@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--ranges", type=int, default=200, help="random ranges per macro")
     parser.add_argument("--work-dir", type=Path, help="where exports and data go (default: a temporary folder)")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
+    parser.add_argument("--polls", type=int, default=POLLS, help=f"poll updates per size (default {POLLS}; the median counts)")
     arguments = parser.parse_args()
     sizes = sorted(int(size) for size in arguments.sizes.split(","))
     started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
@@ -203,8 +204,8 @@ def main() -> None:
         print(f"benchmarking {plays:,} plays in {work}", file=sys.stderr, flush=True)
         results.append(bench_size(plays, work, arguments.ranges))
     print(f"polling the {sizes[0]:,}-play and the {sizes[-1]:,}-play history in turns", file=sys.stderr, flush=True)
-    bench_polls(results, work)
-    report = {"started_at": started_at, "ranges": arguments.ranges,
+    bench_polls(results, work, arguments.polls)
+    report = {"started_at": started_at, "ranges": arguments.ranges, "polls": arguments.polls,
               "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
               "sizes": results}
     report["targets"] = verdicts(results)

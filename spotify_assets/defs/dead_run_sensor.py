@@ -1,5 +1,5 @@
 """The daemon's side of run recovery: every minute, runs whose process is gone are failed and their warehouse slot
-freed (run_recovery.py), so an out-of-memory kill or a power cut never leaves the pipeline waiting forever."""
+freed (instance/recovery.py), so an out-of-memory kill or a power cut never leaves the pipeline waiting forever."""
 
 from dagster import DefaultSensorStatus, SensorEvaluationContext, SkipReason, sensor
 

@@ -1,4 +1,4 @@
-"""Last.fm as a Dagster resource; the API key arrives through EnvVar (see definitions.py)."""
+"""Last.fm as a Dagster resource; the API key arrives through EnvVar (see defs/resources.py)."""
 
 from __future__ import annotations
 

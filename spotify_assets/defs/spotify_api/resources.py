@@ -1,4 +1,4 @@
-"""The Spotify Web API as a Dagster resource. Credentials arrive through EnvVar (see definitions.py)."""
+"""The Spotify Web API as a Dagster resource. Credentials arrive through EnvVar (see defs/resources.py)."""
 
 from __future__ import annotations
 

@@ -168,11 +168,9 @@ def _dbt_environment(values: Mapping[str, str]) -> Iterator[None]:
 
 def _close_warehouse_connection() -> None:
     """dbt-duckdb keeps its DuckDB database open in the process after a command (one connection for the process,
-    by design); its adapter's close_all_connections() lets go of it, so the warehouse can be opened again
-    (read-only for metadata, by the next step, by another process)."""
-    import gc
-
+    by design); its adapter's close_all_connections() drops it, and with nothing else holding it DuckDB closes the
+    file at once, so the warehouse can be opened again (read-only for metadata, by the next step, by another
+    process). A collection of the heap is not needed (it took 0.4 s a call with dbt's manifest in memory)."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     DuckDBConnectionManager.close_all_connections()
-    gc.collect()  # the dropped environment closes its DuckDB connection when it is freed
