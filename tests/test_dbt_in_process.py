@@ -64,18 +64,3 @@ def test_a_polls_update_reports_the_models_and_checks_dagster_dbt_reports(demo_d
                             instance=DagsterInstance.ephemeral())
     assert reference.success
     assert _outcomes(reference) == (materialized, checks)
-
-
-def test_a_whole_build_evaluates_every_check(demo_data_dir, tmp_path, monkeypatch):
-    from conftest import DEMO_ZONE
-
-    shutil.copytree(demo_data_dir, tmp_path / "data")
-    monkeypatch.setenv("SPOTIFY_TIMEZONE", DEMO_ZONE)
-    monkeypatch.setenv("SPOTIFY_DATA_DIR", str(tmp_path / "data"))
-    build = defs.resolve_job_def("build_warehouse_job").execute_in_process(instance=DagsterInstance.ephemeral())
-    assert build.success
-    materialized, checks = _outcomes(build)
-    assert {key.to_user_string() for key in warehouse_models.keys} <= materialized
-    assert {(key.asset_key.to_user_string(), key.name) for key in warehouse_models.check_keys} == \
-        {(asset, name) for asset, name, _, _ in checks}
-    assert all(passed for _, _, passed, _ in checks)
