@@ -155,7 +155,8 @@ def test_leftovers_of_dead_processes_are_removed_and_live_work_kept(tmp_path):
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_a_command_even_one_started_with_sigint_ignored(small_history, tmp_path):
+@pytest.mark.parametrize("delay", [2.0, 4.0])  # two moments of dbt's work: parsing the project, then building
+def test_ctrl_c_stops_a_command_even_one_started_with_sigint_ignored(delay, small_history, tmp_path):
     """A script's background job inherits SIGINT ignored: `kill -INT` then did nothing outside a run."""
     data_dir = tmp_path / "data"
     environment = cli_environment(data_dir)
@@ -165,7 +166,7 @@ def test_ctrl_c_stops_a_command_even_one_started_with_sigint_ignored(small_histo
     for line in command.stdout:
         if line.startswith("building the warehouse"):
             break
-    time.sleep(2)  # dbt is at work
+    time.sleep(delay)  # dbt is at work
     os.kill(command.pid, signal.SIGINT)
     _, stderr = command.communicate(timeout=60)
     assert command.returncode == 130

@@ -81,8 +81,7 @@ class WarehouseDbtResource(ConfigurableResource):
                     [*arguments, *selection, *locations, "--quiet"])
             finally:
                 _close_warehouse_connection()
-        if isinstance(result.exception, (KeyboardInterrupt, DagsterExecutionInterruptedError)):
-            raise DagsterExecutionInterruptedError()  # Ctrl-C or SIGTERM: dbt stopped, and so does the run
+        _stop_if_interrupted(result)
         build = DbtBuild(succeeded=result.success)
         for message in messages:
             level, text = message["info"]["level"], _ANSI_COLOUR.sub("", message["info"]["msg"])
@@ -107,6 +106,7 @@ class WarehouseDbtResource(ConfigurableResource):
                 result = dbtRunner(manifest=manifest).invoke(["docs", "generate", "--static", *locations, "--quiet"])
             finally:
                 _close_warehouse_connection()
+        _stop_if_interrupted(result)
         if not result.success:
             raise RuntimeError(f"dbt docs generate failed: {result.exception}")
 
@@ -143,11 +143,19 @@ class WarehouseDbtResource(ConfigurableResource):
         if key not in _PARSED_MANIFEST:
             result = dbtRunner().invoke(["parse", *locations, "--quiet"])
             _close_warehouse_connection()
+            _stop_if_interrupted(result)
             if not result.success:
                 raise RuntimeError(f"dbt parse failed: {result.exception}")
             _PARSED_MANIFEST.clear()
             _PARSED_MANIFEST[key] = result.result
         return _PARSED_MANIFEST[key]
+
+
+def _stop_if_interrupted(result) -> None:
+    """Ctrl-C or SIGTERM while dbt worked (parsing, building, generating the docs): dbt stopped, and so does the run,
+    as interrupted rather than failed."""
+    if isinstance(result.exception, (KeyboardInterrupt, DagsterExecutionInterruptedError)):
+        raise DagsterExecutionInterruptedError()
 
 
 @contextmanager
