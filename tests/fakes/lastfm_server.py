@@ -102,7 +102,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/xml; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a delayed fault outlasting its timeout), as it may on a real server
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))

@@ -1,0 +1,28 @@
+"""Loading the code location, as `dagster dev`, the daemon and every command do: no warning, no side effect."""
+
+import json
+import os
+import subprocess
+import sys
+
+LOAD_AND_REPORT = """
+import json, os, warnings
+before = dict(os.environ)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    from spotify_assets.definitions import defs
+    defs.resolve_asset_graph()
+print(json.dumps({"warnings": [f"{w.category.__name__}: {w.message}" for w in caught],
+                  "environment_changes": sorted(k for k in set(before) | set(os.environ)
+                                                if before.get(k) != os.environ.get(k))}))
+"""
+
+
+def test_loading_the_definitions_warns_nothing_and_changes_no_environment(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "SPOTIFY_"))}
+    environment["SPOTIFY_DATA_DIR"] = str(tmp_path / "data")
+    completed = subprocess.run([sys.executable, "-c", LOAD_AND_REPORT], env=environment, capture_output=True,
+                               text=True, timeout=120, check=True)
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert report == {"warnings": [], "environment_changes": []}, report
+    assert not (tmp_path / "data").exists()  # nothing written before a command or run asks for it
