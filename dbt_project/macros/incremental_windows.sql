@@ -19,6 +19,25 @@
     where loaded_at > (select coalesce(max(loaded_through), cast('1970-01-01' as timestamp)) from {{ this }})
 {%- endmacro %}
 
+{#- The bookkeeping columns of a model recomputed by UTC day from staging records (the deduplication models): its
+    day (the `unique_key` delete+insert replaces), its load watermark, which `days_with_new_records` reads on the
+    next run, and the run's batch_at. `staging_relations`: the model's staging inputs; the newest load counts.
+    The models keep their own `records` CTEs, since each source filters differently (API items without names,
+    account-data days re-read when an artist becomes known as a show, episodes with their neighbouring days). -#}
+{% macro day_watermark_columns(staging_relations) -%}
+    cast(played_at_utc as date) as played_on_utc,
+    {% if staging_relations | length == 1 -%}
+    (select max(loaded_at) from {{ staging_relations[0] }}) as loaded_through,
+    {%- else -%}
+    greatest(
+        {% for relation in staging_relations %}
+        coalesce((select max(loaded_at) from {{ relation }}), cast('1970-01-01' as timestamp)){{ "," if not loop.last }}
+        {% endfor %}
+    ) as loaded_through,
+    {%- endif %}
+    {{ current_batch_at() }} as batch_at
+{%- endmacro %}
+
 {#- Days (of `date_column`) that `relation` recomputed since this model last ran. -#}
 {% macro days_changed_in(relation, date_column) -%}
     select distinct {{ date_column }} as changed_date

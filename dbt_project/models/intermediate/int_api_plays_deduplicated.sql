@@ -32,8 +32,6 @@ copies as (
 
 select
     * exclude (copy_rank),
-    cast(played_at_utc as date) as played_on_utc,
-    (select max(loaded_at) from {{ ref('stg_spotify_api__recently_played_items') }}) as loaded_through,
-    {{ current_batch_at() }} as batch_at
+    {{ day_watermark_columns([ref('stg_spotify_api__recently_played_items')]) }}
 from copies
 where copy_rank = 1

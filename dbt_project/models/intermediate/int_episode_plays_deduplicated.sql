@@ -9,6 +9,7 @@
 with
 {% set sources = ['stg_spotify_export__extended_episode_streams', 'stg_spotify_export__extended_audiobook_streams',
                   'stg_spotify_export__standard_episode_streams', 'stg_spotify_export__standard_audiobook_streams'] %}
+{% set staging_relations = [] %}{% for source in sources %}{% do staging_relations.append(ref(source)) %}{% endfor %}
 {% if is_incremental() %}
 affected_days as (
     select distinct utc_date + day_offset as utc_date
@@ -122,13 +123,7 @@ select
     ms_played,
     source,
     seen_in_sources,
-    cast(played_at_utc as date) as played_on_utc,
-    greatest(
-        {% for source in sources %}
-        coalesce((select max(loaded_at) from {{ ref(source) }}), cast('1970-01-01' as timestamp)){{ "," if not loop.last }}
-        {% endfor %}
-    ) as loaded_through,
-    {{ current_batch_at() }} as batch_at
+    {{ day_watermark_columns(staging_relations) }}
 from plays
 {% if is_incremental() %}
 where cast(played_at_utc as date) in (select utc_date from affected_days)

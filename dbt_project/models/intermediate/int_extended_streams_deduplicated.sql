@@ -26,7 +26,5 @@ copies as (
 
 select
     *,
-    cast(played_at_utc as date) as played_on_utc,
-    (select max(loaded_at) from {{ ref('stg_spotify_export__extended_music_streams') }}) as loaded_through,
-    {{ current_batch_at() }} as batch_at
+    {{ day_watermark_columns([ref('stg_spotify_export__extended_music_streams')]) }}
 from copies

@@ -54,8 +54,6 @@ copies as (
 select
     copies.*,
     artist_key in (select show_key from known_shows) as is_podcast_episode,
-    cast(played_at_utc as date) as played_on_utc,
-    (select max(loaded_at) from {{ ref('stg_spotify_export__standard_music_streams') }}) as loaded_through,
-    (select max(known_since) from known_shows) as shows_known_through,
-    {{ current_batch_at() }} as batch_at
+    {{ day_watermark_columns([ref('stg_spotify_export__standard_music_streams')]) }},
+    (select max(known_since) from known_shows) as shows_known_through
 from copies
