@@ -196,6 +196,39 @@ def test_two_imports_at_once_both_land_and_a_summary_meanwhile_answers(small_his
     assert counts == {name: expected.get(name, 0) for name in counts}
 
 
+def test_a_writer_waits_for_a_reader_in_another_process_instead_of_failing(tmp_path):
+    """`summary` (or any SQL client) reading the warehouse for a moment made the import that took the pool then
+    fail on DuckDB's file lock; the writer now waits for the reader to let go."""
+    import time
+
+    import duckdb
+
+    from spotify_assets.lib.warehouse import warehouse_connection
+    from spotify_assets.settings import SpotifySettings
+
+    settings = SpotifySettings(data_dir=str(tmp_path / "data"), timezone="UTC")
+    with warehouse_connection(settings) as connection:
+        connection.execute("CREATE TABLE plays AS SELECT 1 AS play")
+    reader = subprocess.Popen([sys.executable, "-c", f"""
+import duckdb, sys, time
+connection = duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)
+print("reading", flush=True)
+time.sleep(3)
+connection.close()
+"""], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        with pytest.raises(duckdb.IOException, match="lock"):  # what DuckDB does on its own
+            duckdb.connect(str(settings.warehouse_path)).close()
+        started = time.monotonic()
+        with warehouse_connection(settings) as connection:
+            connection.execute("INSERT INTO plays VALUES (2)")
+            assert connection.execute("SELECT count(*) FROM plays").fetchone() == (2,)
+        assert time.monotonic() - started > 0.5  # it did wait for the reader
+    finally:
+        reader.wait(timeout=30)
+
+
 @pytest.mark.slow
 def test_an_export_landed_but_never_imported_is_shown_pending_and_build_imports_it(small_history, tmp_path):
     """An import that failed (or was killed after landing) left its export out of the warehouse even after build."""

@@ -211,3 +211,26 @@ def test_the_sensor_asks_only_while_something_is_new(enriched, monkeypatch):
     monkeypatch.setenv("LASTFM_API_KEY", "set")
     fresh = build_sensor_context(instance=enriched["instance"], definitions=defs, resources=resources)
     assert "has been asked about" in lastfm_enrichment_sensor(fresh).skip_message
+
+
+def test_enrich_asks_what_the_sensor_asks_and_launches_nothing_when_everything_was_asked(enriched, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import cli_environment
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(enriched["settings"].data_path, data_dir)
+    calls_before = enriched["fake"].calls()
+    environment = cli_environment(data_dir) | {"SPOTIFY_TIMEZONE": "UTC", "LASTFM_API_KEY": enriched["fake"].api_key,
+                                               "LASTFM_API_BASE_URL": enriched["fake"].base_url}
+    completed = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "enrich"], env=environment,
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr
+    assert "Last.fm: Every track and artist has been asked about." in completed.stdout
+    assert "Spotify catalog: Catalog lookups need Spotify credentials" in completed.stdout
+    assert enriched["fake"].calls() == calls_before
+    instance = DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    assert instance.get_runs() == []  # no enrichment run, and nothing new for the warehouse update rule

@@ -225,9 +225,37 @@ def test_the_days_sensor_requests_one_run_for_exactly_the_days_a_poll_touched(hi
         fake.now_ms = epoch_ms(midnight + timedelta(hours=7))
         assert materialize([recently_played_responses], resources=live.resources, instance=live.instance).success
     context = build_sensor_context(instance=live.instance, definitions=defs)
-    (request,) = [r for r in recently_played_days_sensor(context) if hasattr(r, "tags")]
+    (request,) = _run_requests(recently_played_days_sensor(context))
     assert request.tags["dagster/asset_partition_range_start"] == "2025-06-30"
     assert request.tags["dagster/asset_partition_range_end"] == "2025-07-01"
     # The next tick, with the cursor the first one left, has no new poll to follow.
     again = build_sensor_context(instance=live.instance, definitions=defs, cursor=context.cursor)
-    assert [r for r in recently_played_days_sensor(again) or [] if hasattr(r, "tags")] == []
+    assert _run_requests(recently_played_days_sensor(again)) == []
+
+
+def test_polls_between_two_ticks_of_the_days_sensor_each_get_their_days_loaded(history, settings):
+    """A poll with new plays, then one without, before the sensor ticks (a busy daemon, a short cron): the first
+    poll's days are still loaded (following only the newest poll lost them)."""
+    from dagster import build_sensor_context
+
+    from spotify_assets.defs.recently_played.sensors import recently_played_days_sensor
+
+    day = datetime(2025, 7, 1, 9)
+    plays = [p for p in history.plays if p.kind == "music"][:5]
+    with FakeSpotify() as fake:
+        for index, play in enumerate(plays):
+            fake.add_play(epoch_ms(day + timedelta(minutes=4 * index)), api_track(play))
+        live = LivePipeline(fake, settings)
+        for hours_later in (2, 3):  # the second poll finds nothing new
+            fake.now_ms = epoch_ms(day + timedelta(hours=hours_later))
+            assert materialize([recently_played_responses], resources=live.resources, instance=live.instance).success
+    context = build_sensor_context(instance=live.instance, definitions=defs)
+    (request,) = _run_requests(recently_played_days_sensor(context))
+    assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
+        == ("2025-07-01", "2025-07-01")
+
+
+def _run_requests(result) -> list:
+    from dagster import RunRequest
+
+    return [request for request in (result if isinstance(result, list) else [result]) if isinstance(request, RunRequest)]

@@ -17,18 +17,25 @@ WAREHOUSE_POOL = "warehouse"
 MARTS_DATABASE = "marts"
 
 
+# A writer (in the pool) waits this long for readers outside it (`spotify-assets summary`, a SQL client on the
+# warehouse file) to let go: DuckDB refuses to open a file for writing while another process reads it.
+WRITER_WAIT_SECONDS = 60
+
+
 class WarehouseBusy(Exception):
     """Another process writes the warehouse (DuckDB lets one process at a time open a file it writes)."""
 
 
 @contextmanager
 def warehouse_connection(settings: SpotifySettings, read_only: bool = False, with_marts: bool = False,
-                         wait_seconds: float = 0) -> Iterator[duckdb.DuckDBPyConnection]:
+                         wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """`with_marts`: the marts file attached as dbt attaches it (once dbt has written it), and on the search path:
     `marts.fct_plays` and `fct_plays` mean what they mean in dbt's models and in the published file.
-    `wait_seconds`: for a reader outside the warehouse pool, how long to wait for a writer in another process to
-    finish before giving up with WarehouseBusy (DuckDB itself does not wait)."""
+    `wait_seconds`: how long to wait while another process holds the file before giving up with WarehouseBusy
+    (DuckDB itself does not wait); by default a writer waits WRITER_WAIT_SECONDS for readers, a reader not at all."""
     settings.data_path.mkdir(parents=True, exist_ok=True)
+    if wait_seconds is None:
+        wait_seconds = 0 if read_only else WRITER_WAIT_SECONDS
     deadline = time.monotonic() + wait_seconds
     while True:
         try:

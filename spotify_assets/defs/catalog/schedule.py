@@ -20,6 +20,11 @@ from spotify_assets.defs.spotify_api.resources import credentials_configured
     "SPOTIFY_CATALOG_LOOKUPS_PER_RUN at a time. Skips while no Spotify credentials are set.",
 )
 def catalog_enrichment_schedule(context: ScheduleEvaluationContext):
+    return catalog_request()
+
+
+def catalog_request() -> RunRequest | SkipReason:
+    """Whether catalog lookups can run: the schedule and `spotify-assets enrich` both ask this."""
     if not credentials_configured():
         return SkipReason("Catalog lookups need Spotify credentials (see `spotify-assets auth`).")
     return RunRequest()

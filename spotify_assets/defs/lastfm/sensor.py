@@ -25,8 +25,16 @@ def lastfm_enrichment_sensor(context: SensorEvaluationContext, spotify_settings:
     if not published or context.cursor == str(published[0].storage_id):
         return SkipReason("Nothing published since the last look.")
     context.update_cursor(str(published[0].storage_id))
+    request = lastfm_request(spotify_settings)
+    if isinstance(request, SkipReason):
+        return request
+    return RunRequest(run_key=f"published-{published[0].run_id}")
+
+
+def lastfm_request(settings: SpotifySettings) -> RunRequest | SkipReason:
+    """Whether a Last.fm pass has anything to do: the sensor and `spotify-assets enrich` both ask this."""
     if not lastfm_configured():
         return SkipReason("Last.fm enrichment is off: set LASTFM_API_KEY (https://www.last.fm/api/account/create).")
-    if not track_candidates(spotify_settings) and not artist_candidates(spotify_settings):
+    if not track_candidates(settings) and not artist_candidates(settings):
         return SkipReason("Every track and artist has been asked about.")
-    return RunRequest(run_key=f"published-{published[0].run_id}")
+    return RunRequest()

@@ -2,21 +2,22 @@
 
 The schedule polls every 30 minutes (`SPOTIFY_POLL_CRON`), skipping with a reason while no Spotify
 credentials are set. After each poll, `recently_played_days_sensor` requests one run for exactly the
-UTC days that poll touched (both days across midnight), as a single run over the range.
+UTC days that poll touched (both days across midnight), as a single run over the range; every poll gets its
+run, however many happened between two of the sensor's ticks.
 """
 
 import os
 
 from dagster import (
     DefaultScheduleStatus,
+    AssetRecordsFilter,
     DefaultSensorStatus,
-    EventLogEntry,
     RunRequest,
     ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
-    asset_sensor,
     schedule,
+    sensor,
 )
 
 from spotify_assets.defs.jobs import poll_recently_played_job, recently_played_items_job
@@ -24,6 +25,7 @@ from spotify_assets.defs.recently_played.assets import RESPONSES_KEY
 from spotify_assets.defs.spotify_api.resources import credentials_configured
 
 DEFAULT_POLL_CRON = "*/30 * * * *"
+POLLS_PER_TICK = 100  # a backlog beyond this (days of a stopped daemon's polls) is taken over the next ticks
 
 # Dagster's run tags for one run over a range of partitions (what a single-run backfill sets).
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -59,14 +61,24 @@ def recently_played_poll_schedule(context: ScheduleEvaluationContext):
     return poll_request()
 
 
-@asset_sensor(
-    asset_key=RESPONSES_KEY,
+@sensor(
     job=recently_played_items_job,
     default_status=DefaultSensorStatus.RUNNING,
     description="After each poll, rebuilds the UTC day partitions of raw.recently_played_items it touched.",
 )
-def recently_played_days_sensor(context: SensorEvaluationContext, asset_event: EventLogEntry):
-    metadata = asset_event.asset_materialization.metadata
-    return days_request(list(metadata["touched_days"].value) if "touched_days" in metadata else [], asset_event.run_id)
-
-
+def recently_played_days_sensor(context: SensorEvaluationContext):
+    # Every poll since the last tick, oldest first: with polls closer together than the sensor's ticks (a busy
+    # daemon, a short SPOTIFY_POLL_CRON), the newest alone would leave the days of the ones before it unloaded.
+    after = int(context.cursor) if context.cursor else None
+    polls = context.instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=RESPONSES_KEY, after_storage_id=after), limit=POLLS_PER_TICK, ascending=True).records
+    if not polls:
+        return SkipReason("No poll since the last look.")
+    context.update_cursor(str(polls[-1].storage_id))
+    requests = []
+    for poll in polls:
+        metadata = poll.asset_materialization.metadata
+        request = days_request(list(metadata["touched_days"].value) if "touched_days" in metadata else [], poll.run_id)
+        if isinstance(request, RunRequest):
+            requests.append(request)
+    return requests or SkipReason("The polls since the last look brought no new plays.")
