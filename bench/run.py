@@ -40,7 +40,7 @@ from spotify_assets.lib.synthetic.exports import SyntheticHistory  # noqa: E402
 ZONE = "Europe/Berlin"
 MACROS = ("top_artists", "top_tracks", "heatmap", "hour_drilldown")
 POLLS = 5
-TARGETS = {  # issue 7, on a 2-core machine
+TARGETS = {  # the README's Performance targets, on a 2-core machine
     "import_seconds_1m": 60, "poll_update_seconds": 15, "poll_update_growth": 1.3, "macro_p95_ms": 50, "peak_mb": 2048,
 }
 

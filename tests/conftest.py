@@ -58,6 +58,15 @@ def raw_counts(connection) -> dict[str, int]:
     return {t.name: connection.execute(f"SELECT count(*) FROM {t.qualified_name}").fetchall()[0][0] for t in RECORD_TABLES}
 
 
+def expected_raw_rows(history: SyntheticHistory) -> dict[str, int]:
+    """What the generator wrote into each raw table, over every export it rendered."""
+    total: dict[str, int] = {}
+    for export in history.exports:
+        for table, count in export.raw_rows.items():
+            total[table] = total.get(table, 0) + count
+    return total
+
+
 def cli_environment(data_dir: Path) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIFY_", "DAGSTER_", "LASTFM_"))}
     environment |= {"SPOTIFY_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(data_dir / "dagster_home")}

@@ -6,7 +6,7 @@ import shutil
 import time
 
 import pytest
-from conftest import raw_counts
+from conftest import expected_raw_rows, raw_counts
 from dagster import DagsterInstance, build_sensor_context, materialize
 
 from spotify_assets.definitions import defs
@@ -175,7 +175,7 @@ def test_import_and_build_end_to_end_matches_the_generator_and_is_idempotent(sma
     build = materialize([warehouse_models], resources=resources, instance=instance)
     assert build.success
     assert build.get_asset_check_evaluations() and all(c.passed for c in build.get_asset_check_evaluations())
-    expected = dict(small_history.expected_raw_rows())
+    expected = dict(expected_raw_rows(small_history))
     with warehouse_connection(settings, read_only=True) as connection:
         counts = raw_counts(connection)
         assert counts == {name: expected.get(name, 0) for name in counts}

@@ -23,7 +23,7 @@ from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.publishing.publish import connect_published
-from spotify_assets.lib.synthetic.tags import artist_tags, track_tags
+from fakes.lastfm_tags import artist_tags, track_tags
 from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ from conftest import PROJECT_ROOT, cli_environment
 from fakes.lastfm_server import FakeLastfm, FakeTrack
 
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
-from spotify_assets.lib.synthetic.tags import artist_tags, track_tags
+from fakes.lastfm_tags import artist_tags, track_tags
 
 pytestmark = pytest.mark.slow
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import cli_environment, raw_counts
+from conftest import cli_environment, expected_raw_rows, raw_counts
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from spotify_assets.instance.recovery import fail_dead_runs, slot_holders
@@ -80,7 +80,7 @@ def test_a_command_killed_holding_the_warehouse_never_blocks_the_next(step, dela
     settings = SpotifySettings(data_dir=str(data_dir), timezone="UTC")
     with warehouse_connection(settings, read_only=True) as connection:  # nothing lost, nothing doubled
         counts = raw_counts(connection)
-    expected = small_history.expected_raw_rows()
+    expected = expected_raw_rows(small_history)
     assert counts == {name: expected.get(name, 0) for name in counts}
     with connect_published(settings.published_marts_path) as connection:
         compared, mismatches = compare_with_marts(Oracle(small_history, "UTC"), connection)

@@ -19,13 +19,14 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
         wait_for_code,
         write_credentials_file,
     )
+    from spotify_assets.lib.spotify_api.client import accounts_base_url
 
     client_id = client_id or os.environ.get("SPOTIFY_CLIENT_ID")
     if not client_id:
         raise CommandFailed("give --client-id (or set SPOTIFY_CLIENT_ID): the Client ID of your app at "
                             "https://developer.spotify.com/dashboard")
     client_secret = os.environ.get("SPOTIFY_CLIENT_SECRET") or None  # unset or empty: a PKCE app
-    accounts = os.environ.get("SPOTIFY_ACCOUNTS_BASE_URL") or "https://accounts.spotify.com"
+    accounts = accounts_base_url()
     request = authorization_request(client_id, redirect_uri, accounts, pkce=client_secret is None)
     print(f"Open this address, sign in and approve ({'PKCE' if client_secret is None else 'client secret'} flow):\n\n"
           f"  {request.url}\n\nWaiting for Spotify to redirect to {redirect_uri} ...", flush=True)

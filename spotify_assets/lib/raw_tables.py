@@ -49,6 +49,10 @@ class Column:
 
 @dataclass(frozen=True)
 class RawTable:
+    """A raw table of export records. Its columns carry the parsing rules (kind, required, plausible limits) that
+    exports/parsing.py and exports/bulk_reading.py apply to untyped JSON; the other raw tables (SqlTable below)
+    receive values already typed, so a name and an SQL type is all they declare."""
+
     name: str
     description: str
     columns: tuple[Column, ...]
@@ -147,6 +151,14 @@ STANDARD_AUDIOBOOKS = RawTable(
 )
 
 EXTENDED_TABLES = (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS)
+# Which table an extended record belongs to, by the fields its content fills (null and missing alike are empty):
+# the first rule that holds wins, and a record no rule takes has no content. Record by record in Python
+# (exports/parsing.py) and in bulk in SQL (exports/bulk_reading.py), both from these rules.
+EXTENDED_TABLE_RULES = (
+    (EXTENDED_EPISODES, "any", ("episode_name", "spotify_episode_uri")),
+    (EXTENDED_AUDIOBOOKS, "any", ("audiobook_chapter_uri", "audiobook_title")),
+    (EXTENDED_MUSIC, "all", ("master_metadata_track_name", "master_metadata_album_artist_name")),
+)
 RECORD_TABLES = (*EXTENDED_TABLES, STANDARD_MUSIC, STANDARD_EPISODES, STANDARD_AUDIOBOOKS)
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
 
--- Rule 6.1 for the extended export: records with the same ts (to the second), the same track (URI, or track_key
+-- docs/counting-rules.md rule 6.1 for the extended export: records with the same ts (to the second), the same track (URI, or track_key
 -- without one) and the same ms_played are copies (macro plays_among_copies): across files, the file with the most
 -- copies counts (preferring records with skip flags, as newer key sets have, then the most recently loaded);
 -- inside one file, copies of a play of a second or longer are one play (glitch copies).

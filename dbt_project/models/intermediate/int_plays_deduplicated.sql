@@ -2,7 +2,7 @@
 
 -- One row per music play, whichever sources saw it (docs/counting-rules.md, rules 6.2-6.4).
 --
--- Rule 6.2, API <-> extended: same track URI and the API played_at inside
+-- docs/counting-rules.md rule 6.2, API <-> extended: same track URI and the API played_at inside
 --   [ts - ms_played - 10 s, ts + 10 s]. Spotify's played_at may mark the start or the end of the
 --   stream, so "nearest" measures to whichever of the two is closer.
 -- Rule 6.3, standard <-> (API or extended): same track_key, within 90 s of the higher-priority

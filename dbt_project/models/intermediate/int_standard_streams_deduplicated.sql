@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
 
--- Rule 6.1 for the account-data export: records with the same endTime (to the minute), track_key and msPlayed
+-- docs/counting-rules.md rule 6.1 for the account-data export: records with the same endTime (to the minute), track_key and msPlayed
 -- are copies (macro plays_among_copies): across files, the file with the most copies counts; inside one file,
 -- as many plays as fit in the minute (three identical rows of a 20-second repeat-one skip are three plays).
 -- Names here may be decomposed Unicode or carry stray spaces; the keys are normalized.

@@ -1,4 +1,4 @@
--- Every Last.fm tag on an artist or a track, cleaned (tag cleaning rules of the shared format notes):
+-- Every Last.fm tag on an artist or a track, cleaned by these rules:
 -- - canonical spelling: NFC, lower case, hyphens/underscores/slashes as spaces, spaces collapsed
 --   (hip-hop, Hip Hop and hip_hop are one tag);
 -- - tag_type: 'noise' (the noise list, "under N listeners", the artist's own name), 'decade' (80s, 1990s),

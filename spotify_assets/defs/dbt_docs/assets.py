@@ -21,7 +21,7 @@ from dagster import (
 )
 
 from spotify_assets.defs.publishing.assets import published_marts_database
-from spotify_assets.defs.transformations.project import DBT_PROJECT_DIR
+from spotify_assets.lib.transformations import DBT_PROJECT_DIR
 from spotify_assets.defs.transformations.resources import WarehouseDbtResource
 from spotify_assets.lib.dbt_docs.coverage import counts, undocumented
 from spotify_assets.lib.reports.render import write_atomically

@@ -11,7 +11,7 @@ from spotify_assets.lib.spotify_api.authorization import (
     CREDENTIALS_FILE_NAME,
     remember_rotated_refresh_token,
 )
-from spotify_assets.lib.spotify_api.client import SpotifyClient
+from spotify_assets.lib.spotify_api.client import SpotifyClient, accounts_base_url, api_base_url
 from spotify_assets.settings import SpotifySettings
 
 
@@ -45,9 +45,8 @@ class SpotifyApiResource(ConfigurableResource):
             client_id=self.client_id,
             client_secret=self.client_secret or None,
             refresh_token=self.refresh_token,
-            api_base_url=self.api_base_url or os.environ.get("SPOTIFY_API_BASE_URL") or "https://api.spotify.com",
-            accounts_base_url=self.accounts_base_url or os.environ.get("SPOTIFY_ACCOUNTS_BASE_URL")
-            or "https://accounts.spotify.com",
+            api_base_url=api_base_url(self.api_base_url),
+            accounts_base_url=accounts_base_url(self.accounts_base_url),
             retry=RetryPolicy(backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds),
             on_refresh_token=keep_rotated,
         )

@@ -6,7 +6,7 @@ process. A poll's dbt work itself takes about 1 s at 10,000 plays. So this resou
 with the project parsed once per process (dbt's partial parsing keeps that short), and turns dbt's results into
 Dagster's events itself: a `MaterializeResult` per model or seed built, an `AssetCheckResult` per test that is an
 asset check. What a run selects comes from the asset and check specs `@dbt_assets` made, which carry each node's dbt
-unique id (`dagster_dbt/unique_id`). bench/dbt_in_process.py measures the gain (README, "Performance").
+unique id (`dagster_dbt/unique_id`). bench/dbt_in_process.py measures the gain (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ class WarehouseDbtResource(ConfigurableResource):
         project, so every test runs, those between several models too). `environment` holds the values dbt's profile
         and project read."""
         from dbt.cli.main import dbtRunner
-        from dbt_common.events.functions import msg_to_dict
 
         models = {spec.metadata[UNIQUE_ID]: spec.key for spec in context.assets_def.specs
                   if spec.key in context.selected_asset_keys and UNIQUE_ID in spec.metadata}
@@ -69,12 +68,12 @@ class WarehouseDbtResource(ConfigurableResource):
             selection = [] if whole else ["--select", *(f"fqn:{'.'.join(manifest.nodes[unique_id].fqn)}"
                                                         for unique_id in [*models, *checks]),
                                           "--indirect-selection", "empty"]
-            messages: list[dict] = []
+            messages = []  # dbt's event messages (its documented protobuf types: `info`, `data`)
 
             def keep(message) -> None:
                 # Debug events (most of them) only go to dbt.log, except each node's result (NodeFinished).
                 if message.info.level != "debug" or message.info.name == "NodeFinished":
-                    messages.append(msg_to_dict(message))
+                    messages.append(message)
 
             try:
                 result = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
@@ -84,13 +83,13 @@ class WarehouseDbtResource(ConfigurableResource):
         _stop_if_interrupted(result)
         build = DbtBuild(succeeded=result.success)
         for message in messages:
-            level, text = message["info"]["level"], _ANSI_COLOUR.sub("", message["info"]["msg"])
-            if level in ("info", "warn", "error") and text and message["info"]["name"] != "NodeFinished":
+            level, text = message.info.level, _ANSI_COLOUR.sub("", message.info.msg)
+            if level in ("info", "warn", "error") and text and message.info.name != "NodeFinished":
                 print(text, flush=True)  # dbt's progress lines, as its command line prints them
             if level == "error" and text:
                 build.errors.append(text)
-            if message["info"]["name"] == "NodeFinished":
-                self._add_result(build, message["data"], manifest, models, checks)
+            if message.info.name == "NodeFinished":
+                self._add_result(build, message.data, manifest, models, checks)
         if not build.succeeded and not build.errors:
             build.errors.append(str(result.exception or "dbt reported a failure"))
         return build
@@ -117,10 +116,11 @@ class WarehouseDbtResource(ConfigurableResource):
                 str(target_path), "--log-path", str(target_path), *([] if write_json else ["--no-write-json"])]
 
     @staticmethod
-    def _add_result(build: DbtBuild, data: dict, manifest, models: dict, checks: dict) -> None:
-        unique_id = data["node_info"]["unique_id"]
-        status = data["run_result"]["status"]
-        metadata = {"unique_id": unique_id, "execution_duration": float(data["run_result"].get("execution_time") or 0)}
+    def _add_result(build: DbtBuild, data, manifest, models: dict, checks: dict) -> None:
+        """`data`: a NodeFinished event's data (its node and its run result)."""
+        unique_id = data.node_info.unique_id
+        status = data.run_result.status
+        metadata = {"unique_id": unique_id, "execution_duration": float(data.run_result.execution_time)}
         if unique_id in models and status == "success":
             node = manifest.nodes[unique_id]
             build.nodes[unique_id] = {"unique_id": unique_id, "resource_type": str(node.resource_type),
@@ -128,11 +128,10 @@ class WarehouseDbtResource(ConfigurableResource):
                                       "schema": node.schema, "alias": node.alias}
             build.events.append(MaterializeResult(asset_key=models[unique_id], metadata=metadata))
         elif unique_id in checks and status in ("pass", "warn", "fail", "error"):
-            failures = data["run_result"].get("num_failures")
             build.events.append(AssetCheckResult(
                 asset_key=checks[unique_id].asset_key, check_name=checks[unique_id].name, passed=status == "pass",
                 severity=AssetCheckSeverity.WARN if status == "warn" else AssetCheckSeverity.ERROR,
-                metadata={**metadata, "status": status, **({"failures": int(failures)} if failures is not None else {})}))
+                metadata={**metadata, "status": status, "failures": int(data.run_result.num_failures)}))
 
     def _parsed_manifest(self, locations: list[str], environment: Mapping[str, str]):
         """Parsed once per process for a target folder and environment (the profile and the time zone variable

@@ -24,9 +24,8 @@ import duckdb
 from spotify_assets.lib.exports.parsing import KNOWN_EXTENDED_FIELDS
 from spotify_assets.lib.raw_tables import (
     BIGINT_RANGE,
-    EXTENDED_AUDIOBOOKS,
-    EXTENDED_EPISODES,
     EXTENDED_MUSIC,
+    EXTENDED_TABLE_RULES,
     EXTENDED_TABLES,
     FIRST_PLAUSIBLE_YEAR,
     Column,
@@ -36,13 +35,10 @@ from spotify_assets.lib.raw_tables import (
 _FIELDS = {column.name: column for table in EXTENDED_TABLES for column in table.columns}
 # Every known field read as the JSON text of its value, so a number where text belongs is still visible.
 _READ_COLUMNS = "{" + ", ".join(f"'{name}': 'JSON'" for name in _FIELDS) + "}"
-# The record's content decides its table, as parsing._extended_table does (SQL NULL: missing or null).
-_TABLE_OF_RECORD = f"""CASE
-    WHEN episode_name IS NOT NULL OR spotify_episode_uri IS NOT NULL THEN '{EXTENDED_EPISODES.name}'
-    WHEN audiobook_chapter_uri IS NOT NULL OR audiobook_title IS NOT NULL THEN '{EXTENDED_AUDIOBOOKS.name}'
-    WHEN master_metadata_track_name IS NOT NULL AND master_metadata_album_artist_name IS NOT NULL
-        THEN '{EXTENDED_MUSIC.name}'
-END"""
+# The record's content decides its table, by raw_tables.EXTENDED_TABLE_RULES (SQL NULL: missing or null).
+_TABLE_OF_RECORD = "CASE " + " ".join(
+    f"WHEN {(' OR ' if quantifier == 'any' else ' AND ').join(f'{field} IS NOT NULL' for field in fields)} "
+    f"THEN '{table.name}'" for table, quantifier, fields in EXTENDED_TABLE_RULES) + " END"
 # Exactly the format exports write; fromisoformat takes more, and those go to parsing.py.
 _TIMESTAMP_PATTERN = r'"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"'
 _TIMESTAMP_FORMAT = '"%Y-%m-%dT%H:%M:%SZ"'

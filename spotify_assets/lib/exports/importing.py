@@ -238,7 +238,8 @@ class _RowBuffer:
         for table_name, table_rows in parsed.rows.items():
             self.rows.setdefault(table_name, []).extend(row + [parsed.path] for row in table_rows)
             self.count += len(table_rows)
-        self.quarantined += [(self.export_hash, parsed.path, index, reason, record)
+        self.quarantined += [QUARANTINED_RECORDS.row(export_hash=self.export_hash, file_path=parsed.path,
+                                                     record_index=index, reason=reason, record_json=record)
                              for index, reason, record in parsed.quarantined]
         if self.count + len(self.quarantined) >= self.FLUSH_ROWS:
             self.flush()
@@ -257,8 +258,8 @@ class _RowBuffer:
                           [self.export_hash, self.loaded_at])
         if self.quarantined:
             frame = pd.DataFrame(self.quarantined, columns=QUARANTINED_RECORDS.column_names, dtype=object)
-            _insert_frame(self.connection, frame, f"INSERT INTO {_staged('quarantined_records')} SELECT export_hash, "
-                          "file_path, CAST(record_index AS INTEGER), reason, record_json FROM incoming_rows")
+            _insert_frame(self.connection, frame, f"INSERT INTO {_staged('quarantined_records')} BY NAME "
+                          "SELECT * REPLACE (CAST(record_index AS INTEGER) AS record_index) FROM incoming_rows")
         self.rows, self.quarantined, self.count = {}, [], 0
 
 

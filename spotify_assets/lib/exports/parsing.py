@@ -1,6 +1,7 @@
 """Turning the files of an export into typed rows, one decision per record.
 
-Files are recognised by base name (every generation in the shared format notes), never by folder.
+Files are recognised by base name (every generation the README lists under "Importing your own history"), or, renamed,
+by the keys of their first record; never by folder.
 Each record goes to exactly one place: a raw table (music, episode or audiobook), the quarantine
 (with the reason and its index in the file), or the count of records without content (extended rows
 with neither a track nor an episode, which the counting rules drop). Nothing is silently lost.
@@ -16,9 +17,8 @@ from typing import Any
 
 from spotify_assets.lib.exports.members import Member
 from spotify_assets.lib.raw_tables import (
-    EXTENDED_AUDIOBOOKS,
-    EXTENDED_EPISODES,
     EXTENDED_MUSIC,
+    EXTENDED_TABLE_RULES,
     EXTENDED_TABLES,
     FIRST_PLAUSIBLE_YEAR,
     PERSONAL_FIELDS,
@@ -223,12 +223,10 @@ def _typed_values(record: dict, columns: tuple[Column, ...], check_text: bool = 
 
 
 def _extended_table(record: dict) -> RawTable | None:
-    if record.get("episode_name") is not None or record.get("spotify_episode_uri") is not None:
-        return EXTENDED_EPISODES
-    if record.get("audiobook_chapter_uri") is not None or record.get("audiobook_title") is not None:
-        return EXTENDED_AUDIOBOOKS
-    if record.get("master_metadata_track_name") is not None and record.get("master_metadata_album_artist_name") is not None:
-        return EXTENDED_MUSIC
+    for table, quantifier, fields in EXTENDED_TABLE_RULES:
+        filled = [record.get(field) is not None for field in fields]
+        if any(filled) if quantifier == "any" else all(filled):
+            return table
     return None
 
 

@@ -296,12 +296,6 @@ class SyntheticHistory:
             self.exports.append(written)
         return self.exports
 
-    def expected_raw_rows(self) -> Counter:
-        total: Counter = Counter()
-        for export in self.exports:
-            total.update(export.raw_rows)
-        return total
-
     def sources_of(self, play: TruePlay) -> set[str]:
         return {e.spec.source for e in self.exports if e.spec.window_start <= play.ended_at < e.spec.window_end
                 and not (e.spec.source == "standard" and play.kind == "no_content")

@@ -16,12 +16,11 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from spotify_assets.defs.transformations.project import DBT_PROJECT_DIR
+from spotify_assets.lib.transformations import DBT_PROJECT_DIR
 from spotify_assets.lib.transformations import project_fingerprint
 from spotify_assets.lib.warehouse import warehouse_connection
 from spotify_assets.settings import SpotifySettings
 
-_STATE_TABLE = "main.warehouse_build_state"
 # Python code whose results the models store: the name normalization behind every key.
 _PYTHON_SOURCES = (Path(__file__).resolve().parents[1] / "identity.py",)
 
