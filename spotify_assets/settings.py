@@ -103,13 +103,18 @@ class SpotifySettings(ConfigurableResource):
             raise ValueError(f"SPOTIFY_TIMEZONE={name!r} is not an IANA time zone name (e.g. Europe/Berlin)") from error
         return name
 
+    def dbt_vars(self) -> dict[str, str]:
+        """What dbt's profile and project take from these settings (`--vars`): the warehouse files, absolute, and
+        the time zone."""
+        return {"warehouse_path": str(self.warehouse_path), "warehouse_marts_path": str(self.warehouse_marts_path),
+                "timezone": self.timezone_name}
+
     def dbt_environment(self) -> dict[str, str]:
-        """The variables dbt's profile and project read, resolved to absolute values."""
-        return {
-            "SPOTIFY_WAREHOUSE_PATH": str(self.warehouse_path),
-            "SPOTIFY_WAREHOUSE_MARTS_PATH": str(self.warehouse_marts_path),
-            "SPOTIFY_TIMEZONE": self.timezone_name,
-        }
+        """The same values as the environment variables a dbt command in a process of its own falls back to
+        (dbt_project/profiles.yml, dbt_project.yml)."""
+        names = {"warehouse_path": "SPOTIFY_WAREHOUSE_PATH", "warehouse_marts_path": "SPOTIFY_WAREHOUSE_MARTS_PATH",
+                 "timezone": "SPOTIFY_TIMEZONE"}
+        return {names[name]: value for name, value in self.dbt_vars().items()}
 
 
 def _setting(value, variable: str, default):

@@ -67,6 +67,14 @@ def test_transient_errors_are_retried_with_backoff(fake, fault):
     assert [s for s in sleeps if s > 0.01] == [0.5]  # one backoff (pacing waits are ~1 ms here)
 
 
+@pytest.mark.parametrize("retry_after, waited", [("7", 7.0), ("3600", 60.0), ("soon", 0.5)])
+def test_retry_after_is_honoured_and_capped(fake, retry_after, waited):
+    sleeps = Sleeps()
+    fake.inject("track.getInfo", LastfmFault(code=29, http_status=429, retry_after=retry_after))
+    assert client_for(fake, sleeps).track_info("Björk", "Jóga").listeners == 812345
+    assert [s for s in sleeps if s > 0.01] == [waited]  # what the server asked, at most 60 s; else the backoff
+
+
 def test_retries_are_bounded(fake):
     fake.inject("artist.getTopTags", *[LastfmFault(code=29, http_status=429)] * 10)
     with pytest.raises(LastfmError, match="gave up after 3 attempts .error 29."):

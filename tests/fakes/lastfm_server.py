@@ -25,6 +25,7 @@ class LastfmFault:
     body: bytes | None = None
     delay_seconds: float = 0.0
     echo: bool = False  # the error message repeats the request's form (api_key included), as an echoing proxy would
+    retry_after: str | None = None  # a Retry-After header with the answer
 
 
 @dataclass
@@ -97,9 +98,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, retry_after: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "text/xml; charset=utf-8")
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         try:
@@ -120,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.delay_seconds)
             message = f"{self.headers}\n{raw}" if fault.echo else f"fault {fault.code}"
             body = fault.body if fault.body is not None else _error(fault.code, message).encode()
-            return self._send(fault.http_status, body)
+            return self._send(fault.http_status, body, fault.retry_after)
         self._send(200, self.fake.answer(form).encode())
 
 

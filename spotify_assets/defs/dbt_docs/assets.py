@@ -61,7 +61,7 @@ def project_fingerprint() -> str:
 def dbt_docs_site(context: AssetExecutionContext, dbt: WarehouseDbtResource, spotify_settings: SpotifySettings):
     site = spotify_settings.dbt_docs_path
     target = site / ".target"  # dbt's own target stays untouched: the code location reads its manifest
-    dbt.generate_docs(target, spotify_settings.dbt_environment())
+    dbt.generate_docs(target, spotify_settings.dbt_vars())
     for name in SITE_FILES:
         write_atomically(site / name, (target / name).read_bytes())  # a reloading browser never sees half a file
     manifest = json.loads((site / "manifest.json").read_text())

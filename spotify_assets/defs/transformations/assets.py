@@ -72,11 +72,11 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     if full_refresh and whole_warehouse:
         build_state.clear_marts(spotify_settings)
     # Unit tests check the SQL's logic, not the data: the test suite runs them (tests/test_dbt_unit_tests.py).
-    arguments = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else []),
-                 *(["--vars", '{"key_tests_cover": "newest_batch"}'] if config.key_tests_newest_batch_only else [])]
+    arguments = ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if full_refresh else [])]
     every_check = set(context.selected_asset_check_keys) == set(warehouse_models.check_keys)
-    build = dbt.build(context, arguments, spotify_settings.dbt_target_path / "build", spotify_settings.dbt_environment(),
-                      whole=whole_warehouse and every_check)
+    build = dbt.build(context, arguments, spotify_settings.dbt_target_path / "build", spotify_settings.dbt_vars(),
+                      whole=whole_warehouse and every_check,
+                      run_vars={"key_tests_cover": "newest_batch"} if config.key_tests_newest_batch_only else None)
     if build.succeeded and whole_warehouse:
         build_state.record_build(spotify_settings, fingerprint)
     # Row counts and previews are read once dbt has let go of the warehouse; the models built before a

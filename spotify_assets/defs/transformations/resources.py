@@ -11,10 +11,9 @@ unique id (`dagster_dbt/unique_id`). bench/dbt_in_process.py measures the gain (
 
 from __future__ import annotations
 
-import os
+import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from dagster import (
 
 _ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 UNIQUE_ID = "dagster_dbt/unique_id"  # the metadata @dbt_assets gives every asset and check spec
-# dbt's parsed Manifest, with what it was parsed for (project, target folder, environment). One at a time: a
+# dbt's parsed Manifest, with what it was parsed for (project, target folder, variables). One at a time: a
 # Manifest holds tens of megabytes, and a process builds one warehouse (the tests build many, one after another).
 _PARSED_MANIFEST: dict[tuple, Any] = {}
 
@@ -51,10 +50,11 @@ class WarehouseDbtResource(ConfigurableResource):
     project_dir: str
 
     def build(self, context: AssetExecutionContext, arguments: Sequence[str], target_path: Path,
-              environment: Mapping[str, str], whole: bool) -> DbtBuild:
+              project_vars: Mapping[str, str], whole: bool, run_vars: Mapping[str, str] | None = None) -> DbtBuild:
         """`dbt <arguments>` over the models and tests the run selected (`whole`: every model and check of the
-        project, so every test runs, those between several models too). `environment` holds the values dbt's profile
-        and project read."""
+        project, so every test runs, those between several models too). `project_vars`: what dbt's profile and
+        project read (SpotifySettings.dbt_vars); `run_vars`: more for this command only, read when the SQL is
+        compiled."""
         from dbt.cli.main import dbtRunner
 
         models = {spec.metadata[UNIQUE_ID]: spec.key for spec in context.assets_def.specs
@@ -62,24 +62,24 @@ class WarehouseDbtResource(ConfigurableResource):
         checks = {spec.metadata[UNIQUE_ID]: spec.key for spec in context.assets_def.check_specs
                   if spec.key in context.selected_asset_check_keys and UNIQUE_ID in spec.metadata}
         locations = self._locations(target_path)
-        with _dbt_environment(environment):
-            manifest = self._parsed_manifest(locations, environment)
-            # By fully qualified name (dbt's `fqn:` method), and no test beyond those named (indirect selection).
-            selection = [] if whole else ["--select", *(f"fqn:{'.'.join(manifest.nodes[unique_id].fqn)}"
-                                                        for unique_id in [*models, *checks]),
-                                          "--indirect-selection", "empty"]
-            messages = []  # dbt's event messages (its documented protobuf types: `info`, `data`)
+        manifest = self._parsed_manifest(locations, project_vars)
+        # By fully qualified name (dbt's `fqn:` method), and no test beyond those named (indirect selection).
+        selection = [] if whole else ["--select", *(f"fqn:{'.'.join(manifest.nodes[unique_id].fqn)}"
+                                                    for unique_id in [*models, *checks]),
+                                      "--indirect-selection", "empty"]
+        messages = []  # dbt's event messages (its documented protobuf types: `info`, `data`)
 
-            def keep(message) -> None:
-                # Debug events (most of them) only go to dbt.log, except each node's result (NodeFinished).
-                if message.info.level != "debug" or message.info.name == "NodeFinished":
-                    messages.append(message)
+        def keep(message) -> None:
+            # Debug events (most of them) only go to dbt.log, except each node's result (NodeFinished).
+            if message.info.level != "debug" or message.info.name == "NodeFinished":
+                messages.append(message)
 
-            try:
-                result = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
-                    [*arguments, *selection, *locations, "--quiet"])
-            finally:
-                _close_warehouse_connection()
+        try:
+            result = dbtRunner(manifest=manifest, callbacks=[keep]).invoke(
+                [*arguments, *selection, *locations, "--vars", json.dumps({**project_vars, **(run_vars or {})}),
+                 "--quiet"])
+        finally:
+            _close_warehouse_connection()
         _stop_if_interrupted(result)
         build = DbtBuild(succeeded=result.success)
         for message in messages:
@@ -94,17 +94,17 @@ class WarehouseDbtResource(ConfigurableResource):
             build.errors.append(str(result.exception or "dbt reported a failure"))
         return build
 
-    def generate_docs(self, target_path: Path, environment: Mapping[str, str]) -> None:
+    def generate_docs(self, target_path: Path, project_vars: Mapping[str, str]) -> None:
         """`dbt docs generate --static` into `target_path` (the site and its catalog)."""
         from dbt.cli.main import dbtRunner
 
         locations = self._locations(target_path, write_json=True)  # the site reads manifest.json and catalog.json
-        with _dbt_environment(environment):
-            manifest = self._parsed_manifest(locations, environment)
-            try:
-                result = dbtRunner(manifest=manifest).invoke(["docs", "generate", "--static", *locations, "--quiet"])
-            finally:
-                _close_warehouse_connection()
+        manifest = self._parsed_manifest(locations, project_vars)
+        try:
+            result = dbtRunner(manifest=manifest).invoke(["docs", "generate", "--static", *locations,
+                                                          "--vars", json.dumps(dict(project_vars)), "--quiet"])
+        finally:
+            _close_warehouse_connection()
         _stop_if_interrupted(result)
         if not result.success:
             raise RuntimeError(f"dbt docs generate failed: {result.exception}")
@@ -133,14 +133,14 @@ class WarehouseDbtResource(ConfigurableResource):
                 severity=AssetCheckSeverity.WARN if status == "warn" else AssetCheckSeverity.ERROR,
                 metadata={**metadata, "status": status, "failures": int(data.run_result.num_failures)}))
 
-    def _parsed_manifest(self, locations: list[str], environment: Mapping[str, str]):
-        """Parsed once per process for a target folder and environment (the profile and the time zone variable
-        are read at parse time); dbt's partial parsing makes a new process's parse short."""
+    def _parsed_manifest(self, locations: list[str], project_vars: Mapping[str, str]):
+        """Parsed once per process for a target folder and variables (the profile and the time zone are read at
+        parse time); dbt's partial parsing makes a new process's parse short."""
         from dbt.cli.main import dbtRunner
 
-        key = (*locations, *sorted(environment.items()))
+        key = (*locations, *sorted(project_vars.items()))
         if key not in _PARSED_MANIFEST:
-            result = dbtRunner().invoke(["parse", *locations, "--quiet"])
+            result = dbtRunner().invoke(["parse", *locations, "--vars", json.dumps(dict(project_vars)), "--quiet"])
             _close_warehouse_connection()
             _stop_if_interrupted(result)
             if not result.success:
@@ -155,22 +155,6 @@ def _stop_if_interrupted(result) -> None:
     as interrupted rather than failed."""
     if isinstance(result.exception, (KeyboardInterrupt, DagsterExecutionInterruptedError)):
         raise DagsterExecutionInterruptedError()
-
-
-@contextmanager
-def _dbt_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """The warehouse paths and time zone in os.environ while dbt runs: dbt's profile and project read them with
-    `env_var()`, and dbt's Python API reads them from this process's environment. Restored afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _close_warehouse_connection() -> None:

@@ -26,6 +26,7 @@ from spotify_assets.lib.http_retry import (
     RetryPolicy,
     Transient,
     call_with_retries,
+    retry_after_seconds,
 )
 from spotify_assets.lib.redaction import Redactor
 
@@ -69,14 +70,17 @@ class _Transport(httpx2.BaseTransport):
         self._redact = redact
         self.requests = 0
         self.answers: dict[str, str] = {}
+        self.retry_after: float | None = None  # what the latest answer's Retry-After asked for
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests += 1
+        self.retry_after = None
         request.headers["User-Agent"] = self._user_agent
         request.extensions["timeout"] = self._timeout  # pylast's own is fixed at 20 s
         request.url = request.url.copy_with(scheme=self._base.scheme, host=self._base.host, port=self._base.port,
                                             path=self._base.path)
         response = self._inner.handle_request(request)
+        self.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         # An answer never carries the API key on, even from a server that echoes the request (redaction.py).
         content = self._redact.bytes(response.read())
         method = parse_qs(request.content.decode(errors="replace")).get("method", ["?"])[0]
@@ -141,11 +145,11 @@ class LastfmClient:
                     raise LastfmStop(f"Last.fm says the API key is {state} (error {code}): check LASTFM_API_KEY") from None
                 if code not in _RETRIED_CODES:
                     raise LastfmError(self._redact(f"{what}: Last.fm error {code} ({error.details})")) from None
-                raise Transient(f"error {code}") from None
+                raise Transient(f"error {code}", self._transport.retry_after) from None
             except pylast.MalformedResponseError:
-                raise Transient("a malformed answer") from None
+                raise Transient("a malformed answer", self._transport.retry_after) from None
             except pylast.NetworkError:
-                raise Transient("a network error") from None
+                raise Transient("a network error", self._transport.retry_after) from None
 
         try:
             return call_with_retries(attempt, self._retry, self._sleep)

@@ -26,7 +26,7 @@ _PYTHON_SOURCES = (Path(__file__).resolve().parents[1] / "identity.py",)
 
 
 def current_fingerprint(settings: SpotifySettings) -> str:
-    digest = hashlib.sha256(project_fingerprint.fingerprint(DBT_PROJECT_DIR, settings.dbt_environment()).encode())
+    digest = hashlib.sha256(project_fingerprint.fingerprint(DBT_PROJECT_DIR, settings.dbt_vars()).encode())
     for source in _PYTHON_SOURCES:
         digest.update(source.read_bytes())
     return digest.hexdigest()

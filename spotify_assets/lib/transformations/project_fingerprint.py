@@ -14,18 +14,18 @@ from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
 
-# Environment values that are paths: only their file names reach the manifest.
-PATH_VARIABLES = ("SPOTIFY_WAREHOUSE_PATH", "SPOTIFY_WAREHOUSE_MARTS_PATH")
+# dbt variables that are paths (SpotifySettings.dbt_vars): only their file names reach the manifest.
+PATH_VARIABLES = ("warehouse_path", "warehouse_marts_path")
 # dbt's own working folders inside the project: not sources of the parse.
 _NOT_PARSED = {"target", "logs", "dbt_packages"}
 
 
-def fingerprint(project_dir: Path, environment: Mapping[str, str]) -> str:
+def fingerprint(project_dir: Path, dbt_vars: Mapping[str, str]) -> str:
     digest = hashlib.sha256()
     for package in ("dbt-core", "dbt-duckdb"):
         digest.update(f"{package}={version(package)}\n".encode())
     digest.update(f"python={platform.python_version()}\n".encode())
-    for name, value in sorted(environment.items()):
+    for name, value in sorted(dbt_vars.items()):
         digest.update(f"{name}={Path(value).name if name in PATH_VARIABLES else value}\n".encode())
     for path in sorted(_project_files(project_dir)):
         digest.update(f"{path.relative_to(project_dir)}\n".encode())
