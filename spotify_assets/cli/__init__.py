@@ -47,16 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     sql.add_argument("query")
     arguments = parser.parse_args(argv)
 
-    # Dagster's beta/preview notices address developers of this project, not the listener at the terminal.
+    # Dagster's beta/preview notices (single-run backfills of the poll's day partitions, code references) address
+    # developers of this project, who pin and test the version, not the listener at the terminal; `dagster dev`
+    # loads the definitions through load_from_defs_folder, which keeps them quiet too.
     import warnings
 
-    from dagster import BetaWarning, PreviewWarning, SupersessionWarning
+    from dagster import BetaWarning, PreviewWarning
 
     from spotify_assets.cli.runs import INTERRUPTED, CommandFailed
     from spotify_assets.lib.spotify_api.client import SpotifyError
     from spotify_assets.settings import SpotifySettings
 
-    for category in (BetaWarning, PreviewWarning, SupersessionWarning):
+    for category in (BetaWarning, PreviewWarning):
         warnings.filterwarnings("ignore", category=category)
     settings = SpotifySettings()
     from spotify_assets.lib.spotify_api.authorization import (
