@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from fakes.loopback import LoopbackService
+from fakes.loopback import LoopbackService, answer
 
 
 @dataclass
@@ -99,16 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send(self, status: int, body: bytes, retry_after: str | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "text/xml; charset=utf-8")
-        if retry_after is not None:
-            self.send_header("Retry-After", retry_after)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting (a delayed fault outlasting its timeout), as it may on a real server
+        answer(self, status, body, {"Content-Type": "text/xml; charset=utf-8",
+                                    **({"Retry-After": retry_after} if retry_after is not None else {})})
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))

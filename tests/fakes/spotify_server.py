@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
-from fakes.loopback import LoopbackService
+from fakes.loopback import LoopbackService, answer
 
 WINDOW = 50  # Spotify keeps only the 50 most recent plays
 
@@ -177,16 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, status: int, payload: dict | None = None, headers: dict | None = None, body: bytes | None = None) -> None:
         data = body if body is not None else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        try:
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting (a delayed answer outlasting its timeout), as it may on a real server
+        answer(self, status, data, {"Content-Type": "application/json", **(headers or {})})
 
     def _route(self, path: str) -> str:
         if path == "/api/token":
