@@ -124,13 +124,27 @@ def wait_for(driver, condition, timeout: float = 60, message: str = ""):
 
 
 @pytest.fixture(scope="session")
-def demo_data_dir(tmp_path_factory) -> Path:
+def demo_data_dir(tmp_path_factory, worker_id) -> Path:
     """`spotify-assets demo` on 3,000 plays in a zone with DST: landing, warehouse, published marts, the report
-    and the Dagster instance with every materialization, as a listener has them after the README's first command."""
+    and the Dagster instance with every materialization, as a listener has them after the README's first command.
+    Made once for all test workers (the first one to need it, the others wait), then copied for each worker: some
+    tests run the UI or dbt on it in place."""
+    import shutil
+
+    from filelock import FileLock
+
+    # This run's folder: the workers' common parent under xdist, else the run's own.
+    run_folder = tmp_path_factory.getbasetemp().parent if worker_id != "master" else tmp_path_factory.getbasetemp()
+    shared = run_folder / "demo_shared"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "complete").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            environment = cli_environment(shared / "data") | {"SPOTIFY_TIMEZONE": DEMO_ZONE}
+            subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "demo", "--plays", str(DEMO_PLAYS),
+                            "--seed", str(DEMO_SEED)], env=environment, check=True, capture_output=True, timeout=900)
+            (shared / "complete").touch()
     data_dir = tmp_path_factory.mktemp("demo") / "data"
-    environment = cli_environment(data_dir) | {"SPOTIFY_TIMEZONE": DEMO_ZONE}
-    subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "demo", "--plays", str(DEMO_PLAYS),
-                    "--seed", str(DEMO_SEED)], env=environment, check=True, capture_output=True, timeout=900)
+    shutil.copytree(shared / "data", data_dir)
     return data_dir
 
 
