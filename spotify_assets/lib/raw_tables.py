@@ -118,36 +118,28 @@ EXTENDED_AUDIOBOOKS = RawTable(
     )
     + _EXTENDED_COMMON_END,
 )
+
+
+def _standard_columns(*content: str) -> tuple[Column, ...]:
+    """An account-data record: when it ended, what played (text fields), and for how long."""
+    return (Column("endTime", "standard_time", required=True), *(Column(name, "text") for name in content),
+            Column("msPlayed", "integer", required=True, limits=MS_PLAYED_RANGE))
+
+
 STANDARD_MUSIC = RawTable(
     "standard_music_streams",
     "Music records of the account-data export (StreamingHistory*.json, StreamingHistory_music_*.json).",
-    (
-        Column("endTime", "standard_time", required=True),
-        Column("artistName", "text"),
-        Column("trackName", "text"),
-        Column("msPlayed", "integer", required=True, limits=MS_PLAYED_RANGE),
-    ),
+    _standard_columns("artistName", "trackName"),
 )
 STANDARD_EPISODES = RawTable(
     "standard_episode_streams",
     "Podcast records of the account-data export (StreamingHistory_podcast_*.json).",
-    (
-        Column("endTime", "standard_time", required=True),
-        Column("podcastName", "text"),
-        Column("episodeName", "text"),
-        Column("msPlayed", "integer", required=True, limits=MS_PLAYED_RANGE),
-    ),
+    _standard_columns("podcastName", "episodeName"),
 )
 STANDARD_AUDIOBOOKS = RawTable(
     "standard_audiobook_streams",
     "Audiobook records of the account-data export (StreamingHistory_audiobook_*.json).",
-    (
-        Column("endTime", "standard_time", required=True),
-        Column("audiobookName", "text"),
-        Column("chapterName", "text"),
-        Column("authorName", "text"),
-        Column("msPlayed", "integer", required=True, limits=MS_PLAYED_RANGE),
-    ),
+    _standard_columns("audiobookName", "chapterName", "authorName"),
 )
 
 EXTENDED_TABLES = (EXTENDED_MUSIC, EXTENDED_EPISODES, EXTENDED_AUDIOBOOKS)
