@@ -26,3 +26,20 @@ def test_loading_the_definitions_warns_nothing_and_changes_no_environment(tmp_pa
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert report == {"warnings": [], "environment_changes": []}, report
     assert not (tmp_path / "data").exists()  # nothing written before a command or run asks for it
+
+
+def test_lib_holds_no_dagster_code():
+    """spotify_assets/lib/ is the code that knows nothing of Dagster (README, "Architecture"): importing any of its
+    modules imports no Dagster."""
+    from conftest import PROJECT_ROOT
+
+    lib = PROJECT_ROOT / "spotify_assets" / "lib"
+    modules = sorted("spotify_assets.lib." + ".".join(path.relative_to(lib).with_suffix("").parts)
+                     for path in lib.rglob("*.py") if path.name != "__init__.py")
+    check = ("import importlib, json, sys\nfound = {}\nfor name in %r:\n    importlib.import_module(name)\n"
+             "    found[name] = sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'dagster_dbt'))\n"
+             "print(json.dumps(found))" % modules)
+    completed = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True)
+    found = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert len(found) > 20 and all(imported == [] for imported in found.values()), \
+        {name: imported[:3] for name, imported in found.items() if imported}

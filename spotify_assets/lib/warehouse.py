@@ -6,10 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from spotify_assets.settings import SpotifySettings
+if TYPE_CHECKING:  # the settings are a Dagster resource; lib reads only their values, and imports no Dagster
+    from spotify_assets.settings import SpotifySettings
+
 
 WAREHOUSE_POOL = "warehouse"
 # The marts file's name inside a warehouse connection: the alias dbt_project/profiles.yml attaches it under, the

@@ -15,11 +15,14 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spotify_assets.lib.transformations import DBT_PROJECT_DIR
 from spotify_assets.lib.transformations import project_fingerprint
 from spotify_assets.lib.warehouse import warehouse_connection
-from spotify_assets.settings import SpotifySettings
+
+if TYPE_CHECKING:  # the settings are a Dagster resource; lib reads only their values, and imports no Dagster
+    from spotify_assets.settings import SpotifySettings
 
 # Python code whose results the models store: the name normalization behind every key.
 _PYTHON_SOURCES = (Path(__file__).resolve().parents[1] / "identity.py",)
