@@ -135,7 +135,7 @@ def _job_of(assets_def):
 
 def _record_start(instance, run, pid: int) -> None:
     """A RUN_START event as the run's process would have written it."""
-    from dagster._core.events import DagsterEvent
+    from dagster import DagsterEvent
 
     event = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=run.job_name,
                          message="started", pid=pid)
