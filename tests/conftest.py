@@ -124,7 +124,7 @@ def wait_for(driver, condition, timeout: float = 60, message: str = ""):
 
 
 @pytest.fixture(scope="session")
-def demo_data_dir(tmp_path_factory, worker_id) -> Path:
+def demo_data_dir(tmp_path_factory) -> Path:
     """`spotify-assets demo` on 3,000 plays in a zone with DST: landing, warehouse, published marts, the report
     and the Dagster instance with every materialization, as a listener has them after the README's first command.
     Made once for all test workers (the first one to need it, the others wait), then copied for each worker: some
@@ -134,7 +134,8 @@ def demo_data_dir(tmp_path_factory, worker_id) -> Path:
     from filelock import FileLock
 
     # This run's folder: the workers' common parent under xdist, else the run's own.
-    run_folder = tmp_path_factory.getbasetemp().parent if worker_id != "master" else tmp_path_factory.getbasetemp()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    run_folder = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
     shared = run_folder / "demo_shared"
     with FileLock(f"{shared}.lock"):
         if not (shared / "complete").exists():

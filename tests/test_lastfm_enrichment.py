@@ -234,3 +234,11 @@ def test_enrich_asks_what_the_sensor_asks_and_launches_nothing_when_everything_w
     assert enriched["fake"].calls() == calls_before
     instance = DagsterInstance.from_config(str(data_dir / "dagster_home"))
     assert instance.get_runs() == []  # no enrichment run, and nothing new for the warehouse update rule
+
+
+def test_enrich_on_a_new_data_directory_says_nothing_is_published_yet(tmp_path, monkeypatch):
+    from spotify_assets.defs.lastfm.sensor import lastfm_request
+    from spotify_assets.settings import SpotifySettings
+
+    monkeypatch.setenv("LASTFM_API_KEY", "set")
+    assert "Nothing published yet" in lastfm_request(SpotifySettings(data_dir=str(tmp_path / "data"))).skip_message

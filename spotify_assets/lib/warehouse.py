@@ -45,10 +45,10 @@ def warehouse_connection(settings: SpotifySettings, read_only: bool = False, wit
             connection = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
             break
         except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or not wait_seconds:
+            if not _held_by_another_process(error) or not wait_seconds:
                 raise
             if time.monotonic() >= deadline:
-                raise WarehouseBusy(f"{settings.warehouse_path} is being written by another process") from None
+                raise WarehouseBusy(f"{settings.warehouse_path} is held by another process") from None
             time.sleep(0.5)
     try:
         if with_marts and settings.warehouse_marts_path.exists():
@@ -57,3 +57,8 @@ def warehouse_connection(settings: SpotifySettings, read_only: bool = False, wit
         yield connection
     finally:
         connection.close()
+
+
+def _held_by_another_process(error: duckdb.IOException) -> bool:
+    """DuckDB's refusal to open a file another process has open (its message names the file, so match the words)."""
+    return "Could not set lock" in str(error) or "Conflicting lock" in str(error)

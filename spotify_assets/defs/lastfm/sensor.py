@@ -35,6 +35,8 @@ def lastfm_request(settings: SpotifySettings) -> RunRequest | SkipReason:
     """Whether a Last.fm pass has anything to do: the sensor and `spotify-assets enrich` both ask this."""
     if not lastfm_configured():
         return SkipReason("Last.fm enrichment is off: set LASTFM_API_KEY (https://www.last.fm/api/account/create).")
+    if not settings.published_marts_path.exists():
+        return SkipReason("Nothing published yet: import an export or poll first.")
     if not track_candidates(settings) and not artist_candidates(settings):
         return SkipReason("Every track and artist has been asked about.")
     return RunRequest()

@@ -71,14 +71,15 @@ def recently_played_days_sensor(context: SensorEvaluationContext):
     # daemon, a short SPOTIFY_POLL_CRON), the newest alone would leave the days of the ones before it unloaded.
     # The first tick (no cursor yet) takes the newest poll only: polls before it were loaded by whoever made them
     # (`spotify-assets poll` loads its own days); on an instance without polls it starts the cursor at the beginning.
-    if context.cursor:
+    after = int(context.cursor) if (context.cursor or "").isdigit() else None  # a cursor set by hand: start over
+    if after is not None:
         polls = context.instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=RESPONSES_KEY, after_storage_id=int(context.cursor)), limit=POLLS_PER_TICK,
+            AssetRecordsFilter(asset_key=RESPONSES_KEY, after_storage_id=after), limit=POLLS_PER_TICK,
             ascending=True).records
     else:
         polls = context.instance.fetch_materializations(RESPONSES_KEY, limit=1, ascending=False).records
     if not polls:
-        if not context.cursor:
+        if after is None:
             context.update_cursor("0")
         return SkipReason("No poll since the last look.")
     context.update_cursor(str(polls[-1].storage_id))
