@@ -230,6 +230,39 @@ connection.close()
 
 
 @pytest.mark.slow
+def test_dbt_waits_for_a_reader_in_another_process_too(tmp_path):
+    """dbt opens the warehouse itself: with a reader holding the file (as `summary` may), it retries the connection
+    (dbt_project/profiles.yml) instead of failing the build."""
+    import json
+
+    from conftest import PROJECT_ROOT
+
+    from spotify_assets.lib.warehouse import warehouse_connection
+    from spotify_assets.settings import SpotifySettings
+
+    settings = SpotifySettings(data_dir=str(tmp_path / "data"), timezone="UTC")
+    with warehouse_connection(settings) as connection:
+        connection.execute("CREATE TABLE plays AS SELECT 1 AS play")
+    reader = subprocess.Popen([sys.executable, "-c", f"""
+import duckdb, time
+connection = duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)
+print("reading", flush=True)
+time.sleep(6)
+"""], stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        project = PROJECT_ROOT / "dbt_project"
+        shown = subprocess.run([str(Path(sys.executable).with_name("dbt")), "show", "--inline", "select count(*) as n from plays",
+                                "--project-dir", str(project), "--profiles-dir", str(project),
+                                "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "target"),
+                                "--vars", json.dumps(settings.dbt_vars())], capture_output=True, text=True, timeout=300)
+        assert shown.returncode == 0, shown.stdout[-2000:]
+        assert reader.poll() is not None  # it connected only once the reader had let go
+    finally:
+        reader.wait(timeout=30)
+
+
+@pytest.mark.slow
 def test_an_export_landed_but_never_imported_is_shown_pending_and_build_imports_it(small_history, tmp_path):
     """An import that failed (or was killed after landing) left its export out of the warehouse even after build."""
     from spotify_assets.lib.exports.landing import receive_export
