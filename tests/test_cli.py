@@ -196,6 +196,18 @@ def test_two_imports_at_once_both_land_and_a_summary_meanwhile_answers(small_his
     assert counts == {name: expected.get(name, 0) for name in counts}
 
 
+def _reader_holding(path: Path, seconds: float) -> subprocess.Popen:
+    """Another process that has the DuckDB file open read-only for `seconds` (as `summary` or a SQL client may)."""
+    reader = subprocess.Popen([sys.executable, "-c", f"""
+import duckdb, time
+connection = duckdb.connect({str(path)!r}, read_only=True)
+print("reading", flush=True)
+time.sleep({seconds})
+"""], stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "reading"
+    return reader
+
+
 def test_a_writer_waits_for_a_reader_in_another_process_instead_of_failing(tmp_path):
     """`summary` (or any SQL client) reading the warehouse for a moment made the import that took the pool then
     fail on DuckDB's file lock; the writer now waits for the reader to let go."""
@@ -209,15 +221,8 @@ def test_a_writer_waits_for_a_reader_in_another_process_instead_of_failing(tmp_p
     settings = SpotifySettings(data_dir=str(tmp_path / "data"), timezone="UTC")
     with warehouse_connection(settings) as connection:
         connection.execute("CREATE TABLE plays AS SELECT 1 AS play")
-    reader = subprocess.Popen([sys.executable, "-c", f"""
-import duckdb, sys, time
-connection = duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)
-print("reading", flush=True)
-time.sleep(3)
-connection.close()
-"""], stdout=subprocess.PIPE, text=True)
+    reader = _reader_holding(settings.warehouse_path, seconds=3)
     try:
-        assert reader.stdout.readline().strip() == "reading"
         with pytest.raises(duckdb.IOException, match="lock"):  # what DuckDB does on its own
             duckdb.connect(str(settings.warehouse_path)).close()
         started = time.monotonic()
@@ -243,14 +248,8 @@ def test_dbt_waits_for_a_reader_in_another_process_too(tmp_path):
     settings = SpotifySettings(data_dir=str(tmp_path / "data"), timezone="UTC")
     with warehouse_connection(settings) as connection:
         connection.execute("CREATE TABLE plays AS SELECT 1 AS play")
-    reader = subprocess.Popen([sys.executable, "-c", f"""
-import duckdb, time
-connection = duckdb.connect({str(settings.warehouse_path)!r}, read_only=True)
-print("reading", flush=True)
-time.sleep(6)
-"""], stdout=subprocess.PIPE, text=True)
+    reader = _reader_holding(settings.warehouse_path, seconds=6)
     try:
-        assert reader.stdout.readline().strip() == "reading"
         project = PROJECT_ROOT / "dbt_project"
         shown = subprocess.run([str(Path(sys.executable).with_name("dbt")), "show", "--inline", "select count(*) as n from plays",
                                 "--project-dir", str(project), "--profiles-dir", str(project),
