@@ -13,7 +13,6 @@ import duckdb
 if TYPE_CHECKING:  # the settings are a Dagster resource; lib reads only their values, and imports no Dagster
     from spotify_assets.settings import SpotifySettings
 
-
 WAREHOUSE_POOL = "warehouse"
 # The marts file's name inside a warehouse connection: the alias dbt_project/profiles.yml attaches it under, the
 # name the published copy has too (marts.duckdb), so `marts.fct_plays` means one thing everywhere.
@@ -26,7 +25,8 @@ WRITER_WAIT_SECONDS = 60
 
 
 class WarehouseBusy(Exception):
-    """Another process writes the warehouse (DuckDB lets one process at a time open a file it writes)."""
+    """Another process holds the warehouse file (DuckDB lets no other process open a file one writes, and no writer
+    open a file another process reads)."""
 
 
 @contextmanager

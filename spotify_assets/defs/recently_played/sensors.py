@@ -9,8 +9,8 @@ run, however many happened between two of the sensor's ticks.
 import os
 
 from dagster import (
-    DefaultScheduleStatus,
     AssetRecordsFilter,
+    DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
     ScheduleEvaluationContext,
