@@ -1,59 +1,65 @@
-"""Where things live and which time zone counts, read from the environment when they are used.
+"""Where things live and which time zone counts: the settings a run reads, as a Dagster resource.
 
-Every setting has a default that works on a laptop, so the demo needs no configuration. The values
-are read at run time (never at import), so one code location serves whatever environment the
-webserver, the daemon, a run worker or a test gives it.
+Every value is read when it is used (never at import), so one code location serves whatever the webserver, the
+daemon, a run worker or a test gives it: a field set on the resource wins, then the environment variable, then the
+data folder's settings file (`spotify-assets config set`), then the default (lib/configuration.py has them all).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dagster import ConfigurableResource
 
-DEFAULT_DATA_DIR = "./data"
-DEFAULT_TIMEZONE = "UTC"
+from spotify_assets.lib import configuration
 
 
 class SpotifySettings(ConfigurableResource):
-    """Every setting of the warehouse and its enrichment (the API clients' own are fields of their resources). Unset
-    fields fall back to the environment variable named beside them, then to the default (README, "Settings").
-    """
+    """Every setting of the warehouse and its enrichment (the API clients' roots and paces are read by their
+    resources, from the same file). Unset fields fall back to lib/configuration.py's resolution."""
 
     data_dir: str | None = None  # SPOTIFY_DATA_DIR, ./data
-    inbox: str | None = None  # SPOTIFY_INBOX, $SPOTIFY_DATA_DIR/inbox
-    timezone: str | None = None  # SPOTIFY_TIMEZONE (IANA name), UTC
-    catalog_lookups_per_run: int | None = None  # SPOTIFY_CATALOG_LOOKUPS_PER_RUN, 200
-    catalog_requests_per_second: float | None = None  # SPOTIFY_CATALOG_REQUESTS_PER_SECOND, 10
-    lastfm_lookups_per_run: int | None = None  # LASTFM_LOOKUPS_PER_RUN, 300 (tracks and artists each)
-    dbt_docs_url: str | None = None  # SPOTIFY_DBT_DOCS_URL, http://127.0.0.1:8080: where the UI's model links point
+    inbox: str | None = None  # inbox
+    timezone: str | None = None  # timezone (IANA name)
+    catalog_lookups_per_run: int | None = None  # catalog_lookups_per_run
+    catalog_requests_per_second: float | None = None  # catalog_requests_per_second
+    lastfm_lookups_per_run: int | None = None  # lastfm_lookups_per_run (tracks and artists each)
+    dbt_docs_url: str | None = None  # dbt_docs_url: where the UI's model links point
+
+    def setting(self, key: str):
+        """A setting's value for this data folder: the field of the same name when set, else as resolved."""
+        field = getattr(self, key) if key in type(self).model_fields else None
+        if field is None:
+            return configuration.resolve(key, self.data_path).value
+        try:
+            return configuration.BY_KEY[key].parse(str(field))
+        except ValueError as error:
+            raise ValueError(f"{key}={field!r}: {error}") from None
 
     @property
     def catalog_lookups(self) -> int:
-        return int(_setting(self.catalog_lookups_per_run, "SPOTIFY_CATALOG_LOOKUPS_PER_RUN", 200))
+        return int(self.setting("catalog_lookups_per_run"))
 
     @property
     def catalog_pause_seconds(self) -> float:
         # Well inside Spotify's rolling 30 s window by default; 429s are honoured anyway.
-        return 1.0 / float(_setting(self.catalog_requests_per_second, "SPOTIFY_CATALOG_REQUESTS_PER_SECOND", 10.0))
+        return 1.0 / float(self.setting("catalog_requests_per_second"))
 
     @property
     def lastfm_lookups(self) -> int:
-        return int(_setting(self.lastfm_lookups_per_run, "LASTFM_LOOKUPS_PER_RUN", 300))
+        return int(self.setting("lastfm_lookups_per_run"))
 
     @property
     def dbt_docs_base_url(self) -> str:
-        return str(_setting(self.dbt_docs_url, "SPOTIFY_DBT_DOCS_URL", "http://127.0.0.1:8080")).rstrip("/")
+        return str(self.setting("dbt_docs_url")).rstrip("/")
 
     @property
     def data_path(self) -> Path:
-        return Path(self.data_dir or os.environ.get("SPOTIFY_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+        return configuration.data_path(self.data_dir)
 
     @property
     def inbox_path(self) -> Path:
-        configured = self.inbox or os.environ.get("SPOTIFY_INBOX")
+        configured = self.setting("inbox")
         return Path(configured).resolve() if configured else self.data_path / "inbox"
 
     @property
@@ -96,30 +102,27 @@ class SpotifySettings(ConfigurableResource):
 
     @property
     def timezone_name(self) -> str:
-        name = self.timezone or os.environ.get("SPOTIFY_TIMEZONE") or DEFAULT_TIMEZONE
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"SPOTIFY_TIMEZONE={name!r} is not an IANA time zone name (e.g. Europe/Berlin)") from error
-        return name
+        return self.setting("timezone")
+
+    def check(self) -> None:
+        """Fail early, naming the setting and where its value came from, on a data folder that is a file, a settings
+        file that is not TOML, or a value that does not parse (a time zone that does not exist, say)."""
+        if self.data_path.exists() and not self.data_path.is_dir():
+            raise ValueError(f"SPOTIFY_DATA_DIR={self.data_path} is a file, not a folder")
+        for setting in configuration.SETTINGS:
+            if not setting.secret:
+                self.setting(setting.key)
 
     def dbt_vars(self) -> dict[str, str]:
-        """What dbt's profile and project take from these settings (`--vars`): the warehouse files, absolute, and
-        the time zone."""
+        """What dbt's profile and project take from these settings (`--vars`): the warehouse files, absolute, the time
+        zone, and DuckDB's memory cap."""
         return {"warehouse_path": str(self.warehouse_path), "warehouse_marts_path": str(self.warehouse_marts_path),
-                "timezone": self.timezone_name}
+                "timezone": self.timezone_name, "duckdb_memory_limit": str(self.setting("duckdb_memory_limit"))}
 
     def dbt_environment(self) -> dict[str, str]:
         """The same values as the environment variables a dbt command in a process of its own falls back to
         (dbt_project/profiles.yml, dbt_project.yml)."""
         names = {"warehouse_path": "SPOTIFY_WAREHOUSE_PATH", "warehouse_marts_path": "SPOTIFY_WAREHOUSE_MARTS_PATH",
-                 "timezone": "SPOTIFY_TIMEZONE"}
+                 "timezone": "SPOTIFY_TIMEZONE", "duckdb_memory_limit": "SPOTIFY_DUCKDB_MEMORY_LIMIT"}
         return {names[name]: value for name, value in self.dbt_vars().items()}
 
-
-def _setting(value, variable: str, default):
-    """The field's value when set, else the environment variable's (read when used, never at import), else the
-    default."""
-    if value is not None:
-        return value
-    return os.environ.get(variable) or default

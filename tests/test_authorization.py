@@ -17,7 +17,7 @@ from fakes.spotify_server import FakeSpotify, track_object
 from spotify_assets.cli.auth import authorize
 from spotify_assets.cli.runs import CommandFailed
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
-from spotify_assets.lib.spotify_api.authorization import read_credentials_file
+from spotify_assets.lib.configuration import read_credentials
 from spotify_assets.lib.spotify_api.client import SpotifyAuthError, SpotifyClient
 
 
@@ -59,7 +59,7 @@ def test_client_secret_flow_stores_working_credentials_readable_by_the_owner_onl
                   timeout_seconds=10, open_url=browser(fake))
         path = settings.data_path / "spotify.env"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        stored = read_credentials_file(path)
+        stored = read_credentials(path)
         assert stored["SPOTIFY_CLIENT_ID"] == "fake-client-id" and stored["SPOTIFY_CLIENT_SECRET"] == "fake-client-secret"
         assert stored["SPOTIFY_REFRESH_TOKEN"] in fake.valid_refresh_tokens
         assert stored["SPOTIFY_REFRESH_TOKEN"] not in capsys.readouterr().out  # stored, not printed
@@ -93,12 +93,12 @@ def test_a_denied_authorization_says_so(settings, accounts_env):
 
 
 def test_a_rotated_refresh_token_is_written_back_to_the_credentials_file(settings, monkeypatch):
-    from spotify_assets.lib.spotify_api.authorization import write_credentials_file
+    from spotify_assets.lib.configuration import write_credentials
 
     monkeypatch.setenv("SPOTIFY_DATA_DIR", settings.data_dir)
     with FakeSpotify(rotate_refresh_tokens=True) as fake:
         path = settings.data_path / "spotify.env"
-        write_credentials_file(path, {"SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
+        write_credentials(path, {"SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
                                       "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token"})
         resource = SpotifyApiResource(client_id="fake-client-id", client_secret="fake-client-secret",
                                       refresh_token="fake-refresh-token", api_base_url=fake.base_url,
@@ -107,7 +107,7 @@ def test_a_rotated_refresh_token_is_written_back_to_the_credentials_file(setting
             client.recently_played()
             fake.expire_access_tokens()
             client.recently_played()
-        assert read_credentials_file(path)["SPOTIFY_REFRESH_TOKEN"] in fake.valid_refresh_tokens
+        assert read_credentials(path)["SPOTIFY_REFRESH_TOKEN"] in fake.valid_refresh_tokens
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

@@ -113,10 +113,11 @@ def test_a_poll_of_a_new_account_with_no_plays_yet_answers_in_one_line(tmp_path)
 
 
 def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
-    """`spotify-assets summary | head -3` ended in a BrokenPipeError traceback."""
+    """`spotify-assets summary | head -3` ended in a BrokenPipeError traceback; a reader that goes away is no failure
+    of the work."""
     completed = subprocess.run(["bash", "-c", f"'{CLI}' summary | true; exit ${{PIPESTATUS[0]}}"],
                                env=cli_environment(tmp_path / "data"), capture_output=True, text=True, timeout=120)
-    assert completed.stderr == "" and completed.returncode == 141  # as a tool ended by SIGPIPE
+    assert completed.stderr == "" and completed.returncode == 0
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from dagster import DagsterInstance, build_sensor_context, materialize
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY, import_spotify_export
-from spotify_assets.defs.exports.sensor import spotify_inbox_sensor
+from spotify_assets.defs.exports.sensors import landed_exports_sensor, spotify_inbox_sensor
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.exports.landing import receive_export
@@ -24,7 +24,21 @@ def _age(path, seconds=60):
         os.utime(p, (past, past))
 
 
-def test_sensor_lands_new_exports_adds_partitions_and_requests_one_run_each(small_history, settings):
+def _import_requests(instance, settings):
+    """What the landed-exports sensor asks for now (the partitions it adds are added, as the daemon does)."""
+    result = landed_exports_sensor(build_sensor_context(instance=instance, resources={"spotify_settings": settings}))
+    if not hasattr(result, "run_requests"):
+        return []
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result.run_requests
+
+
+def _landed(settings) -> list[str]:
+    return sorted(p.name for p in settings.exports_landing_path.iterdir()) if settings.exports_landing_path.exists() else []
+
+
+def test_sensors_land_new_exports_add_partitions_and_request_one_import_each(small_history, settings):
     instance = DagsterInstance.ephemeral()
     inbox = settings.inbox_path
     inbox.mkdir(parents=True)
@@ -36,28 +50,27 @@ def test_sensor_lands_new_exports_adds_partitions_and_requests_one_run_each(smal
 
     context = build_sensor_context(instance=instance, resources={"spotify_settings": settings})
     result = spotify_inbox_sensor(context)
-    hashes = sorted(r.partition_key for r in result.run_requests)
-    assert len(hashes) == 3 and hashes == sorted(r.run_key for r in result.run_requests)
-    (add_request,) = result.dynamic_partitions_requests
-    assert sorted(add_request.partition_keys) == hashes
-    assert sorted(p.name for p in settings.exports_landing_path.iterdir()) == hashes
+    hashes = _landed(settings)
+    assert len(hashes) == 3 and result.run_requests == []  # the inbox sensor lands; the other one imports
+    requests = _import_requests(instance, settings)
+    assert sorted(r.partition_key for r in requests) == hashes == sorted(r.run_key for r in requests)
+    assert sorted(instance.get_dynamic_partitions(spotify_export_partitions.name)) == hashes
 
-    # The next tick with an unchanged inbox requests nothing and hashes nothing.
-    instance.add_dynamic_partitions(spotify_export_partitions.name, hashes)
+    # The next tick with an unchanged inbox lands nothing and hashes nothing.
     again = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=result.cursor,
                                                       resources={"spotify_settings": settings}))
-    assert again.run_requests == [] and again.dynamic_partitions_requests == []
+    assert again.skip_reason is not None and _landed(settings) == hashes
 
     # A file still being written waits for the next tick.
     fresh = inbox / small_history.exports[2].path.name
     shutil.copyfile(small_history.exports[2].path, fresh)
     waiting = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=result.cursor,
                                                         resources={"spotify_settings": settings}))
-    assert waiting.run_requests == []
+    assert _landed(settings) == hashes
     _age(fresh)
-    ready = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=waiting.cursor,
-                                                      resources={"spotify_settings": settings}))
-    assert len(ready.run_requests) == 1
+    spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=waiting.cursor,
+                                              resources={"spotify_settings": settings}))
+    assert len(_landed(settings)) == 4
 
 
 def test_odd_inbox_entries_are_skipped_once_and_the_rest_is_imported(small_history, settings):
@@ -72,7 +85,7 @@ def test_odd_inbox_entries_are_skipped_once_and_the_rest_is_imported(small_histo
     os.mkfifo(inbox / "stream.json")
     context = build_sensor_context(instance=instance, resources={"spotify_settings": settings})
     result = spotify_inbox_sensor(context)
-    assert [r.tags["spotify/export"] for r in result.run_requests] == [good.name]
+    assert [r.tags["spotify/export"] for r in _import_requests(instance, settings)] == [good.name]
     skipped = {name: entry[2] for name, entry in json.loads(result.cursor).items() if entry[0] == -1}
     assert sorted(skipped) == ["gone.zip", "stream.json"] and all("not a file or a folder" in r for r in skipped.values())
 
@@ -88,45 +101,54 @@ def test_a_copy_still_in_progress_waits_and_a_stalled_one_lands_once(small_histo
     _age(copying, seconds=60)  # settled for the 10 s rule, but it looks unfinished
     context = build_sensor_context(instance=instance, resources={"spotify_settings": settings})
     waiting = spotify_inbox_sensor(context)
-    assert waiting.run_requests == [] and not settings.exports_landing_path.exists()
+    assert not settings.exports_landing_path.exists()
     copying.write_bytes(data)  # the copy finishes
     _age(copying, seconds=60)
     done = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=waiting.cursor,
                                                      resources={"spotify_settings": settings}))
-    assert len(done.run_requests) == 1 and len(list(settings.exports_landing_path.iterdir())) == 1
+    assert len(_import_requests(instance, settings)) == 1 and len(_landed(settings)) == 1
     stalled = inbox / "stalled.zip"
     stalled.write_bytes(data[: len(data) // 2])
     _age(stalled, seconds=16 * 60)  # unchanged for longer than STALLED_SECONDS: what it holds is imported
-    late = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=done.cursor,
-                                                     resources={"spotify_settings": settings}))
-    assert [r.tags["spotify/export"] for r in late.run_requests] == ["stalled.zip"]
+    spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=done.cursor,
+                                              resources={"spotify_settings": settings}))
+    assert sorted(r.tags["spotify/export"] for r in _import_requests(instance, settings)) == [
+        "my_spotify_data.zip", "stalled.zip"]
 
 
-def test_a_failed_import_from_the_inbox_is_tried_again(small_history, settings):
-    """An inbox import that failed (the warehouse was busy, say) was never retried."""
+def test_a_failed_import_is_tried_again_up_to_the_limit_and_never_holds_up_another(small_history, settings):
+    """An inbox import that failed (the warehouse was busy, say) was never retried; and an export that kept failing
+    was retried first by every command, which then never imported the next."""
     from dagster import DagsterRunStatus
 
+    from spotify_assets.defs.exports.sensors import IMPORT_ATTEMPTS
+    from spotify_assets.instance.recovery import ENDED_TAG, INTERRUPTED
+
     instance = DagsterInstance.ephemeral()
-    inbox = settings.inbox_path
-    inbox.mkdir(parents=True)
-    entry = inbox / small_history.exports[0].path.name
-    shutil.copyfile(small_history.exports[0].path, entry)
-    _age(entry)
-    first = spotify_inbox_sensor(build_sensor_context(instance=instance, resources={"spotify_settings": settings}))
-    (request,) = first.run_requests
-    instance.add_dynamic_partitions(spotify_export_partitions.name, [request.partition_key])
+    failing = receive_export(small_history.exports[0].path, settings.exports_landing_path)
+    (request,) = _import_requests(instance, settings)
     job = defs.resolve_job_def("import_spotify_export_job")
-    failed = instance.create_run_for_job(job_def=job, status=DagsterRunStatus.FAILURE,
-                                         tags={"dagster/partition": request.partition_key})
-    assert failed.is_finished
-    again = spotify_inbox_sensor(build_sensor_context(instance=instance, cursor=first.cursor,
-                                                      resources={"spotify_settings": settings}))
-    assert [(r.partition_key, r.run_key) for r in again.run_requests] == [
-        (request.partition_key, f"{request.partition_key}:attempt-2")]
+    for attempt in range(2, IMPORT_ATTEMPTS + 1):
+        instance.create_run_for_job(job_def=job, status=DagsterRunStatus.FAILURE,
+                                    tags={"dagster/partition": failing.export_hash})
+        assert [(r.partition_key, r.run_key) for r in _import_requests(instance, settings)] == [
+            (failing.export_hash, f"{failing.export_hash}:attempt-{attempt}")]
+    instance.create_run_for_job(job_def=job, status=DagsterRunStatus.FAILURE,
+                                tags={"dagster/partition": failing.export_hash})
+    assert _import_requests(instance, settings) == []  # given up: `import --force` tries again
+    skipped = landed_exports_sensor(build_sensor_context(instance=instance, resources={"spotify_settings": settings}))
+    assert f"{failing.name}: its import failed {IMPORT_ATTEMPTS} times" in skipped.skip_message
+    # Another export goes on regardless, and an interrupted run (Ctrl-C) is no verdict on it.
+    other = receive_export(small_history.exports[1].path, settings.exports_landing_path)
+    instance.create_run_for_job(job_def=job, status=DagsterRunStatus.FAILURE,
+                                tags={"dagster/partition": other.export_hash, ENDED_TAG: INTERRUPTED})
+    assert [(r.partition_key, r.run_key) for r in _import_requests(instance, settings)] == [
+        (other.export_hash, other.export_hash)]
 
 
 def test_exports_imported_by_an_older_parser_are_imported_again_once(small_history, settings, monkeypatch):
-    """A newer parser reads more of an export (renamed history files, say): the inbox sensor imports it again."""
+    """A newer parser reads more of an export (renamed history files, say): the landed-exports sensor imports it
+    again."""
     import spotify_assets.defs.exports.assets as import_assets
     from spotify_assets.defs.exports.assets import outdated_imports
     from spotify_assets.lib.raw_tables import PARSER_VERSION
@@ -144,8 +166,7 @@ def test_exports_imported_by_an_older_parser_are_imported_again_once(small_histo
                        instance=instance).success
     monkeypatch.undo()
     assert outdated_imports(instance) == [landed.export_hash]
-    result = spotify_inbox_sensor(build_sensor_context(instance=instance, resources={"spotify_settings": settings}))
-    assert [(r.partition_key, r.run_key) for r in result.run_requests] == [
+    assert [(r.partition_key, r.run_key) for r in _import_requests(instance, settings)] == [
         (landed.export_hash, f"{landed.export_hash}:parser-{PARSER_VERSION}")]
     assert materialize([import_spotify_export], partition_key=landed.export_hash, resources={"spotify_settings": settings},
                        instance=instance).success
@@ -233,7 +254,7 @@ def test_the_warehouse_follows_each_change_of_its_sources_once(small_history, se
     def sensor_request():
         return warehouse_update_sensor(build_sensor_context(instance=instance, resources={"spotify_settings": settings}))
 
-    assert warehouse_update(instance, settings) == "no source has sent anything yet"
+    assert warehouse_update(instance, settings).reason == "no source has sent anything yet"
     landed = receive_export(small_history.exports[0].path, settings.exports_landing_path)
     instance.add_dynamic_partitions(spotify_export_partitions.name, [landed.export_hash])
     assert materialize([import_spotify_export], partition_key=landed.export_hash,
@@ -245,7 +266,7 @@ def test_the_warehouse_follows_each_change_of_its_sources_once(small_history, se
 
     # While a writer runs, nothing: its end is the next change.
     running = instance.create_run_for_job(defs.resolve_job_def("import_spotify_export_job"), status=DagsterRunStatus.STARTED)
-    assert warehouse_update(instance, settings).startswith(f"waiting for run {running.run_id}")
+    assert warehouse_update(instance, settings).waiting_for.run_id == running.run_id
     instance.report_run_canceled(running)
 
     build = defs.resolve_job_def(update.job_name).execute_in_process(instance=instance)
@@ -254,7 +275,7 @@ def test_the_warehouse_follows_each_change_of_its_sources_once(small_history, se
     # compares a partial update with dagster-dbt's own path).
     evaluated = {(check.asset_key, check.check_name) for check in build.get_asset_check_evaluations()}
     assert {(key.asset_key, key.name) for key in warehouse_models.check_keys} <= evaluated
-    assert warehouse_update(instance, settings) == "the warehouse has taken in every change of its sources"
+    assert warehouse_update(instance, settings).reason == "the warehouse has taken in every change of its sources"
     assert "every change" in sensor_request().skip_message
 
     # Polled plays alone: the update downstream of them; with an export too: the whole build.

@@ -154,7 +154,8 @@ def test_a_changed_time_zone_rebuilds_every_model_as_a_fresh_build_in_the_new_zo
     assert not partial.success
     failure = next(event for event in partial.all_events if event.is_step_failure)
     assert failure.step_failure_data.error.message.splitlines()[-1].endswith(
-        "SPOTIFY_TIMEZONE changed from UTC to Europe/Berlin since the warehouse was built: run `spotify-assets build` "
+        "the time zone changed from UTC to Europe/Berlin (resource configuration) since the warehouse was built: run "
+        "`spotify-assets build` "
         "once, which rebuilds every model; this partial update would mix old and new figures")
     switched.build()
     fresh = Pipeline(tmp_path / "fresh")

@@ -241,4 +241,8 @@ def test_enrich_on_a_new_data_directory_says_nothing_is_published_yet(tmp_path, 
     from spotify_assets.settings import SpotifySettings
 
     monkeypatch.setenv("LASTFM_API_KEY", "set")
-    assert "Nothing published yet" in lastfm_request(SpotifySettings(data_dir=str(tmp_path / "data"))).skip_message
+    from dagster import DagsterInstance
+
+    with DagsterInstance.ephemeral() as instance:
+        assert "Nothing published yet" in lastfm_request(SpotifySettings(data_dir=str(tmp_path / "data")),
+                                                         instance).skip_message

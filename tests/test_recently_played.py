@@ -228,9 +228,13 @@ def test_the_days_sensor_requests_one_run_for_exactly_the_days_a_poll_touched(hi
     (request,) = _run_requests(recently_played_days_sensor(context))
     assert request.tags["dagster/asset_partition_range_start"] == "2025-06-30"
     assert request.tags["dagster/asset_partition_range_end"] == "2025-07-01"
-    # The next tick, with the cursor the first one left, has no new poll to follow.
-    again = build_sensor_context(instance=live.instance, definitions=defs, cursor=context.cursor)
-    assert _run_requests(recently_played_days_sensor(again)) == []
+    # Asked again until the days are loaded; then the poll is done with (the instance is the sensor's only state).
+    assert _run_requests(recently_played_days_sensor(build_sensor_context(instance=live.instance, definitions=defs))) \
+        == [request]
+    assert materialize([recently_played_items], resources=live.resources, instance=live.instance,
+                       tags=request.tags).success
+    assert _run_requests(recently_played_days_sensor(build_sensor_context(instance=live.instance, definitions=defs))) \
+        == []
 
 
 def test_polls_between_two_ticks_of_the_days_sensor_each_get_their_days_loaded(history, settings):
@@ -246,12 +250,12 @@ def test_polls_between_two_ticks_of_the_days_sensor_each_get_their_days_loaded(h
         for index, play in enumerate(plays):
             fake.add_play(epoch_ms(day + timedelta(minutes=4 * index)), api_track(play))
         live = LivePipeline(fake, settings)
-        first_tick = build_sensor_context(instance=live.instance, definitions=defs)
-        assert _run_requests(recently_played_days_sensor(first_tick)) == []  # no poll yet
+        assert _run_requests(recently_played_days_sensor(build_sensor_context(instance=live.instance,
+                                                                               definitions=defs))) == []  # no poll yet
         for hours_later in (2, 3):  # the second poll finds nothing new
             fake.now_ms = epoch_ms(day + timedelta(hours=hours_later))
             assert materialize([recently_played_responses], resources=live.resources, instance=live.instance).success
-    context = build_sensor_context(instance=live.instance, definitions=defs, cursor=first_tick.cursor)
+    context = build_sensor_context(instance=live.instance, definitions=defs)
     (request,) = _run_requests(recently_played_days_sensor(context))
     assert (request.tags["dagster/asset_partition_range_start"], request.tags["dagster/asset_partition_range_end"]) \
         == ("2025-07-01", "2025-07-01")

@@ -23,5 +23,5 @@ def test_a_field_wins_over_the_environment_which_wins_over_the_default(field, va
 
 
 def test_a_bad_time_zone_names_its_setting():
-    with pytest.raises(ValueError, match="SPOTIFY_TIMEZONE='Mars/Olympus'"):
+    with pytest.raises(ValueError, match="timezone='Mars/Olympus': not an IANA time zone name"):
         SpotifySettings(timezone="Mars/Olympus").timezone_name

@@ -12,21 +12,19 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
     import os
     import webbrowser
 
+    from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME, read_credentials, write_credentials
     from spotify_assets.lib.spotify_api.authorization import (
-        CREDENTIALS_FILE_NAME,
         authorization_request,
         exchange_code,
         wait_for_code,
-        write_credentials_file,
     )
-    from spotify_assets.lib.spotify_api.client import accounts_base_url
 
     client_id = client_id or os.environ.get("SPOTIFY_CLIENT_ID")
     if not client_id:
         raise CommandFailed("give --client-id (or set SPOTIFY_CLIENT_ID): the Client ID of your app at "
                             "https://developer.spotify.com/dashboard")
     client_secret = os.environ.get("SPOTIFY_CLIENT_SECRET") or None  # unset or empty: a PKCE app
-    accounts = accounts_base_url()
+    accounts = settings.setting("spotify_accounts_base_url")
     request = authorization_request(client_id, redirect_uri, accounts, pkce=client_secret is None)
     print(f"Open this address, sign in and approve ({'PKCE' if client_secret is None else 'client secret'} flow):\n\n"
           f"  {request.url}\n\nWaiting for Spotify to redirect to {redirect_uri} ...", flush=True)
@@ -40,6 +38,6 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
         print("\n".join(f"export {name}='{value}'" for name, value in values.items()))
         return
     path = settings.data_path / CREDENTIALS_FILE_NAME
-    write_credentials_file(path, values)
+    write_credentials(path, {**read_credentials(path), **values})  # a Last.fm key stored beside them stays
     print(f"\nAuthorized. Credentials stored in {path} (readable by you only); spotify-assets commands load it, "
           "and the schedule starts polling under `spotify-assets ui`.")

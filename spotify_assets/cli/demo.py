@@ -9,11 +9,8 @@ from spotify_assets.cli.runs import CommandFailed
 from spotify_assets.cli.summary import print_summary
 from spotify_assets.settings import SpotifySettings
 
-DEMO_PLAYS = 20_000
-DEMO_SEED = 42
 
-
-def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:
+def run_demo(settings: SpotifySettings, plays: int, seed: int, live_polls: int = 0) -> None:
     from spotify_assets.lib.exports.landing import content_hash, landed_exports
     from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
@@ -23,7 +20,9 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int) -> None:
     history.write_exports(inbox)
     history.write_ground_truth(settings.data_path / "synthetic" / "ground_truth.csv.gz")
     demo_exports = sorted(export.path for export in history.exports)
-    import_paths(demo_exports, settings)
+    outcome = import_paths(demo_exports, settings)
+    if outcome.failure():
+        raise outcome.failure()
     print_summary(settings)
     demo_hashes = {content_hash(path) for path in demo_exports}
     others = sorted({landed.name for landed in landed_exports(settings.exports_landing_path)

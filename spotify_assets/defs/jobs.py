@@ -1,12 +1,13 @@
 """The workflows, each defined once: the command line, the sensors, the schedules and the UI launch these jobs
 the same way (defs/warehouse_updates.py says which one follows a change of a source)."""
 
-from dagster import AssetKey, AssetSelection, define_asset_job
+from dagster import AssetKey, AssetSelection, define_asset_job, job
 from dagster_dbt import build_dbt_asset_selection
 
 from spotify_assets.defs.catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
 from spotify_assets.defs.dbt_docs.assets import DOCS_KEY
 from spotify_assets.defs.exports.assets import import_spotify_export
+from spotify_assets.defs.exports.removal import remove_spotify_export
 from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
 from spotify_assets.defs.reports.assets import listening_report
@@ -17,6 +18,14 @@ import_spotify_export_job = define_asset_job(
     selection=AssetSelection.assets(import_spotify_export),
     description="Import one landed Spotify export (a partition) into raw.*.",
 )
+
+
+
+@job(description="Remove one landed export: its landing folder, its raw rows, its partition; the next build rebuilds "
+     "every model without it (`spotify-assets exports remove`).")
+def remove_spotify_export_job():
+    remove_spotify_export()
+
 
 WAREHOUSE = AssetSelection.assets(warehouse_models, published_marts_database, listening_report)
 

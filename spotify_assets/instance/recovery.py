@@ -8,6 +8,9 @@ died. So every command and the daemon (`dead_run_sensor`) call `fail_dead_runs` 
 process that started it (the pid of its RUN_START event, on this machine) no longer exists, or is a newer process
 that reuses the pid.
 
+A run that never started (NOT_STARTED: its process was killed between creating it and starting it) is judged by the
+process that created it, which `spotify-assets` names in the tag `spotify/pid`.
+
 Runs are judged only where their process can be: on an instance in local SQLite files (the project's default, one
 machine), every run; elsewhere, only the runs `spotify-assets` started on this host (tagged `spotify/host`). Other
 runs are left to Dagster's run monitoring.
@@ -19,6 +22,7 @@ Private Dagster calls, kept in this module (tests/test_run_recovery.py fails the
 
 from __future__ import annotations
 
+import os
 import socket
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
@@ -26,13 +30,28 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFil
 from spotify_assets.lib.processes import is_running
 
 HOST_TAG = "spotify/host"
-_ACTIVE = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
+PID_TAG = "spotify/pid"
+# How a run ended when nothing in it failed: "interrupted" (Ctrl-C or SIGTERM) or "process gone" (killed). Such a run
+# is not a verdict on its work: the warehouse update rule does not count it as having taken in its sources.
+ENDED_TAG = "spotify/ended"
+INTERRUPTED, PROCESS_GONE = "interrupted", "process gone"
+_ACTIVE = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED,
+           DagsterRunStatus.CANCELING]
 _LOCAL_STORAGES = {"DagsterSqliteStorage"}
 
 
 def run_tags() -> dict[str, str]:
-    """Tags of a run `spotify-assets` executes in its own process."""
-    return {HOST_TAG: socket.gethostname()}
+    """Tags of a run `spotify-assets` executes in its own process: this host, and this process."""
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+
+
+def mark_interrupted(instance: DagsterInstance, run_id: str) -> None:
+    instance.add_run_tags(run_id, {ENDED_TAG: INTERRUPTED})
+
+
+def ended_on_its_own(run) -> bool:
+    """A finished run that was neither interrupted nor killed."""
+    return run.tags.get(ENDED_TAG) is None
 
 
 def fail_dead_runs(instance: DagsterInstance) -> list[str]:
@@ -46,9 +65,13 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
         run = record.dagster_run
         if not (local or run.tags.get(HOST_TAG) == host):
             continue
-        pid = _started_by(instance, run.run_id)
+        if run.status == DagsterRunStatus.NOT_STARTED:
+            pid = int(run.tags[PID_TAG]) if run.tags.get(PID_TAG, "").isdigit() else None
+        else:
+            pid = _started_by(instance, run.run_id)
         if pid is None or is_running(pid, started_before=record.start_time or record.create_timestamp.timestamp()):
             continue
+        instance.add_run_tags(run.run_id, {ENDED_TAG: PROCESS_GONE})
         instance.report_run_failed(run, message=f"The process that ran it (pid {pid}) ended without a word (killed, "
                                                 "or the machine stopped); its warehouse slot is free again.")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)

@@ -7,6 +7,7 @@ check warns when any file of the export could not be fully read.
 
 from dagster import (
     AssetCheckResult,
+    Config,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
@@ -51,6 +52,10 @@ def _files_markdown(summary: ImportSummary) -> str:
     return "\n".join(lines)
 
 
+class ImportConfig(Config):
+    reimport: bool = False  # read the export again even when this parser version imported it (`import --force`)
+
+
 @multi_asset(
     name="import_spotify_export",
     specs=_raw_table_specs(),
@@ -60,7 +65,7 @@ def _files_markdown(summary: ImportSummary) -> str:
     partitions_def=spotify_export_partitions,
     pool=WAREHOUSE_POOL,
 )
-def import_spotify_export(context: AssetExecutionContext, spotify_settings: SpotifySettings):
+def import_spotify_export(context: AssetExecutionContext, config: ImportConfig, spotify_settings: SpotifySettings):
     """Parse one export from landing into raw.*; idempotent per export and parser version."""
     directory = spotify_settings.exports_landing_path / context.partition_key
     if not (directory / "receipt.json").exists():
@@ -68,7 +73,7 @@ def import_spotify_export(context: AssetExecutionContext, spotify_settings: Spot
                       "Drop the file into the inbox again or run `spotify-assets import PATH`.")
     landed = load_landed_export(directory)
     with warehouse_connection(spotify_settings) as connection:
-        summary = import_export(connection, landed, log=context.log.warning)
+        summary = import_export(connection, landed, log=context.log.warning, reimport=config.reimport)
     if summary.already_loaded:
         context.log.info(f"{landed.name} ({landed.export_hash[:12]}) was already imported; nothing changed.")
 
@@ -112,6 +117,27 @@ def no_history_message(summary: ImportSummary) -> str:
     files = len(summary.files)
     return (f"{summary.name} holds no listening history ({files} file{'' if files == 1 else 's'}, none of them "
             "Spotify streaming history); it is kept in landing and adds no plays")
+
+
+# The content hash of the export a run of remove_spotify_export_job removed.
+REMOVED_EXPORT_TAG = "spotify/removed_export"
+
+
+def imported_exports(instance) -> set[str]:
+    """The exports (partition keys) imported and not removed since: a removed export landed again is imported again."""
+    from dagster import AssetRecordsFilter, DagsterRunStatus, RunsFilter
+
+    imported = set(instance.get_materialized_partitions(EXPORT_FILES_KEY))
+    for record in instance.get_run_records(RunsFilter(job_name="remove_spotify_export_job",
+                                                      statuses=[DagsterRunStatus.SUCCESS])):
+        removed = record.dagster_run.tags.get(REMOVED_EXPORT_TAG)
+        if removed not in imported:
+            continue
+        newest = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=EXPORT_FILES_KEY, asset_partitions=[removed]), limit=1).records
+        if newest and newest[0].timestamp < record.create_timestamp.timestamp():
+            imported.discard(removed)
+    return imported
 
 
 def outdated_imports(instance) -> list[str]:

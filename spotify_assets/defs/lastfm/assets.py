@@ -97,7 +97,7 @@ def _ask_each(context: AssetExecutionContext, what: str, candidates: list[tuple]
        description="track.getInfo and track.getTopTags for every track, most-streamed first, each asked once.")
 def lastfm_track_info(context: AssetExecutionContext, spotify_settings: SpotifySettings,
                       lastfm: LastfmResource) -> MaterializeResult:
-    client = lastfm.client()
+    client = lastfm.client(spotify_settings)
 
     def ask(artist: str, title: str) -> dict:
         info = client.track_info(artist, title)
@@ -112,7 +112,7 @@ def lastfm_track_info(context: AssetExecutionContext, spotify_settings: SpotifyS
        description="artist.getTopTags for every artist, most-streamed first, each asked once.")
 def lastfm_artist_tags(context: AssetExecutionContext, spotify_settings: SpotifySettings,
                        lastfm: LastfmResource) -> MaterializeResult:
-    client = lastfm.client()
+    client = lastfm.client(spotify_settings)
 
     def ask(artist: str) -> dict:
         tags, answer = client.artist_tags(artist)

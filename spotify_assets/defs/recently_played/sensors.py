@@ -3,13 +3,13 @@
 The schedule polls every 30 minutes (`SPOTIFY_POLL_CRON`), skipping with a reason while no Spotify
 credentials are set. After each poll, `recently_played_days_sensor` requests one run for exactly the
 UTC days that poll touched (both days across midnight), as a single run over the range; every poll gets its
-run, however many happened between two of the sensor's ticks.
+run, however many happened between two of the sensor's ticks. Neither keeps state of its own: the instance's runs and
+materializations are what they decide by, so `spotify-assets poll`, which evaluates both, does what the daemon does.
 """
-
-import os
 
 from dagster import (
     AssetRecordsFilter,
+    DagsterInstance,
     DefaultScheduleStatus,
     DefaultSensorStatus,
     RunRequest,
@@ -21,11 +21,11 @@ from dagster import (
 )
 
 from spotify_assets.defs.jobs import poll_recently_played_job, recently_played_items_job
-from spotify_assets.defs.recently_played.assets import RESPONSES_KEY
+from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
 from spotify_assets.defs.spotify_api.resources import credentials_configured
+from spotify_assets.lib import configuration
 
-DEFAULT_POLL_CRON = "*/30 * * * *"
-POLLS_PER_TICK = 100  # a backlog beyond this (days of a stopped daemon's polls) is taken over the next ticks
+POLLS_PER_TICK = 100  # the newest polls the days sensor looks at (two days of polls every 30 minutes)
 
 # Dagster's run tags for one run over a range of partitions (what a single-run backfill sets).
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -40,18 +40,15 @@ def poll_request() -> RunRequest | SkipReason:
     return RunRequest()
 
 
-def days_request(touched_days: list[str], poll_run_id: str) -> RunRequest | SkipReason:
-    """The one run that loads exactly the UTC days a poll touched (both days across midnight): the days sensor and
-    `spotify-assets poll` both ask this."""
-    if not touched_days:
-        return SkipReason("The last poll brought no new plays.")
+def days_request(touched_days: list[str], poll_run_id: str) -> RunRequest:
+    """The one run that loads exactly the UTC days a poll touched (both days across midnight)."""
     return RunRequest(run_key=f"poll-{poll_run_id}",
                       tags={PARTITION_RANGE_START_TAG: min(touched_days), PARTITION_RANGE_END_TAG: max(touched_days)})
 
 
 # The cron is read when the code location loads: a schedule's cadence is part of its definition.
 @schedule(
-    cron_schedule=os.environ.get("SPOTIFY_POLL_CRON", DEFAULT_POLL_CRON),
+    cron_schedule=configuration.value("poll_cron"),
     job=poll_recently_played_job,
     default_status=DefaultScheduleStatus.RUNNING,
     description="Polls recently-played (Spotify keeps only the last 50 plays). Skips while SPOTIFY_CLIENT_ID "
@@ -64,29 +61,29 @@ def recently_played_poll_schedule(context: ScheduleEvaluationContext):
 @sensor(
     job=recently_played_items_job,
     default_status=DefaultSensorStatus.RUNNING,
-    description="After each poll, rebuilds the UTC day partitions of raw.recently_played_items it touched.",
+    description="After each poll, rebuilds the UTC day partitions of raw.recently_played_items it touched (every poll "
+    "whose days were not loaded since it; `spotify-assets poll` evaluates this sensor too).",
 )
 def recently_played_days_sensor(context: SensorEvaluationContext):
-    # Every poll since the last tick, oldest first: with polls closer together than the sensor's ticks (a busy
-    # daemon, a short SPOTIFY_POLL_CRON), the newest alone would leave the days of the ones before it unloaded.
-    # The first tick (no cursor yet) takes the newest poll only: polls before it were loaded by whoever made them
-    # (`spotify-assets poll` loads its own days); on an instance without polls it starts the cursor at the beginning.
-    after = int(context.cursor) if (context.cursor or "").isdigit() else None  # a cursor set by hand: start over
-    if after is not None:
-        polls = context.instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=RESPONSES_KEY, after_storage_id=after), limit=POLLS_PER_TICK,
-            ascending=True).records
-    else:
-        polls = context.instance.fetch_materializations(RESPONSES_KEY, limit=1, ascending=False).records
+    return days_requests(context.instance)
+
+
+def days_requests(instance: DagsterInstance) -> list[RunRequest] | SkipReason:
+    """A run for each of the newest polls whose touched days have not all been loaded since it landed. The instance's
+    materializations are the whole state, so the daemon and `spotify-assets poll`, which both ask this, agree on what
+    is left, however many polls came between two ticks."""
+    polls = instance.fetch_materializations(RESPONSES_KEY, limit=POLLS_PER_TICK).records  # newest first
     if not polls:
-        if after is None:
-            context.update_cursor("0")
-        return SkipReason("No poll since the last look.")
-    context.update_cursor(str(polls[-1].storage_id))
+        return SkipReason("No poll yet.")
+    loaded_since: dict[str, int] = {}  # day -> storage id of its newest load
+    for record in instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=ITEMS_KEY, after_storage_id=polls[-1].storage_id), limit=10_000).records:
+        if record.partition_key:
+            loaded_since[record.partition_key] = max(record.storage_id, loaded_since.get(record.partition_key, 0))
     requests = []
-    for poll in polls:
+    for poll in reversed(polls):  # oldest first
         metadata = poll.asset_materialization.metadata
-        request = days_request(list(metadata["touched_days"].value) if "touched_days" in metadata else [], poll.run_id)
-        if isinstance(request, RunRequest):
-            requests.append(request)
-    return requests or SkipReason("The polls since the last look brought no new plays.")
+        touched = list(metadata["touched_days"].value) if "touched_days" in metadata else []
+        if any(loaded_since.get(day, 0) < poll.storage_id for day in touched):
+            requests.append(days_request(touched, poll.run_id))
+    return requests or SkipReason("The days of every poll are loaded.")

@@ -7,11 +7,9 @@ import os
 from dagster import ConfigurableResource
 
 from spotify_assets.lib.http_retry import RetryPolicy
-from spotify_assets.lib.spotify_api.authorization import (
-    CREDENTIALS_FILE_NAME,
-    remember_rotated_refresh_token,
-)
-from spotify_assets.lib.spotify_api.client import SpotifyClient, accounts_base_url, api_base_url
+from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME
+from spotify_assets.lib.spotify_api.authorization import remember_rotated_refresh_token
+from spotify_assets.lib.spotify_api.client import SpotifyClient
 from spotify_assets.settings import SpotifySettings
 
 
@@ -27,8 +25,8 @@ class SpotifyApiResource(ConfigurableResource):
     client_id: str
     client_secret: str = ""
     refresh_token: str
-    api_base_url: str | None = None  # default: SPOTIFY_API_BASE_URL, else https://api.spotify.com
-    accounts_base_url: str | None = None  # default: SPOTIFY_ACCOUNTS_BASE_URL, else https://accounts.spotify.com
+    api_base_url: str | None = None  # default: the setting spotify_api_base_url
+    accounts_base_url: str | None = None  # default: the setting spotify_accounts_base_url
     backoff_seconds: float = 1.0  # first wait after a 5xx or timeout; doubles per attempt
     timeout_seconds: float = 20.0
 
@@ -45,8 +43,8 @@ class SpotifyApiResource(ConfigurableResource):
             client_id=self.client_id,
             client_secret=self.client_secret or None,
             refresh_token=self.refresh_token,
-            api_base_url=api_base_url(self.api_base_url),
-            accounts_base_url=accounts_base_url(self.accounts_base_url),
+            api_base_url=self.api_base_url or settings.setting("spotify_api_base_url"),
+            accounts_base_url=self.accounts_base_url or settings.setting("spotify_accounts_base_url"),
             retry=RetryPolicy(backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds),
             on_refresh_token=keep_rotated,
         )

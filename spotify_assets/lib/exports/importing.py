@@ -81,13 +81,15 @@ class ImportSummary:
         return self.files_with_status("unreadable", "partial", "unrecognised")
 
 
-def import_export(connection, landed: LandedExport, log: Callable[[str], None] = lambda _: None) -> ImportSummary:
+def import_export(connection, landed: LandedExport, log: Callable[[str], None] = lambda _: None,
+                  reimport: bool = False) -> ImportSummary:
+    """`reimport`: read it again even when this parser version has imported it."""
     create_raw_tables(connection)
     # DuckDB 2.0 keeps a result open until it is fully fetched, hence fetchall() even for one row.
     loaded = connection.execute(
         "SELECT parser_version FROM raw.export_imports WHERE export_hash = ?", [landed.export_hash]
     ).fetchall()
-    if loaded and loaded[0][0] == PARSER_VERSION:
+    if loaded and loaded[0][0] == PARSER_VERSION and not reimport:
         summary = summary_from_warehouse(connection, landed)
         summary.already_loaded = True
         return summary
@@ -99,7 +101,7 @@ def import_export(connection, landed: LandedExport, log: Callable[[str], None] =
         _stage_export(connection, landed, summary, loaded_at, log)
         connection.execute("BEGIN TRANSACTION")
         try:
-            _delete_export(connection, landed.export_hash)
+            delete_export_rows(connection, landed.export_hash)
             for name in _STAGED_TABLES:
                 connection.execute(f"INSERT INTO raw.{name} SELECT * FROM {_staged(name)}")
             _insert_bookkeeping(connection, summary, loaded_at)
@@ -280,7 +282,9 @@ def outcome_line(export_name: str, outcome: FileOutcome) -> str:
     return line + (f": {outcome.message}" if outcome.message else "")
 
 
-def _delete_export(connection, export_hash: str) -> None:
+def delete_export_rows(connection, export_hash: str) -> None:
+    """Every row the export put into raw.* (its records, its file list, its quarantine); inside the caller's
+    transaction."""
     for table in RECORD_TABLES:
         connection.execute(f"DELETE FROM {table.qualified_name} WHERE _export_hash = ?", [export_hash])
     for table in BOOKKEEPING_TABLES:

@@ -32,6 +32,7 @@ class LandedExport:
     kind: str  # "zip", "folder" or "file"
     directory: Path
     not_copied: tuple[str, ...] = ()  # a folder's symbolic links and special files, which landing does not follow
+    received_at: str = ""  # when it landed (ISO 8601, UTC); an export removed and landed again lands anew
 
     @property
     def payload(self) -> Path:
@@ -121,10 +122,31 @@ def receive_export(source: Path, exports_landing: Path, export_hash: str | None 
 def load_landed_export(directory: Path) -> LandedExport:
     receipt = json.loads((directory / "receipt.json").read_text())
     return LandedExport(receipt["export_hash"], receipt["name"], receipt["kind"], directory,
-                        tuple(receipt.get("not_copied", ())))
+                        tuple(receipt.get("not_copied", ())), receipt.get("received_at", ""))
 
 
 def landed_exports(exports_landing: Path) -> list[LandedExport]:
+    """Every export in landing; a copy still under way and an export being removed (hidden names) are not."""
     if not exports_landing.exists():
         return []
-    return [load_landed_export(d) for d in sorted(exports_landing.iterdir()) if (d / "receipt.json").exists()]
+    return [load_landed_export(d) for d in sorted(exports_landing.iterdir())
+            if not d.name.startswith(".") and (d / "receipt.json").exists()]
+
+
+# An export on its way out of landing (`spotify-assets exports remove`): renamed first, so it is no longer landed,
+# then its raw rows go, then the folder. Whatever stops half-way, the next build finishes (lib/exports/removal.py).
+REMOVED_PREFIX = ".removed-"
+
+
+def start_removal(landed: LandedExport) -> Path:
+    """Take the export out of landing in one step; returns where it waits until its rows are gone."""
+    target = landed.directory.with_name(REMOVED_PREFIX + landed.export_hash)
+    os.rename(landed.directory, target)
+    return target
+
+
+def removals_under_way(exports_landing: Path) -> list[LandedExport]:
+    if not exports_landing.exists():
+        return []
+    return [load_landed_export(d) for d in sorted(exports_landing.glob(REMOVED_PREFIX + "*"))
+            if (d / "receipt.json").exists()]

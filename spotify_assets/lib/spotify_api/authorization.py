@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -21,13 +19,13 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 
+from spotify_assets.lib.configuration import read_credentials, write_credentials
 from spotify_assets.lib.redaction import Redactor
 from spotify_assets.lib.spotify_api.client import (
     RECENTLY_PLAYED_SCOPE,
     SpotifyAuthError,
 )
 
-CREDENTIALS_FILE_NAME = "spotify.env"
 
 
 @dataclass(frozen=True)
@@ -116,41 +114,9 @@ def exchange_code(request: AuthorizationRequest, code: str, client_id: str, clie
     return payload["refresh_token"]
 
 
-def read_credentials_file(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    values = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            name, _, value = line.partition("=")
-            values[name.strip()] = value.strip()
-    return values
-
-
-def write_credentials_file(path: Path, values: dict[str, str]) -> None:
-    """Write KEY=VALUE lines readable by the owner only (0600), replacing the file in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".spotify-env-")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w") as file:
-            file.write("# Spotify app credentials for spotify-assets (written by `spotify-assets auth`). Keep private.\n")
-            file.writelines(f"{name}={value}\n" for name, value in values.items())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def load_credentials_into_environment(path: Path) -> None:
-    """Make the stored credentials visible to EnvVar; variables already set win."""
-    for name, value in read_credentials_file(path).items():
-        os.environ.setdefault(name, value)
-
-
 def remember_rotated_refresh_token(path: Path, old_token: str, new_token: str) -> None:
     """Spotify may hand out a new refresh token (PKCE apps always do): keep the stored one current."""
-    values = read_credentials_file(path)
+    values = read_credentials(path)
     if values.get("SPOTIFY_REFRESH_TOKEN") == old_token:
         values["SPOTIFY_REFRESH_TOKEN"] = new_token
-        write_credentials_file(path, values)
+        write_credentials(path, values)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,17 +54,6 @@ def _spotify_message(response: httpx.Response) -> str:
     if isinstance(error, str):
         return f"{error}: {body.get('error_description', '')}".strip(": ")
     return response.reason_phrase
-
-
-def api_base_url(configured: str | None = None) -> str:
-    """The Web API root: a configured value, else SPOTIFY_API_BASE_URL, else Spotify's (read when used)."""
-    return configured or os.environ.get("SPOTIFY_API_BASE_URL") or "https://api.spotify.com"
-
-
-def accounts_base_url(configured: str | None = None) -> str:
-    """The accounts service root (authorization, tokens): a configured value, else SPOTIFY_ACCOUNTS_BASE_URL, else
-    Spotify's (read when used)."""
-    return configured or os.environ.get("SPOTIFY_ACCOUNTS_BASE_URL") or "https://accounts.spotify.com"
 
 
 class SpotifyClient:

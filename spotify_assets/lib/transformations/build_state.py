@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spotify_assets.lib import configuration
 from spotify_assets.lib.transformations import DBT_PROJECT_DIR
 from spotify_assets.lib.transformations import project_fingerprint
 from spotify_assets.lib.warehouse import warehouse_connection
@@ -49,12 +50,22 @@ def built_with(settings: SpotifySettings) -> dict | None:
 
 
 def record_build(settings: SpotifySettings, fingerprint: str) -> None:
-    state = {"fingerprint": fingerprint, "timezone": settings.timezone_name,
-             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    _write(settings, {"fingerprint": fingerprint, "timezone": settings.timezone_name,
+                      "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+
+
+def _write(settings: SpotifySettings, state: dict) -> None:
     path = _state_path(settings)
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     partial.write_text(json.dumps(state, indent=2))
     os.replace(partial, path)
+
+
+def require_rebuild(settings: SpotifySettings, reason: str) -> None:
+    """Make the next build a full rebuild, saying why (an export was removed: incremental models keep its plays)."""
+    state = built_with(settings) or {}
+    state["rebuild_reason"] = reason
+    _write(settings, state)
 
 
 def clear_marts(settings: SpotifySettings) -> None:
@@ -77,11 +88,17 @@ def stale_reason(settings: SpotifySettings, fingerprint: str, connection=None) -
         if not settings.warehouse_path.exists() or (connection is not None and not _has_models(connection)):
             return None
         return "the warehouse has no record of a complete build (an earlier version of this project, or a failed build)"
+    if recorded.get("rebuild_reason"):
+        return recorded["rebuild_reason"]
     if recorded.get("fingerprint") == fingerprint:
         return None
     if recorded.get("timezone") != settings.timezone_name:
-        return (f"SPOTIFY_TIMEZONE changed from {recorded.get('timezone')} to {settings.timezone_name} since the "
-                "warehouse was built")
+        source = (configuration.resolve("timezone", settings.data_path).source if settings.timezone is None
+                  else "resource configuration")
+        keep = (f"; `spotify-assets config set timezone {recorded.get('timezone')}` keeps a zone for every command"
+                if source == configuration.DEFAULT else "")
+        return (f"the time zone changed from {recorded.get('timezone')} to {settings.timezone_name} ({source}) since "
+                f"the warehouse was built{keep}")
     return "the dbt project (or the versions of dbt) changed since the warehouse was built"
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 # dbt variables that are paths (SpotifySettings.dbt_vars): only their file names reach the manifest.
 PATH_VARIABLES = ("warehouse_path", "warehouse_marts_path")
+# dbt variables that change how a build runs, never what it computes: no part of the fingerprint.
+RUN_ONLY_VARIABLES = ("duckdb_memory_limit",)
 # dbt's own working folders inside the project: not sources of the parse.
 _NOT_PARSED = {"target", "logs", "dbt_packages"}
 
@@ -26,6 +28,8 @@ def fingerprint(project_dir: Path, dbt_vars: Mapping[str, str]) -> str:
         digest.update(f"{package}={version(package)}\n".encode())
     digest.update(f"python={platform.python_version()}\n".encode())
     for name, value in sorted(dbt_vars.items()):
+        if name in RUN_ONLY_VARIABLES:
+            continue
         digest.update(f"{name}={Path(value).name if name in PATH_VARIABLES else value}\n".encode())
     for path in sorted(_project_files(project_dir)):
         digest.update(f"{path.relative_to(project_dir)}\n".encode())
