@@ -123,7 +123,7 @@ def test_no_secret_reaches_any_log_metadata_or_file_after_a_real_poll(tmp_path):
         completed = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"], env=environment,
                                    capture_output=True, text=True, timeout=600)
         assert completed.returncode == 0, completed.stderr
-        assert "poll: 1 new plays" in completed.stdout
+        assert "poll: 1 new play, the newest played " in completed.stdout
         secrets = ["fake-client-secret", "fake-refresh-token", *fake.access_tokens]
         revoked = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"],
                                  env=environment | {"SPOTIFY_REFRESH_TOKEN": "revoked-token-value"},

@@ -109,7 +109,8 @@ def test_a_poll_of_a_new_account_with_no_plays_yet_answers_in_one_line(tmp_path)
         completed = subprocess.run([CLI, "poll"], env=environment, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
     _one_line_answer(completed)
-    assert "poll: 0 new plays" in completed.stdout and "nothing imported yet" in completed.stdout
+    assert "poll: no plays yet (Spotify lists none for this account)" in completed.stdout
+    assert "nothing imported yet" in completed.stdout
 
 
 def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
@@ -274,6 +275,7 @@ def test_an_export_landed_but_never_imported_is_shown_pending_and_build_imports_
     assert f"landed, not imported yet: {pending.name}" in summary.stdout
     built = _run("build", data_dir=data_dir)
     assert built.returncode == 0, built.stderr
-    assert f"importing {pending.name} (export {pending.export_hash[:12]}): it had not been imported" in built.stdout
+    assert f"importing {pending.name} (export {pending.export_hash[:12]}): it had landed but was not imported" \
+        in built.stdout
     assert "landed, not imported yet" not in built.stdout
     assert f"{sum(small_history.exports[1].raw_rows.values()):,} records accepted" in built.stdout

@@ -122,7 +122,7 @@ def test_a_failed_import_is_tried_again_up_to_the_limit_and_never_holds_up_anoth
     from dagster import DagsterRunStatus
 
     from spotify_assets.defs.exports.sensors import IMPORT_ATTEMPTS
-    from spotify_assets.instance.recovery import ENDED_TAG, INTERRUPTED
+    from spotify_assets.instance.recovery import ENDED_TAG, INTERRUPTED, REQUEST_TAG
 
     instance = DagsterInstance.ephemeral()
     failing = receive_export(small_history.exports[0].path, settings.exports_landing_path)
@@ -140,10 +140,10 @@ def test_a_failed_import_is_tried_again_up_to_the_limit_and_never_holds_up_anoth
     assert f"{failing.name}: its import failed {IMPORT_ATTEMPTS} times" in skipped.skip_message
     # Another export goes on regardless, and an interrupted run (Ctrl-C) is no verdict on it.
     other = receive_export(small_history.exports[1].path, settings.exports_landing_path)
-    instance.create_run_for_job(job_def=job, status=DagsterRunStatus.FAILURE,
-                                tags={"dagster/partition": other.export_hash, ENDED_TAG: INTERRUPTED})
+    instance.create_run_for_job(job_def=job, status=DagsterRunStatus.FAILURE, tags={
+        "dagster/partition": other.export_hash, ENDED_TAG: INTERRUPTED, REQUEST_TAG: other.export_hash})
     assert [(r.partition_key, r.run_key) for r in _import_requests(instance, settings)] == [
-        (other.export_hash, other.export_hash)]
+        (other.export_hash, f"{other.export_hash}:again-1")]  # a new key: the daemon launches it again too
 
 
 def test_exports_imported_by_an_older_parser_are_imported_again_once(small_history, settings, monkeypatch):
@@ -262,7 +262,7 @@ def test_the_warehouse_follows_each_change_of_its_sources_once(small_history, se
     update = warehouse_update(instance, settings)
     assert update.job_name == "build_warehouse_job" and "raw/export_files" in update.reason
     request = sensor_request()
-    assert (request.job_name, request.run_key) == (update.job_name, update.run_key)  # the daemon asks the same
+    assert (request.job_name, request.run_key) == (update.job_name, update.request)  # the daemon asks the same
 
     # While a writer runs, nothing: its end is the next change.
     running = instance.create_run_for_job(defs.resolve_job_def("import_spotify_export_job"), status=DagsterRunStatus.STARTED)

@@ -25,7 +25,7 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spotify-assets", description=__doc__, formatter_class=_Formatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
 
     def command(name: str, summary: str, details: str = "") -> argparse.ArgumentParser:
         return commands.add_parser(name, help=summary, description=summary + (f"\n\n{details}" if details else ""),
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--force", action="store_true", help="import again even when the same content was imported")
 
     exports = command("exports", "list the exports that have landed, or remove one")
-    exports_commands = exports.add_subparsers(dest="exports_command", required=True, metavar="ACTION")
+    exports_commands = exports.add_subparsers(dest="exports_command", required=True, metavar="ACTION", title="actions")
     exports_commands.add_parser("list", help="every landed export: name, content hash, when, what it added",
                                 description="Every landed export: name, content hash, when, what it added.")
     remove = exports_commands.add_parser(
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     config = command("config", "show or change the settings kept in the data folder",
                      "Settings other than secrets live in $SPOTIFY_DATA_DIR/settings.toml; an environment variable "
                      "overrides the file for one command. Credentials stay in spotify.env (`spotify-assets auth`).")
-    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION", title="actions")
     config_commands.add_parser("show", help="every setting, its value and where it came from",
                                description="Every setting, its value and where it came from (default, file, "
                                "environment).")

@@ -47,14 +47,20 @@ class ImportOutcome:
         return CommandFailed("; ".join(problems)) if problems else None
 
 
-def describe_import(job_name: str, request) -> str:
-    export = request.tags.get("spotify/export", request.partition_key)
-    why = ""
-    if ":parser-" in (request.run_key or ""):
-        why = ": this version reads more of it"
-    elif ":attempt-" in (request.run_key or ""):
-        why = f": attempt {request.run_key.rsplit('-', 1)[-1]} (the last one failed)"
-    return f"importing {export} (export {request.partition_key[:12]}){why}"
+def describer(given: set[str]):
+    """How a command announces an import the landed-exports sensor asked for; `given`: the exports named on the
+    command line, which need no reason."""
+    def describe(job_name: str, request) -> str:
+        export = request.tags.get("spotify/export", request.partition_key)
+        why = ""
+        if ":parser-" in (request.run_key or ""):
+            why = ": this version reads more of it"
+        elif ":attempt-" in (request.run_key or ""):
+            why = f": attempt {request.run_key.rsplit('-', 1)[-1]} (the last one failed)"
+        elif request.partition_key not in given:
+            why = ": it had landed but was not imported"
+        return f"importing {export} (export {request.partition_key[:12]}){why}"
+    return describe
 
 
 def import_paths(paths: list[Path], settings: SpotifySettings, force: bool = False) -> ImportOutcome:
@@ -104,7 +110,7 @@ def import_paths(paths: list[Path], settings: SpotifySettings, force: bool = Fal
         if not result.success:
             outcome.launched.failures.append(f"the import of {landed.name} failed ({failure_reason(result)}); see run "
                                              f"{result.run_id} in the Dagster UI")
-    outcome.launched += import_pending(settings, "import").launched
+    outcome.launched += import_pending(settings, "import", given=set(ours)).launched
     for export_hash, name in ours.items():
         if _without_history(instance, export_hash):
             outcome.without_history.append(name)
@@ -116,12 +122,13 @@ def import_paths(paths: list[Path], settings: SpotifySettings, force: bool = Fal
     return outcome
 
 
-def import_pending(settings: SpotifySettings, command: str = "build") -> ImportOutcome:
+def import_pending(settings: SpotifySettings, command: str = "build", given: frozenset[str] = frozenset()) \
+        -> ImportOutcome:
     """What the landed-exports sensor requests: every landed export never imported (an import that failed or was
     stopped, an export landed by the inbox sensor) or imported by an older parser (a newer one reads more of it)."""
     prepare_dbt_manifest(settings)
     outcome = ImportOutcome()
-    outcome.launched = follow(settings, ["landed_exports_sensor"], command, describe=describe_import)
+    outcome.launched = follow(settings, ["landed_exports_sensor"], command, describe=describer(set(given)))
     return outcome
 
 

@@ -62,19 +62,26 @@ def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = 
     logs/runs.log, and each warning the run logged is printed as one line. Runs whose process died are failed first
     (their warehouse slot would block this one forever), and a run that has to wait for the warehouse says which run it
     waits for."""
+    from dagster import DagsterRunStatus
+
     from spotify_assets.instance.home import get_instance
-    from spotify_assets.instance.recovery import fail_dead_runs, mark_interrupted, run_tags
+    from spotify_assets.instance.recovery import mark_interrupted, run_tags
 
     instance = get_instance(settings)
     job = definitions().resolve_job_def(job_name)
-    for run_id in fail_dead_runs(instance):
-        terminal.warn(f"warning: run {run_id} had died (its process is gone); marked failed")
+    recover_dead_runs(instance)
     run_id = str(uuid.uuid4())
-    with terminal.output_to_log(settings.data_path / "logs" / "runs.log"), _announce_waiting(instance, run_id):
-        # The job's own configuration (the after-poll update's scoped key tests), with what the command adds.
-        result = job.execute_in_process(
-            instance=instance, run_config=_merged(_merged(job.run_config or {}, _SILENT_CONSOLE), run_config or {}),
-            raise_on_error=False, run_id=run_id, tags={**run_tags(), **(tags or {})}, **options)
+    try:
+        with terminal.output_to_log(settings.data_path / "logs" / "runs.log"), _announce_waiting(instance, run_id):
+            # The job's own configuration (the after-poll update's scoped key tests), with what the command adds.
+            result = job.execute_in_process(
+                instance=instance, run_config=_merged(_merged(job.run_config or {}, _SILENT_CONSOLE), run_config or {}),
+                raise_on_error=False, run_id=run_id, tags={**run_tags(), **(tags or {})}, **options)
+    except KeyboardInterrupt:  # Ctrl-C outside the steps Dagster guards: the run is no verdict on its work either
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.status != DagsterRunStatus.SUCCESS:
+            mark_interrupted(instance, run_id)
+        raise
     if INTERRUPTED.is_set() or any(
             event.is_step_failure and event.step_failure_data.error
             and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError" for event in result.all_events):
@@ -87,6 +94,15 @@ def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = 
                 and not record.user_message.startswith(_FAILED_UPSTREAM)):  # the failure itself is reported
             terminal.warn(f"warning: {record.user_message.strip().splitlines()[0]}")
     return result
+
+
+def recover_dead_runs(instance) -> None:
+    """Fail the runs whose process is gone (a kill -9, a power cut), saying so: their warehouse slot and their
+    unfinished state would hold up everything after them."""
+    from spotify_assets.instance.recovery import fail_dead_runs
+
+    for run_id in fail_dead_runs(instance):
+        terminal.warn(f"warning: run {run_id} had died (its process is gone); marked failed, its work is done again")
 
 
 @contextmanager
@@ -209,6 +225,7 @@ def follow(settings: SpotifySettings, names: list[str], command: str, *, describ
     from spotify_assets.instance.home import get_instance
 
     instance = get_instance(settings)
+    recover_dead_runs(instance)
     launched, failed_here = Launched(), set()
     for _ in range(1 if once else _ROUNDS):
         ran = 0
@@ -272,11 +289,11 @@ def update_warehouse(settings: SpotifySettings, command: str) -> Launched:
     from spotify_assets.cli.prepare import prepare_dbt_manifest
     from spotify_assets.defs.warehouse_updates import WarehouseUpdate, last_warehouse_failure, warehouse_update
     from spotify_assets.instance.home import get_instance
-    from spotify_assets.instance.recovery import fail_dead_runs
 
     instance = get_instance(settings)
     launched = Launched()
     deadline, said = time.monotonic() + OTHER_RUN_WAIT_SECONDS, False
+    recover_dead_runs(instance)
     while True:
         update = warehouse_update(instance, settings)
         if isinstance(update, WarehouseUpdate):
@@ -300,7 +317,7 @@ def update_warehouse(settings: SpotifySettings, command: str) -> Launched:
             terminal.say(f"waiting for run {update.waiting_for.run_id} ({update.waiting_for.job_name}, started "
                          "elsewhere) to end")
             said = True
-        fail_dead_runs(instance)
+        recover_dead_runs(instance)
         time.sleep(2)
     failure = last_warehouse_failure(instance)
     if failure is not None:

@@ -43,7 +43,7 @@ from spotify_assets.defs.jobs import (
 )
 from spotify_assets.defs.lastfm.assets import RAW_ARTISTS_KEY, RAW_TRACKS_KEY
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY
-from spotify_assets.instance.recovery import ended_on_its_own
+from spotify_assets.instance.recovery import ended_on_its_own, keyed
 from spotify_assets.lib.transformations import build_state
 from spotify_assets.settings import SpotifySettings
 
@@ -64,7 +64,7 @@ _FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatu
 @dataclass(frozen=True)
 class WarehouseUpdate:
     job_name: str
-    run_key: str  # the newest source change it takes in: the sensor requests each change once
+    request: str  # the newest source change it takes in: the sensor requests each change once
     reason: str
 
 
@@ -99,11 +99,11 @@ def warehouse_update(instance: DagsterInstance, settings: SpotifySettings) -> Wa
             return WarehouseUpdate(build_warehouse_job.name, _key("rebuild", stale, recorded.get("built_at", "")),
                                    stale)
         return NoUpdate("the warehouse has taken in every change of its sources")
-    run_key = "sources-" + "-".join(str(changes[key].storage_id) for key in changed)
+    request = "sources-" + "-".join(str(changes[key].storage_id) for key in changed)
     names = ", ".join(key.to_user_string() for key in changed)
     if changed == [ITEMS_KEY] and _built_whole(instance, settings):
-        return WarehouseUpdate(update_after_poll_job.name, run_key, f"new polled plays ({names})")
-    return WarehouseUpdate(build_warehouse_job.name, run_key, f"new data in {names}")
+        return WarehouseUpdate(update_after_poll_job.name, request, f"new polled plays ({names})")
+    return WarehouseUpdate(build_warehouse_job.name, request, f"new data in {names}")
 
 
 def _key(*parts: str) -> str:
@@ -150,4 +150,5 @@ def warehouse_update_sensor(context: SensorEvaluationContext, spotify_settings: 
     update = warehouse_update(context.instance, spotify_settings)
     if isinstance(update, NoUpdate):
         return SkipReason(update.reason[0].upper() + update.reason[1:] + ".")
-    return RunRequest(run_key=update.run_key, job_name=update.job_name, tags={"spotify/reason": update.reason})
+    run_key, tags = keyed(context.instance, update.request)
+    return RunRequest(run_key=run_key, job_name=update.job_name, tags={"spotify/reason": update.reason, **tags})

@@ -54,6 +54,19 @@ def ended_on_its_own(run) -> bool:
     return run.tags.get(ENDED_TAG) is None
 
 
+# The request a run carries out, as the sensor that asked for it names it (without the suffix below).
+REQUEST_TAG = "spotify/request"
+
+
+def keyed(instance: DagsterInstance, request: str) -> tuple[str, dict[str, str]]:
+    """The run key and tags for `request`. A run key is launched once (by the daemon and by the commands alike), so
+    a request whose run was interrupted or whose process died gets a new key, `<request>:again-<n>`: its work is done
+    again, while a run that failed on its own is not repeated."""
+    runs = instance.get_runs(filters=RunsFilter(tags={REQUEST_TAG: request}))
+    again = sum(1 for run in runs if run.is_finished and not ended_on_its_own(run))
+    return (f"{request}:again-{again}" if again else request), {REQUEST_TAG: request}
+
+
 def fail_dead_runs(instance: DagsterInstance) -> list[str]:
     """Fail the active runs whose process is gone and free their pool slots; free the slots finished runs still hold.
     Returns the ids of the runs it failed."""

@@ -38,7 +38,7 @@ from dagster import (
 from spotify_assets.defs.exports.assets import imported_exports, outdated_imports
 from spotify_assets.defs.jobs import import_spotify_export_job
 from spotify_assets.defs.partitions import spotify_export_partitions
-from spotify_assets.instance.recovery import ENDED_TAG, INTERRUPTED
+from spotify_assets.instance.recovery import ENDED_TAG, INTERRUPTED, keyed
 from spotify_assets.lib.exports.landing import LandedExport, is_candidate, landed_exports, receive_export
 from spotify_assets.lib.raw_tables import PARSER_VERSION
 from spotify_assets.settings import SpotifySettings
@@ -155,7 +155,7 @@ def import_attempts(instance: DagsterInstance, export_hash: str, imported: set[s
                           any(not run.is_finished for run in runs))
 
 
-def import_request(landed: LandedExport, attempts: ImportAttempts) -> RunRequest | None:
+def import_request(instance: DagsterInstance, landed: LandedExport, attempts: ImportAttempts) -> RunRequest | None:
     """The run that imports `landed` now, or None (imported, being imported, or given up)."""
     if attempts.imported or attempts.unfinished or attempts.given_up:
         return None
@@ -165,7 +165,8 @@ def import_request(landed: LandedExport, attempts: ImportAttempts) -> RunRequest
         key += f":parser-{PARSER_VERSION}"
     if attempts.failed_since_success:
         key += f":attempt-{len(attempts.failed_since_success) + 1}"
-    return RunRequest(run_key=key, partition_key=landed.export_hash, tags={"spotify/export": landed.name})
+    run_key, tags = keyed(instance, key)
+    return RunRequest(run_key=run_key, partition_key=landed.export_hash, tags={"spotify/export": landed.name, **tags})
 
 
 def landed_export_requests(instance: DagsterInstance, settings: SpotifySettings) -> SensorResult | SkipReason:
@@ -178,7 +179,7 @@ def landed_export_requests(instance: DagsterInstance, settings: SpotifySettings)
         if landed.export_hash in imported and landed.export_hash not in outdated:
             continue
         attempts = import_attempts(instance, landed.export_hash, imported, outdated)
-        request = import_request(landed, attempts)
+        request = import_request(instance, landed, attempts)
         if request is None:
             if attempts.given_up:
                 given_up.append(landed.name)

@@ -13,6 +13,7 @@ from dagster import (
 from spotify_assets.defs.jobs import lastfm_enrichment_job
 from spotify_assets.defs.lastfm.assets import artist_candidates, track_candidates
 from spotify_assets.defs.lastfm.resources import lastfm_configured
+from spotify_assets.instance.recovery import keyed
 from spotify_assets.settings import SpotifySettings
 
 
@@ -40,4 +41,5 @@ def lastfm_request(settings: SpotifySettings, instance: DagsterInstance) -> RunR
         return SkipReason("Nothing published since the last Last.fm pass.")
     if not track_candidates(settings) and not artist_candidates(settings):
         return SkipReason("Every track and artist has been asked about.")
-    return RunRequest(run_key=f"published-{published_ns}")
+    run_key, tags = keyed(instance, f"published-{published_ns}")
+    return RunRequest(run_key=run_key, tags=tags)

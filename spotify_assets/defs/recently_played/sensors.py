@@ -23,6 +23,7 @@ from dagster import (
 from spotify_assets.defs.jobs import poll_recently_played_job, recently_played_items_job
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
 from spotify_assets.defs.spotify_api.resources import credentials_configured
+from spotify_assets.instance.recovery import keyed
 from spotify_assets.lib import configuration
 
 POLLS_PER_TICK = 100  # the newest polls the days sensor looks at (two days of polls every 30 minutes)
@@ -40,10 +41,11 @@ def poll_request() -> RunRequest | SkipReason:
     return RunRequest()
 
 
-def days_request(touched_days: list[str], poll_run_id: str) -> RunRequest:
+def days_request(touched_days: list[str], poll_run_id: str, instance: DagsterInstance | None = None) -> RunRequest:
     """The one run that loads exactly the UTC days a poll touched (both days across midnight)."""
-    return RunRequest(run_key=f"poll-{poll_run_id}",
-                      tags={PARTITION_RANGE_START_TAG: min(touched_days), PARTITION_RANGE_END_TAG: max(touched_days)})
+    run_key, tags = keyed(instance, f"poll-{poll_run_id}") if instance else (f"poll-{poll_run_id}", {})
+    return RunRequest(run_key=run_key, tags={PARTITION_RANGE_START_TAG: min(touched_days),
+                                             PARTITION_RANGE_END_TAG: max(touched_days), **tags})
 
 
 # The cron is read when the code location loads: a schedule's cadence is part of its definition.
@@ -85,5 +87,5 @@ def days_requests(instance: DagsterInstance) -> list[RunRequest] | SkipReason:
         metadata = poll.asset_materialization.metadata
         touched = list(metadata["touched_days"].value) if "touched_days" in metadata else []
         if any(loaded_since.get(day, 0) < poll.storage_id for day in touched):
-            requests.append(days_request(touched, poll.run_id))
+            requests.append(days_request(touched, poll.run_id, instance))
     return requests or SkipReason("The days of every poll are loaded.")
