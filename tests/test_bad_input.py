@@ -80,6 +80,15 @@ def test_a_json_array_cut_short_keeps_its_complete_records(warehouse, tmp_path):
     assert "invalid JSON at line 1" in outcome.message and "kept the 4 complete records" in outcome.message
 
 
+def test_a_json_array_without_its_closing_bracket_says_it_was_cut_short(warehouse, tmp_path):
+    """Every record complete, the closing `]` missing: reported as parsed, with no warning."""
+    path = tmp_path / "endsong_0.json"
+    path.write_text(json.dumps([OLD_EXTENDED_MUSIC] * 5)[:-1])
+    (outcome,) = _import(path, warehouse, tmp_path).files
+    assert outcome.status == "partial" and outcome.accepted == 5
+    assert outcome.message.startswith("cut short: the array of records has no closing ']'")
+
+
 def test_records_with_wrong_types_are_quarantined_with_file_index_and_reason(warehouse, tmp_path):
     records = [OLD_EXTENDED_MUSIC, dict(OLD_EXTENDED_MUSIC, ms_played="lots"), {"ts": "2020-01-01T00:00:00Z"}]
     summary = _import(write_json(tmp_path / "in" / "endsong_0.json", records), warehouse, tmp_path)
@@ -313,5 +322,111 @@ def test_a_member_far_larger_than_any_history_file_is_not_read_into_memory(wareh
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 2 * MAX_MEMBER_BYTES / 2**20  # at most the cap once (peak RSS in KB on Linux)
     by_name = {f.path: f for f in summary.files}
-    assert by_name["MyData/endsong_0.json"].status == "unreadable" and "larger than" in by_name["MyData/endsong_0.json"].message
+    zeros = by_name["MyData/endsong_0.json"]  # streamed, as any large history file is, and found to be no JSON array
+    assert zeros.status == "unreadable" and zeros.message.startswith("not a JSON array")
     assert by_name["MyData/photo.bin"].status == "ignored" and by_name["MyData/endsong_1.json"].accepted == 1
+
+
+def test_a_member_with_a_bad_crc_is_named_and_every_intact_member_lands(warehouse, tmp_path):
+    """One member whose CRC did not match (`zipfile.BadZipFile: Bad CRC-32`) failed the whole export, intact members
+    too, and then every later import retried it first."""
+    good = json.dumps([OLD_EXTENDED_MUSIC | {"ts": f"2019-03-31T01:{minute:02d}:12Z"} for minute in range(10)])
+    bad = json.dumps([OLD_EXTENDED_MUSIC | {"ts": f"2019-04-01T01:{minute:02d}:12Z", "master_metadata_track_name": "X"}
+                      for minute in range(10)])
+    path = _zip_with(tmp_path / "my_spotify_data.zip", {"MyData/endsong_0.json": good.encode(),
+                                                         "MyData/endsong_1.json": bad.encode()})
+    data = bytearray(path.read_bytes())
+    damaged = data.find(b'"X"')
+    data[damaged + 1] = ord("Y")  # the stored bytes change, the CRC in the headers does not
+    path.write_bytes(bytes(data))
+    summary = _import(path, warehouse, tmp_path)
+    assert raw_counts(warehouse)["extended_music_streams"] == 10
+    outcome = _outcome(summary, "endsong_1.json")
+    assert outcome.status == "unreadable" and "Bad CRC-32" in outcome.message
+    assert _outcome(summary, "endsong_0.json").status == "parsed"
+
+
+def _extended_records(count: int):
+    for index in range(count):
+        yield OLD_EXTENDED_MUSIC | {"ts": f"20{19 + index % 5}-0{1 + index % 9}-1{index % 10}T0{index % 10}:"
+                                          f"{index % 60:02d}:{index % 59:02d}Z", "ms_played": 1000 + index,
+                                    "master_metadata_track_name": f"Track {index} }},{{\"ts\": 1"}
+
+
+def test_a_history_file_too_large_to_hold_is_streamed_and_lands_as_if_read_whole(warehouse, tmp_path, monkeypatch):
+    """A single large history file was refused whole (it exceeded the cap that keeps memory bounded). Streamed in
+    pieces now, it lands exactly as the same file read whole: the same rows, record indexes, quarantine and counts,
+    with broken records, nested values and a track name holding `},{` among its records."""
+    import duckdb
+
+    import spotify_assets.lib.exports.importing as importing
+    import spotify_assets.lib.exports.pieces as pieces
+
+    records = [json.dumps(record) for record in _extended_records(3000)]
+    records[700] = json.dumps(json.loads(records[700]) | {"master_metadata_track_name": "Track 700"}).replace(
+        '"ms_played": 1700', '"ms_played": 1700 oops')  # not JSON
+    records[1500] = records[1500].replace('"ms_played": 2500', '"ms_played": -5')  # to quarantine
+    records[2200] = records[2200].replace('"offline": false', '"offline": {"nested": [1, 2]}')  # not flat
+    text = "[\n" + ",\n".join(records) + "\n]"
+    path = tmp_path / "endsong_0.json"
+    path.write_text(text)
+
+    def landed(folder, connection):
+        summary = import_export(connection, receive_export(path, tmp_path / folder))
+        rows = connection.execute("SELECT * EXCLUDE (_loaded_at, _export_hash) FROM raw.extended_music_streams "
+                                  "ORDER BY _record_index").fetchall()
+        quarantine = connection.execute("SELECT record_index, reason FROM raw.quarantined_records ORDER BY 1").fetchall()
+        indexes = [index for (index,) in connection.execute(
+            "SELECT _record_index FROM raw.extended_music_streams ORDER BY 1").fetchall()]
+        return summary.files, rows, quarantine, indexes
+
+    whole = landed("whole", warehouse)
+    monkeypatch.setattr(importing, "STREAM_ABOVE_BYTES", 64 * 1024)
+    monkeypatch.setattr(pieces, "PIECE_BYTES", 50 * 1024)
+    monkeypatch.setattr(pieces, "CHUNK_BYTES", 16 * 1024)
+    with duckdb.connect(str(tmp_path / "streamed.duckdb")) as connection:
+        streamed = landed("streamed", connection)
+    assert len(text) > 20 * pieces.PIECE_BYTES  # many pieces
+    (file_whole,), (file_streamed,) = whole[0], streamed[0]
+    assert (file_streamed.accepted, file_streamed.quarantined) == (file_whole.accepted, file_whole.quarantined) \
+        == (2997, 3)
+    assert streamed[1] == whole[1] and streamed[2] == whole[2]
+    assert [index for index, _ in streamed[2]] == [700, 1500, 2200]
+    assert streamed[3] == [index for index in range(3000) if index not in (700, 1500, 2200)]
+
+
+@pytest.mark.slow
+def test_a_history_file_larger_than_the_memory_cap_lands_whole_in_bounded_memory(tmp_path):
+    """A 300 MB single history file (458,622 records) was refused whole: now any size is read, and memory stays
+    bounded. Here a file of more than MAX_MEMBER_BYTES, imported in a process of its own whose peak memory is read."""
+    import subprocess
+    import sys
+
+    from spotify_assets.lib.exports.members import MAX_MEMBER_BYTES
+
+    path = tmp_path / "Streaming_History_Audio_all.json"
+    count = 0
+    with path.open("w") as handle:
+        handle.write("[")
+        while handle.tell() < MAX_MEMBER_BYTES + 8 * 2**20:
+            batch = [json.dumps(record) for record in _extended_records(5000)]
+            handle.write(("," if count else "") + ",".join(batch))
+            count += len(batch)
+        handle.write("]")
+    probe = subprocess.run([sys.executable, "-c", f"""
+import resource, duckdb
+from spotify_assets.lib.exports.importing import import_export
+from spotify_assets.lib.exports.landing import receive_export
+connection = duckdb.connect({str(tmp_path / "warehouse.duckdb")!r})
+from pathlib import Path
+summary = import_export(connection, receive_export(Path({str(path)!r}), Path({str(tmp_path / "landing")!r})))
+(outcome,) = summary.files
+print(outcome.status, outcome.accepted, outcome.quarantined, outcome.without_content)
+print(connection.execute("SELECT count(DISTINCT _record_index), max(_record_index) FROM raw.extended_music_streams").fetchall()[0])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""], capture_output=True, text=True, timeout=900)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    status, distinct, peak_mb = probe.stdout.splitlines()
+    assert status == f"parsed {count} 0 0"
+    assert distinct == f"({count}, {count - 1})"
+    assert int(peak_mb) < 1500, f"peak memory {peak_mb} MB for a {path.stat().st_size // 2**20} MB file"

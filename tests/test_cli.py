@@ -279,3 +279,67 @@ def test_an_export_landed_but_never_imported_is_shown_pending_and_build_imports_
         in built.stdout
     assert "landed, not imported yet" not in built.stdout
     assert f"{sum(small_history.exports[1].raw_rows.values()):,} records accepted" in built.stdout
+
+
+@pytest.mark.slow
+def test_a_pending_export_that_keeps_failing_never_stops_the_next(small_history, tmp_path):
+    """An export whose import fails was retried first by every later command, which then never imported the export
+    it was given. Now each command tries it again (as the daemon would, IMPORT_ATTEMPTS runs in all), names it, and
+    imports and builds the other anyway."""
+    from spotify_assets.defs.exports.sensors import IMPORT_ATTEMPTS
+    from spotify_assets.lib.exports.landing import receive_export
+
+    data_dir = tmp_path / "data"
+    broken = receive_export(small_history.exports[0].path, data_dir / "landing" / "exports")
+    broken.payload.unlink()  # its bytes are gone: every import of it fails
+    clean = small_history.exports[1].path
+    first = _run("import", str(clean), data_dir=data_dir)
+    assert first.returncode == 1 and f"the import of {broken.name} failed" in first.stderr
+    assert "Traceback" not in first.stderr and len(first.stderr.strip().splitlines()) == 1
+    assert f"{sum(small_history.exports[1].raw_rows.values()):,} records accepted" in first.stdout
+    assert "music plays" in first.stdout  # built and published without it
+    for attempt in range(2, IMPORT_ATTEMPTS + 1):
+        again = _run("import", str(clean), data_dir=data_dir)
+        assert again.returncode == 1 and f"attempt {attempt} (the last one failed)" in again.stdout
+        assert "already imported" in again.stdout
+    settled = _run("import", str(clean), data_dir=data_dir)  # given up: the daemon tries it no more, nor do commands
+    assert settled.returncode == 0, settled.stderr
+    assert "already imported" in settled.stdout and "importing" not in settled.stdout
+    listed = _run("exports", "list", data_dir=data_dir)
+    assert f"not imported: failed {IMPORT_ATTEMPTS} times" in listed.stdout
+
+
+@pytest.mark.slow
+def test_settings_are_remembered_and_the_environment_overrides_them_for_one_command(demo_data_dir):
+    """After `SPOTIFY_TIMEZONE=Europe/Berlin make demo`, a plain `build` switched the warehouse back to UTC and rebuilt
+    every model. A zone kept with `config set` holds for every command and for the daemon."""
+    from conftest import DEMO_ZONE
+
+    from spotify_assets.defs.warehouse_updates import WarehouseUpdate, warehouse_update
+    from spotify_assets.instance.home import open_instance
+    from spotify_assets.settings import SpotifySettings
+
+    environment = cli_environment(demo_data_dir)  # no SPOTIFY_TIMEZONE: the demo was made with it set
+    kept = subprocess.run([CLI, "config", "set", "timezone", DEMO_ZONE], env=environment, capture_output=True,
+                          text=True)
+    assert kept.returncode == 0 and f"timezone = {DEMO_ZONE}: kept in {demo_data_dir / 'settings.toml'}" in kept.stdout
+    shown = subprocess.run([CLI, "config", "show"], env=environment | {"LASTFM_REQUESTS_PER_SECOND": "2"},
+                           capture_output=True, text=True).stdout
+    assert any(line.split() == ["timezone", DEMO_ZONE, "settings", "file"] for line in shown.splitlines()), shown
+    assert any(line.split()[:3] == ["lastfm_requests_per_second", "2", "environment"] for line in shown.splitlines())
+    assert any(line.split() == ["catalog_lookups_per_run", "200", "default"] for line in shown.splitlines())
+    built = subprocess.run([CLI, "build"], env=environment, capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    assert "rebuilding every model" not in built.stderr  # the zone it was built in holds
+    assert f"listening history ({DEMO_ZONE})" in built.stdout
+    # The daemon's rule reads the same file: once the zone is unset, it asks for a rebuild, saying how to keep one.
+    unset = subprocess.run([CLI, "config", "unset", "timezone"], env=environment, capture_output=True, text=True)
+    assert unset.returncode == 0 and "now UTC (default)" in unset.stdout
+    instance = open_instance(demo_data_dir / "dagster_home")
+    try:
+        update = warehouse_update(instance, SpotifySettings(data_dir=str(demo_data_dir)))
+    finally:
+        instance.dispose()
+    assert isinstance(update, WarehouseUpdate) and update.job_name == "build_warehouse_job"
+    assert update.reason == (f"the time zone changed from {DEMO_ZONE} to UTC (default) since the warehouse was built; "
+                             f"`spotify-assets config set timezone {DEMO_ZONE}` keeps a zone for every command")

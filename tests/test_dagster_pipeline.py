@@ -11,7 +11,10 @@ from dagster import DagsterInstance, build_sensor_context, materialize
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY, import_spotify_export
-from spotify_assets.defs.exports.sensors import landed_exports_sensor, spotify_inbox_sensor
+from spotify_assets.defs.exports.sensors import (
+    landed_exports_sensor,
+    spotify_inbox_sensor,
+)
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.exports.landing import receive_export

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from dagster import DagsterInstance, materialize
 from fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
+from fakes.lastfm_tags import artist_tags, track_tags
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import import_spotify_export
@@ -23,7 +24,6 @@ from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.publishing.publish import connect_published
-from fakes.lastfm_tags import artist_tags, track_tags
 from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow

@@ -12,9 +12,9 @@ import duckdb
 import pytest
 from conftest import PROJECT_ROOT, cli_environment
 from fakes.lastfm_server import FakeLastfm, FakeTrack
+from fakes.lastfm_tags import artist_tags, track_tags
 
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
-from fakes.lastfm_tags import artist_tags, track_tags
 
 pytestmark = pytest.mark.slow
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")

@@ -96,7 +96,8 @@ def _runs_after(home: Path, known: set[str]) -> list[dict]:
                 continue
             events = [record.dagster_event for record in instance.all_logs(run.run_id) if record.dagster_event]
             runs.append({
-                "job": run.job_name, "status": run.status.value,
+                "id": run.run_id, "job": run.job_name, "status": run.status.value,
+                "requested_by": run.tags.get("dagster/sensor_name") or run.tags.get("dagster/schedule_name"),
                 "days": (run.tags.get("dagster/asset_partition_range_start"), run.tags.get("dagster/asset_partition_range_end")),
                 "assets": sorted({e.asset_key.to_user_string() for e in events
                                   if e.event_type == DagsterEventType.ASSET_MATERIALIZATION}),
@@ -134,59 +135,87 @@ def _marts(path: Path) -> dict[str, list]:
         connection.close()
 
 
-def test_the_daemon_after_the_demo_launches_nothing_then_polls_as_the_command_line_does(demo_data_dir, tmp_path):
+def _wait_for_run(port: int, known: set[str], job: str, allowed: set[str], output: Path, minutes: int = 7) -> set[str]:
+    """Until the daemon has finished a run of `job` that is not in `known`; every other new run must be one of
+    `allowed`. Returns the ids of the new runs."""
+    deadline = time.monotonic() + minutes * 60
+    while time.monotonic() < deadline:
+        try:
+            runs = _graphql(port, "{ runsOrError { ... on Runs { results { runId jobName status } } } }")
+            runs = [run for run in runs["runsOrError"]["results"] if run["runId"] not in known]
+            assert {run["jobName"] for run in runs} <= allowed | {job}, runs
+            if any(run["jobName"] == job and run["status"] in ("SUCCESS", "FAILURE") for run in runs):
+                return {run["runId"] for run in runs}
+        except (httpx.TransportError, KeyError, TypeError, ValueError):
+            pass
+        time.sleep(3)
+    pytest.fail(f"the daemon did not finish {job} in {minutes} minutes: {output.read_text()[-3000:]}")
+
+
+def test_the_daemon_after_the_demo_launches_nothing_then_polls_and_imports_as_the_command_line_does(demo_data_dir,
+                                                                                                   tmp_path):
     """The daemon started on the data directory `make demo` filled launches no run of its own (it once imported all
-    four exports again and rebuilt every asset); its schedule's poll then makes the very runs, checks and marts that
-    `spotify-assets poll` makes on a copy of the same directory against the same Spotify."""
+    four exports again and rebuilt every asset). Its schedule's poll then makes the very runs, checks and marts that
+    `spotify-assets poll` makes on a copy of the same directory against the same Spotify; and an export dropped into
+    its inbox makes the very runs, checks and marts that `spotify-assets import` of that export makes."""
     import shutil
 
     from conftest import PROJECT_ROOT
+
+    from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
     now_ms = int(time.time() * 1000)
     by_command, by_daemon = tmp_path / "command" / "data", tmp_path / "daemon" / "data"
     shutil.copytree(demo_data_dir, by_command)
     shutil.copytree(demo_data_dir, by_daemon)
     demo_runs = _run_ids(demo_data_dir / "dagster_home")
+    later = SyntheticHistory.generate(plays=300, seed=11)
+    later.write_exports(tmp_path / "later")
+    export = later.exports[0].path
 
     port = free_port()
     output = tmp_path / "ui.log"
+    cli = str(Path(sys.executable).with_name("spotify-assets"))
     with _fake_with_plays(now_ms) as fake, _fake_with_plays(now_ms) as daemons_fake, output.open("w") as log:
         # The schedule polls every minute here: its first tick comes within a minute of the daemon's start.
         environment = _poll_environment(by_daemon, daemons_fake) | {"SPOTIFY_POLL_CRON": "* * * * *"}
-        process = subprocess.Popen([str(Path(sys.executable).with_name("spotify-assets")), "ui", "--port", str(port)],
-                                   env=environment, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen([cli, "ui", "--port", str(port)], env=environment, cwd=PROJECT_ROOT, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
         try:
             # Meanwhile, the command line's poll on the other copy, against the other (identical) Spotify.
-            completed = subprocess.run([str(Path(sys.executable).with_name("spotify-assets")), "poll"],
-                                       env=_poll_environment(by_command, fake), capture_output=True, text=True,
-                                       timeout=600)
+            completed = subprocess.run([cli, "poll"], env=_poll_environment(by_command, fake), capture_output=True,
+                                       text=True, timeout=600)
             assert completed.returncode == 0, completed.stderr
             command_runs = _runs_after(by_command / "dagster_home", demo_runs)
-            deadline = time.monotonic() + 420
-            while time.monotonic() < deadline:
-                try:
-                    runs = _graphql(port, "{ runsOrError { ... on Runs { results { runId jobName status } } } }")
-                    runs = [run for run in runs["runsOrError"]["results"] if run["runId"] not in demo_runs]
-                    # Before the schedule's first poll, the sensors (inbox, warehouse update) have launched nothing.
-                    assert {run["jobName"] for run in runs} <= {"poll_recently_played_job", "recently_played_items_job",
-                                                                 "update_after_poll_job"}, runs
-                    if any(run["jobName"] == "update_after_poll_job" and run["status"] in ("SUCCESS", "FAILURE")
-                           for run in runs):
-                        break
-                except (httpx.TransportError, KeyError, TypeError, ValueError):
-                    pass
-                time.sleep(3)
-            else:
-                pytest.fail(f"the daemon's poll did not reach the warehouse in 7 minutes: {output.read_text()[-3000:]}")
+            # Before the schedule's first poll, the sensors (inbox, imports, warehouse update) launch nothing.
+            polled = _wait_for_run(port, demo_runs, "update_after_poll_job",
+                                   {"poll_recently_played_job", "recently_played_items_job"}, output)
+            daemon_runs = _runs_after(by_daemon / "dagster_home", demo_runs)
+            # Then the same export, once dropped into the daemon's inbox and once given to `import`.
+            known = demo_runs | polled | {run["id"] for run in command_runs}
+            shutil.copyfile(export, by_daemon / "inbox" / export.name)
+            imported = subprocess.run([cli, "import", str(export)], env=_poll_environment(by_command, fake),
+                                      capture_output=True, text=True, timeout=600)
+            assert imported.returncode == 0, imported.stderr
+            _wait_for_run(port, known, "build_warehouse_job", {"import_spotify_export_job", "poll_recently_played_job",
+                                                               "recently_played_items_job", "update_after_poll_job"},
+                          output)
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
-    daemon_runs = _runs_after(by_daemon / "dagster_home", demo_runs)
     chain = [run for run in daemon_runs if run["job"] != "poll_recently_played_job" or run is daemon_runs[0]]
     assert [run["job"] for run in command_runs] == ["poll_recently_played_job", "recently_played_items_job",
                                                     "update_after_poll_job"]
-    assert chain[:3] == command_runs
+    assert [_without_id(run) for run in chain[:3]] == [_without_id(run) for run in command_runs]
     assert all(run["status"] == "SUCCESS" for run in command_runs)
+    import_runs = {home: [_without_id(run) for run in _runs_after(home / "dagster_home", known)
+                          if run["job"] in ("import_spotify_export_job", "build_warehouse_job")]
+                   for home in (by_command, by_daemon)}
+    assert [run["job"] for run in import_runs[by_command]] == ["import_spotify_export_job", "build_warehouse_job"]
+    assert import_runs[by_daemon] == import_runs[by_command]
     assert _marts(by_daemon / "marts.duckdb") == _marts(by_command / "marts.duckdb")
     assert "dagster.yaml) in the current folder" not in output.read_text()
+
+
+def _without_id(run: dict) -> dict:
+    return {key: value for key, value in run.items() if key != "id"}

@@ -159,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = SpotifySettings()
         data_path = settings.data_path
         settings.check()  # a data folder that is a file, a bad time zone: said with the setting's name
-        from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME, load_credentials_into_environment
+        from spotify_assets.lib.configuration import (
+            CREDENTIALS_FILE_NAME,
+            load_credentials_into_environment,
+        )
 
         # Credentials stored by `spotify-assets auth` reach EnvVar through this process's environment.
         load_credentials_into_environment(settings.data_path / CREDENTIALS_FILE_NAME)

@@ -12,7 +12,11 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
     import os
     import webbrowser
 
-    from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME, read_credentials, write_credentials
+    from spotify_assets.lib.configuration import (
+        CREDENTIALS_FILE_NAME,
+        read_credentials,
+        write_credentials,
+    )
     from spotify_assets.lib.spotify_api.authorization import (
         authorization_request,
         exchange_code,

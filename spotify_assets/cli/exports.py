@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from spotify_assets.cli import terminal
-from spotify_assets.cli.runs import COMMAND_TAG, CommandFailed, failure_reason, run_job, update_warehouse
+from spotify_assets.cli.runs import (
+    COMMAND_TAG,
+    CommandFailed,
+    failure_reason,
+    run_job,
+    update_warehouse,
+)
 from spotify_assets.settings import SpotifySettings
 
 
@@ -13,7 +19,11 @@ def _import_states(settings: SpotifySettings) -> dict[str, str]:
     """export hash -> what its newest import brought, from the instance (the warehouse may be busy)."""
     from dagster import AssetRecordsFilter
 
-    from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY, imported_exports, outdated_imports
+    from spotify_assets.defs.exports.assets import (
+        EXPORT_FILES_KEY,
+        imported_exports,
+        outdated_imports,
+    )
     from spotify_assets.defs.exports.sensors import import_attempts
     from spotify_assets.instance.home import get_instance
     from spotify_assets.lib.exports.landing import landed_exports

@@ -287,7 +287,11 @@ def update_warehouse(settings: SpotifySettings, command: str) -> Launched:
     OTHER_RUN_WAIT_SECONDS. Raises CommandFailed when the warehouse could not be brought up to date: the run that
     took in the changes failed, or another process's run did not end in time."""
     from spotify_assets.cli.prepare import prepare_dbt_manifest
-    from spotify_assets.defs.warehouse_updates import WarehouseUpdate, last_warehouse_failure, warehouse_update
+    from spotify_assets.defs.warehouse_updates import (
+        WarehouseUpdate,
+        last_warehouse_failure,
+        warehouse_update,
+    )
     from spotify_assets.instance.home import get_instance
 
     instance = get_instance(settings)

@@ -21,10 +21,10 @@ from dagster import (
 )
 
 from spotify_assets.defs.publishing.assets import published_marts_database
-from spotify_assets.lib.transformations import DBT_PROJECT_DIR
 from spotify_assets.defs.transformations.resources import WarehouseDbtResource
 from spotify_assets.lib.dbt_docs.coverage import counts, undocumented
 from spotify_assets.lib.reports.render import write_atomically
+from spotify_assets.lib.transformations import DBT_PROJECT_DIR
 from spotify_assets.lib.transformations.project_fingerprint import fingerprint
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 from spotify_assets.settings import SpotifySettings

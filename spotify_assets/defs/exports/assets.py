@@ -7,12 +7,12 @@ check warns when any file of the export could not be fully read.
 
 from dagster import (
     AssetCheckResult,
-    Config,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    Config,
     Failure,
     MaterializeResult,
     MetadataValue,

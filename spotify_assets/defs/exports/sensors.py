@@ -39,7 +39,12 @@ from spotify_assets.defs.exports.assets import imported_exports, outdated_import
 from spotify_assets.defs.jobs import import_spotify_export_job
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.instance.recovery import ENDED_TAG, INTERRUPTED, keyed
-from spotify_assets.lib.exports.landing import LandedExport, is_candidate, landed_exports, receive_export
+from spotify_assets.lib.exports.landing import (
+    LandedExport,
+    is_candidate,
+    landed_exports,
+    receive_export,
+)
 from spotify_assets.lib.raw_tables import PARSER_VERSION
 from spotify_assets.settings import SpotifySettings
 

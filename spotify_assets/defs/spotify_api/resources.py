@@ -6,8 +6,8 @@ import os
 
 from dagster import ConfigurableResource
 
-from spotify_assets.lib.http_retry import RetryPolicy
 from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME
+from spotify_assets.lib.http_retry import RetryPolicy
 from spotify_assets.lib.spotify_api.authorization import remember_rotated_refresh_token
 from spotify_assets.lib.spotify_api.client import SpotifyClient
 from spotify_assets.settings import SpotifySettings

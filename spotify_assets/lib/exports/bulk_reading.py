@@ -51,6 +51,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 class ExtendedFile:
     json_file: Path  # where DuckDB reads it
     member_path: str  # its path in the export
+    first_index: int = 0  # the index in the member of the file's first record (a piece of a large member)
 
 
 @dataclass
@@ -142,11 +143,11 @@ def read_extended_files(connection, files: list[ExtendedFile], staged: Callable[
         for filename, _, _, first, _ in counts:
             first_rowids[filename] = min(first, first_rowids.get(filename, first))
         connection.execute("CREATE OR REPLACE TEMP TABLE extended_file_starts "
-                           "(filename VARCHAR, member_path VARCHAR, first_rowid BIGINT)")
-        starts = [(filename, by_file[filename].member_path, first)
+                           "(filename VARCHAR, member_path VARCHAR, first_rowid BIGINT, first_index BIGINT)")
+        starts = [(filename, by_file[filename].member_path, first, by_file[filename].first_index)
                   for filename, first in first_rowids.items() if filename not in refused]
         if starts:
-            connection.executemany("INSERT INTO extended_file_starts VALUES (?, ?, ?)", starts)
+            connection.executemany("INSERT INTO extended_file_starts VALUES (?, ?, ?, ?)", starts)
             for table in EXTENDED_TABLES:
                 _stage_rows(connection, table, staged(table.name), export_hash, loaded_at)
         fields = connection.execute(
@@ -173,7 +174,7 @@ def _stage_rows(connection, table: RawTable, staged_table: str, export_hash: str
     connection.execute(
         f"INSERT INTO {staged_table} ({names}, _record_index, _export_hash, _file_path, _loaded_at) "
         f"SELECT {', '.join(_typed(column) for column in table.columns)}, "
-        "records.rowid - starts.first_rowid, ?, starts.member_path, ? "
+        "records.rowid - starts.first_rowid + starts.first_index, ?, starts.member_path, ? "
         "FROM extended_file_records AS records INNER JOIN extended_file_starts AS starts USING (filename) "
         "WHERE records.table_name = ? ORDER BY records.rowid",
         [export_hash, loaded_at, table.name],

@@ -1,8 +1,8 @@
 """The files inside an export, whatever shape it came in: zip (nested zips too), unpacked folder, or one JSON file.
 
 Entries are listed first and read only when wanted: a file that is not history costs the first 64 KB that say so,
-never its whole size, and no entry is read beyond `MAX_MEMBER_BYTES` whatever its header claims (a zip of zeros
-stays a few megabytes of memory). An entry that cannot be read (encrypted, an unknown compression method, damaged)
+never its whole size, and no entry is read into memory beyond `MAX_MEMBER_BYTES` whatever its header claims (a zip of
+zeros stays a few megabytes of memory); a history file larger than that is streamed (`Entry.open`, pieces.py). An entry that cannot be read (encrypted, an unknown compression method, damaged)
 is reported as such and the others are read.
 
 A zip cut short by an interrupted download has lost its central directory, so `zipfile` refuses it whole. We then
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 _LOCAL_HEADER = b"PK\x03\x04"
 _LOCAL_HEADER_FORMAT = "<4sHHHHHIIIHH"
@@ -42,6 +43,7 @@ class Member:
     path: str  # path inside the export, "/"-separated
     content: bytes
     problem: str | None = None  # set when only part of the file could be read
+    too_large: bool = False  # larger than MAX_MEMBER_BYTES: not read into memory (stream it with Entry.open)
 
     @property
     def base_name(self) -> str:
@@ -55,22 +57,38 @@ class Entry:
     path: str
     reader: Callable[[int], bytes] | None
     problem: str | None = None  # why it cannot be read (then reader is None), or why only part of it was
+    opener: Callable[[], BinaryIO] | None = None  # the whole file as a stream (not for members of a cut-off zip)
+    size: int | None = None  # its size as the file system or the zip's directory gives it (a zip may lie)
 
     def head(self) -> Member:
-        """Its first bytes: enough to tell what the file is."""
-        return Member(self.path, self.reader(HEAD_BYTES) if self.reader else b"", self.problem)
+        """Its first bytes: enough to tell what the file is. A member so small that this reads all of it is checked
+        against its CRC here already: a damaged one comes back empty, saying so."""
+        if self.reader is None:
+            return Member(self.path, b"", self.problem)
+        try:
+            return Member(self.path, self.reader(HEAD_BYTES), self.problem)
+        except _DAMAGED as error:
+            return Member(self.path, b"", _damaged(error))
 
     def read(self) -> Member:
         if self.reader is None:
             return Member(self.path, b"", self.problem)
         try:
             content = self.reader(MAX_MEMBER_BYTES + 1)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-            return Member(self.path, b"", f"damaged inside the zip: {error}")
+        except _DAMAGED as error:
+            return Member(self.path, b"", _damaged(error))
         if len(content) > MAX_MEMBER_BYTES:
-            return Member(self.path, b"", f"larger than {MAX_MEMBER_BYTES // 2**20} MB uncompressed: not a Spotify "
-                                          "history file (those are about 12 MB); not read")
+            return Member(self.path, b"", f"larger than {MAX_MEMBER_BYTES // 2**20} MB uncompressed, and cannot be "
+                                          "streamed: not read", too_large=True)
         return Member(self.path, content, self.problem)
+
+
+# What reading a damaged member raises: a bad CRC, a broken deflate stream, a member cut short, an I/O error.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+
+
+def _damaged(error: Exception) -> str:
+    return f"damaged inside the zip ({error}): not read; the export's other files are"
 
 
 class UnreadableExport(Exception):
@@ -84,14 +102,14 @@ def iter_entries(payload: Path, kind: str) -> Iterator[Entry]:
         elif kind == "zip":
             yield from _zip_entries(payload, payload.name, "", 0, resources)
         else:
-            yield Entry(payload.name, _file_reader(payload))
+            yield _file_entry(payload.name, payload)
 
 
-def _file_reader(path: Path) -> Callable[[int], bytes]:
+def _file_entry(name: str, path: Path) -> Entry:
     def read(limit: int) -> bytes:
         with path.open("rb") as handle:
             return handle.read(limit)
-    return read
+    return Entry(name, read, opener=lambda: path.open("rb"), size=path.stat().st_size)
 
 
 def _folder_entries(folder: Path) -> Iterator[Entry]:
@@ -107,7 +125,7 @@ def _folder_entries(folder: Path) -> Iterator[Entry]:
             elif not stat.S_ISREG(mode):
                 yield Entry(relative, None, "not a regular file (a pipe, a device or a socket): not read")
             else:
-                yield Entry(relative, _file_reader(path))
+                yield _file_entry(relative, path)
 
 
 def _zip_entries(archive_path: Path, name: str, prefix: str, depth: int, resources: ExitStack) -> Iterator[Entry]:
@@ -132,7 +150,8 @@ def _zip_entries(archive_path: Path, name: str, prefix: str, depth: int, resourc
             yield from _nested_entries(path, lambda limit, info=info: _read_zip_member(archive, info, limit), depth,
                                        resources)
         else:
-            yield Entry(path, lambda limit, info=info: _read_zip_member(archive, info, limit))
+            yield Entry(path, lambda limit, info=info: _read_zip_member(archive, info, limit),
+                        opener=lambda info=info: archive.open(info), size=info.file_size)
 
 
 _SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
@@ -167,8 +186,8 @@ def _nested_entries(path: str, reader: Callable[[int], bytes], depth: int, resou
         return
     try:
         content = reader(MAX_MEMBER_BYTES + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-        yield Entry(path, None, f"damaged inside the zip: {error}")
+    except _DAMAGED as error:
+        yield Entry(path, None, _damaged(error))
         return
     if len(content) > MAX_MEMBER_BYTES:
         yield Entry(path, None, f"a zip larger than {MAX_MEMBER_BYTES // 2**20} MB inside the export: not opened")

@@ -254,6 +254,11 @@ class ParsedFile:
     def accepted(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
 
+    @property
+    def records(self) -> int:
+        """Every record read: each went to exactly one place."""
+        return self.accepted + len(self.quarantined) + self.without_content
+
 
 @dataclass(frozen=True)
 class _BrokenRecord:
@@ -274,8 +279,9 @@ def _sanitised_json(record: Any) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")[:_QUARANTINED_JSON_LIMIT]
 
 
-def parse_member(member: Member, role: str) -> ParsedFile:
-    """Parse one history file. Never raises for bad content: problems go into the result."""
+def parse_member(member: Member, role: str, first_index: int = 0, first_line: int = 1) -> ParsedFile:
+    """Parse one history file, or one piece of a large one (pieces.py) whose first record is the file's
+    `first_index`th and starts on its line `first_line`. Never raises for bad content: problems go into the result."""
     parsed = ParsedFile(member.path, role)
     if role == "unrecognised":
         keys = ", ".join(sorted(first_record_keys(member.content) or ()))[:300]
@@ -283,7 +289,7 @@ def parse_member(member: Member, role: str) -> ParsedFile:
         parsed.message = (f"a JSON array of records that are not listening history as Spotify writes it "
                           f"(first record's keys: {keys}); not read")
         return parsed
-    records, problem, check_text = _json_array(member)
+    records, problem, check_text = _json_array(member, first_line - 1)
     if records is None:
         parsed.status, parsed.message = "unreadable", problem
         return parsed
@@ -292,7 +298,7 @@ def parse_member(member: Member, role: str) -> ParsedFile:
     extended = role == "extended"
     known_fields = KNOWN_EXTENDED_FIELDS if extended else _KNOWN_STANDARD_FIELDS
     seen_fields: set[str] = set()
-    for index, record in enumerate(records):
+    for index, record in enumerate(records, start=first_index):
         try:
             if isinstance(record, _BrokenRecord):
                 raise BadValue(record.reason)
@@ -322,7 +328,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _NEXT_RECORD = re.compile(r"\}\s*,\s*(?=\{)")
 
 
-def _json_array(member: Member) -> tuple[list | None, str | None, bool]:
+def _json_array(member: Member, lines_before: int = 0) -> tuple[list | None, str | None, bool]:
     """(records, what went wrong, whether text values need checking); records None when the file is unreadable.
     A cut-off array keeps its complete records; a broken record in the middle is kept as a _BrokenRecord."""
     if member.problem and not member.content:
@@ -341,7 +347,7 @@ def _json_array(member: Member) -> tuple[list | None, str | None, bool]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        records, problem = _recover_records(text, error, problem)
+        records, problem = _recover_records(text, error, problem, lines_before)
         return records, problem, check_text
     if not isinstance(value, list):
         kind = type(value).__name__ if not isinstance(value, dict) else "an object"
@@ -349,10 +355,11 @@ def _json_array(member: Member) -> tuple[list | None, str | None, bool]:
     return value, problem, check_text
 
 
-def _recover_records(text: str, error: json.JSONDecodeError, problem: str | None) -> tuple[list | None, str | None]:
+def _recover_records(text: str, error: json.JSONDecodeError, problem: str | None,
+                     lines_before: int = 0) -> tuple[list | None, str | None]:
     """The records of an array that is not valid JSON as a whole: a record that does not parse is kept as a
     _BrokenRecord when more records follow it, and ends the array when none do (a file cut short)."""
-    where = f"invalid JSON at line {error.lineno} column {error.colno} ({error.msg})"
+    where = f"invalid JSON at line {error.lineno + lines_before} column {error.colno} ({error.msg})"
     start = len(text) - len(text.lstrip())
     if not text.startswith("[", start):
         return None, f"not a JSON array: {where}"
@@ -363,16 +370,20 @@ def _recover_records(text: str, error: json.JSONDecodeError, problem: str | None
     while True:
         while position < len(text) and text[position] in " \t\r\n,":
             position += 1
-        if position >= len(text) or text[position] == "]":
+        if position >= len(text):
+            return records, _joined(problem, f"cut short: the array of records has no closing ']' (a download or a "
+                                             f"copy that stopped?); kept the {len(records)} complete records"
+                                             + (f"; {broken} broken records quarantined" if broken else ""))
+        if text[position] == "]":
             return records, _joined(problem, f"{where}; {broken} broken records quarantined" if broken else None)
         try:
             record, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as record_error:
             following = _NEXT_RECORD.search(text, position)
             if following is None:  # nothing after it: the file was cut short here
-                message = f"{where}; kept the {len(records)} complete records before it"
+                message = f"cut short in a record: {where}; kept the {len(records)} complete records before it"
                 return records, _joined(problem, message)
-            line = text.count("\n", 0, record_error.pos) + 1
+            line = text.count("\n", 0, record_error.pos) + 1 + lines_before
             records.append(_BrokenRecord(f"not valid JSON at line {line} ({record_error.msg})",
                                          text[position:following.start() + 1]))
             broken += 1

@@ -27,7 +27,6 @@ from spotify_assets.lib.spotify_api.client import (
 )
 
 
-
 @dataclass(frozen=True)
 class AuthorizationRequest:
     url: str

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spotify_assets.lib import configuration
-from spotify_assets.lib.transformations import DBT_PROJECT_DIR
-from spotify_assets.lib.transformations import project_fingerprint
+from spotify_assets.lib.transformations import DBT_PROJECT_DIR, project_fingerprint
 from spotify_assets.lib.warehouse import warehouse_connection
 
 if TYPE_CHECKING:  # the settings are a Dagster resource; lib reads only their values, and imports no Dagster
