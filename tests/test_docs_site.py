@@ -49,6 +49,10 @@ def test_generation_waits_for_the_warehouse_pool_then_the_site_serves_model_and_
         assert undocumented(manifest, json.loads((site / "catalog.json").read_text())) == []
         assert {"listening_report", "sql_over_published_marts"} <= {e["name"] for e in manifest["exposures"].values()}
 
+        browser.get(f"http://127.0.0.1:{port}/#!/overview")  # the first page: what this is, where to start
+        wait_for(browser, lambda d: "Where to start" in d.find_element(By.TAG_NAME, "body").text,
+                 message="the overview page says where to start")
+        assert "The counting rules, in short" in browser.find_element(By.TAG_NAME, "body").text
         browser.get(f"http://127.0.0.1:{port}/#!/model/model.spotify_warehouse.fct_plays")
         wait_for(browser, lambda d: "One row per deduplicated music play." in d.find_element(By.TAG_NAME, "body").text,
                  message="the fct_plays page shows its description")

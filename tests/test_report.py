@@ -73,6 +73,12 @@ def test_the_page_is_self_contained_and_loads_without_errors(report, demo_data_d
 def test_every_section_renders_with_hover_values(report, oracle):
     calendar_days = report.find_elements(By.CSS_SELECTOR, "#calendar .day")
     assert len(calendar_days) == len(oracle.calendar())
+    # Each year's calendar names its rows: Monday first, as the cells run.
+    years = report.find_elements(By.CSS_SELECTOR, "#calendar .year")
+    labels = years[0].find_elements(By.CSS_SELECTOR, ".weekday-labels span")
+    assert [label.text for label in labels] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    first_monday = years[0].find_elements(By.CSS_SELECTOR, ".weeks .cell")[0]
+    assert abs(first_monday.location["y"] - labels[0].location["y"]) <= 2  # the label sits on its row
     cells = report.find_elements(By.CSS_SELECTOR, "#weekday-hour td.cell")
     assert len(cells) == 168
     truth = oracle.weekday_hour()
@@ -118,11 +124,41 @@ def test_a_click_on_an_hour_shows_the_tracks_that_filled_it(report, oracle):
     assert report.current_url.endswith(f"#day={local_date.isoformat()}&hour={hour}")
 
 
-def test_the_snapshot_is_a_png_of_the_heatmap(demo_data_dir, oracle):
+def test_the_snapshot_is_a_png_of_the_heatmap_with_axes_and_a_legend(demo_data_dir, oracle):
+    """Each cell has the colour of the oracle's count, each legend box the colour of its step and a label; the axes and
+    the title are drawn (text pixels where the labels go). Before, the picture had neither axes nor legend text."""
+    import io
+
+    from PIL import Image
+
+    from spotify_assets.lib.reports.colours import EMPTY_COLOUR, STEP_COLOURS, colour_of
+    from spotify_assets.lib.reports.snapshot import CELL, LEFT, TOP, cell_origin, legend_origin
+
     snapshot = (demo_data_dir / "reports" / "weekday_hour.png").read_bytes()
-    assert snapshot.startswith(b"\x89PNG\r\n\x1a\n")
     truth = oracle.weekday_hour()
-    assert snapshot == weekday_hour_png([[truth[(w, h)] for h in range(24)] for w in range(1, 8)])
+    grid = [[truth[(w, h)] for h in range(24)] for w in range(1, 8)]
+    assert snapshot == weekday_hour_png(grid, DEMO_ZONE)
+    picture = Image.open(io.BytesIO(snapshot)).convert("RGB")
+    maximum = max(max(row) for row in grid)
+
+    def hex_at(x: int, y: int) -> str:
+        return "#%02x%02x%02x" % picture.getpixel((x, y))
+
+    for weekday in range(7):
+        for hour in range(24):
+            x, y = cell_origin(weekday, hour)
+            assert hex_at(x + CELL // 2, y + CELL // 2) == colour_of(grid[weekday][hour], maximum), (weekday, hour)
+    for step, colour in enumerate([EMPTY_COLOUR, *STEP_COLOURS]):
+        x, y = legend_origin(step)
+        assert hex_at(x + CELL // 2, y + CELL // 2) == colour
+        assert any(sum(picture.getpixel((x + CELL + 4 + dx, y + CELL // 2))) < 300 for dx in range(30))  # its label
+
+    def has_text(box) -> bool:
+        return any(sum(picture.getpixel((x, y))) < 300 for x in range(box[0], box[2]) for y in range(box[1], box[3]))
+
+    assert has_text((2, TOP, LEFT - 4, TOP + CELL))  # "Mon"
+    assert has_text((LEFT, TOP - 16, LEFT + 20, TOP - 2))  # the hour axis: "00"
+    assert has_text((LEFT, 2, LEFT + 200, 20))  # the title
 
 
 def test_an_empty_history_renders_without_errors(browser, tmp_path):

@@ -169,7 +169,7 @@ def test_the_daemon_after_the_demo_launches_nothing_then_polls_and_imports_as_th
     shutil.copytree(demo_data_dir, by_command)
     shutil.copytree(demo_data_dir, by_daemon)
     demo_runs = _run_ids(demo_data_dir / "dagster_home")
-    later = SyntheticHistory.generate(plays=300, seed=11)
+    later = SyntheticHistory.generate(plays=1_000, seed=11)
     later.write_exports(tmp_path / "later")
     export = later.exports[0].path
 

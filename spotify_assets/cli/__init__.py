@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui = command("ui", "start the Dagster UI and its daemon (sensors, schedules, automation); Ctrl-C stops both")
     ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     ui.add_argument("--port", type=_port, default=3000, help="port to listen on (default: %(default)s)")
+    ui.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="warning",
+                    help="what Dagster's services print here (default: %(default)s; info shows every sensor tick)")
 
     docs = command("docs", "generate the dbt docs site and serve it until Ctrl-C")
     docs.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
@@ -291,7 +293,7 @@ def _auth(settings, arguments) -> None:
 def _ui(settings, arguments) -> None:
     from spotify_assets.cli.ui import run_ui
 
-    run_ui(settings, arguments.host, arguments.port)
+    run_ui(settings, arguments.host, arguments.port, arguments.log_level)
 
 
 def _docs(settings, arguments) -> None:

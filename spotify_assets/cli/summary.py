@@ -59,8 +59,8 @@ def _print_exports(connection) -> None:
         problems = [f"{count} {what}" for count, what in ((unreadable, "unreadable"), (partial, "partly read"),
                                                            (unrecognised, "not recognised as history")) if count]
         podcasts = podcast_rows_among_songs(connection, export_hash)
-        print(f"  {name}: {files} history files, {accepted:,} records accepted, {quarantined:,} quarantined, "
-              f"{without_content:,} without content, {ignored} other files ignored"
+        print(f"  {name}: {_count(files, 'history file')}, {_count(accepted, 'record')} accepted, {quarantined:,} "
+              f"quarantined, {without_content:,} without content, {_count(ignored, 'other file')} ignored"
               + (f", {podcasts:,} podcast episodes among the songs (counted as episodes)" if podcasts else "")
               + (f"; {', '.join(problems)} (raw.export_files says why)" if problems else ""))
     if not_history:
@@ -69,6 +69,10 @@ def _print_exports(connection) -> None:
     for table in RECORD_TABLES:
         count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
         print(f"  {table.qualified_name:<32} {count:>10,}")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def heatmap_lines(cells: dict[tuple[int, int], int]) -> list[str]:
@@ -82,7 +86,8 @@ def heatmap_lines(cells: dict[tuple[int, int], int]) -> list[str]:
             shade = _SHADES[0] if streams == 0 else _SHADES[1 + min(3, int(4 * streams / (peak + 1)))]
             row += shade * 2
         lines.append(f"  {_WEEKDAYS[weekday - 1]}  {row}")
-    lines.append(f"       scale: '{_SHADES[1]}' few … '{_SHADES[4]}' {peak:,} streams (busiest cell)")
+    lines.append(f"       scale: blank none, '{_SHADES[1]}' few … '{_SHADES[4]}' {_count(peak, 'stream')} (the busiest "
+                 "hour)")
     return lines
 
 
@@ -101,16 +106,17 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
         if not plays:
             print("\nno music plays yet: import an export (spotify-assets import PATH) or poll (spotify-assets poll)")
             return
-        print(f"\nlistening history ({timezone}): {plays:,} music plays, {streams:,} streams (30 s or more), "
-              f"{hours or 0:,.0f} hours, {episodes:,} episode and audiobook plays, {first} to {last}")
+        print(f"\nlistening history ({timezone}): {_count(plays, 'music play')}, {_count(streams, 'stream')} (30 s or "
+              f"more), {_count(round(hours or 0), 'hour')}, {_count(episodes, 'episode and audiobook play')}, {first} to "
+              f"{last}")
         print(f"\ntop {top} artists, all time:")
         for rank, (_, name, count) in enumerate(connection.execute(
                 "SELECT * FROM top_artists(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
-            print(f"  {rank}. {name} ({count:,} streams)")
+            print(f"  {rank}. {name} ({_count(count, 'stream')})")
         print(f"\ntop {top} tracks, all time:")
         for rank, (_, track, artist, count) in enumerate(connection.execute(
                 "SELECT * FROM top_tracks(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
-            print(f"  {rank}. {track} by {artist} ({count:,} streams)")
+            print(f"  {rank}. {track} by {artist} ({_count(count, 'stream')})")
         cells = {(weekday, hour): count for weekday, hour, count in connection.execute(
             "SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour").fetchall()}
         print("\nstreams by weekday and hour:")

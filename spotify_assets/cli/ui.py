@@ -9,9 +9,12 @@ from spotify_assets.cli.prepare import prepare_dbt_manifest
 from spotify_assets.settings import SpotifySettings
 
 
-def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
-    """Replace this process with `dagster dev` (webserver + daemon) on the project's instance."""
+def run_ui(settings: SpotifySettings, host: str, port: int, log_level: str = "warning") -> None:
+    """Replace this process with `dagster dev` (webserver + daemon) on the project's instance, after saying where the UI
+    will answer. Dagster's own services log at `log_level` (their INFO lines repeat every few seconds)."""
     import os
+
+    from spotify_assets.cli import terminal
 
     from spotify_assets.instance.home import PROJECT_ROOT, dagster_home, get_instance
 
@@ -27,6 +30,9 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
         # Everything dagster dev starts (code server, daemon, run workers) finds this environment's tools even when
         # the virtualenv is not activated (the Dockerfile, `make ui`).
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # `dagster dev` itself notes that Dagster's newer `dg dev` supersedes it; `dg` is a separate package this
+        # project does not install, and the note addresses its developers, not the listener starting the UI.
+        "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded",
     }
     # A shell or supervisor that started us in the background may have left SIGINT ignored; dagster dev
     # inherits that and then ignores SIGTERM too, so it could never be stopped. Restore the defaults.
@@ -38,5 +44,8 @@ def run_ui(settings: SpotifySettings, host: str, port: int) -> None:
     # there (the seed of DAGSTER_HOME's copy) is not used.
     os.chdir(home)
     dagster = str(Path(sys.executable).with_name("dagster"))
-    os.execve(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port)],
-              environment)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    terminal.say(f"Starting the Dagster UI and its daemon on http://{shown}:{port} (it answers in about 20 s; Ctrl-C "
+                 "stops both)")
+    os.execve(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port),
+                        "--log-level", log_level], environment)

@@ -125,10 +125,12 @@ def spotify_inbox_sensor(context: SensorEvaluationContext, spotify_settings: Spo
             cursor[entry.name] = [-1, -1, reason]
             continue
         cursor[entry.name] = [size, modified_ns, landed.export_hash]
-        context.log.info(f"{entry.name} landed as export {landed.export_hash[:12]}.")
-        landed_now.append(entry.name)
+        if landed.new:
+            context.log.info(f"{entry.name} landed as export {landed.export_hash[:12]}.")
+            landed_now.append(entry.name)
     return SensorResult(cursor=json.dumps(cursor, sort_keys=True),
-                        skip_reason=None if landed_now else "Nothing new in the inbox.")
+                        skip_reason=f"Landed {', '.join(landed_now)} (landed_exports_sensor imports what is new)."
+                        if landed_now else "Nothing new in the inbox.")
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
     finally:
         connection.close()
     page = render_report(contents).encode("utf-8")
-    snapshot = weekday_hour_png(contents["weekday_hour"])
+    snapshot = weekday_hour_png(contents["weekday_hour"], contents["timezone"])
     report_path = spotify_settings.reports_path / REPORT_FILE_NAME
     write_atomically(report_path, page)
     write_atomically(spotify_settings.reports_path / SNAPSHOT_FILE_NAME, snapshot)
@@ -63,7 +63,6 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
         "days": len(contents["daily_streams"]),
         "first_date": contents["first_date"] or "",
         "weekday_hour_heatmap": MetadataValue.md(
-            "Streams by weekday (rows, Monday first) and local hour (columns, 0 to 23), all time; "
-            f"lighter is fewer.\n\n![weekday x hour heatmap](data:image/png;base64,{picture})"),
+            f"![weekday x hour heatmap](data:image/png;base64,{picture})"),
         "top_artists": MetadataValue.md(top_artists),
     })

@@ -13,7 +13,7 @@ import os
 import shutil
 import stat
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,6 +33,7 @@ class LandedExport:
     directory: Path
     not_copied: tuple[str, ...] = ()  # a folder's symbolic links and special files, which landing does not follow
     received_at: str = ""  # when it landed (ISO 8601, UTC); an export removed and landed again lands anew
+    new: bool = False  # landed by this call (receive_export), not found in landing already
 
     @property
     def payload(self) -> Path:
@@ -87,7 +88,8 @@ def receive_export(source: Path, exports_landing: Path, export_hash: str | None 
     export_hash = export_hash or content_hash(source)
     kind = export_kind(source)
     final = exports_landing / export_hash
-    if not (final / "receipt.json").exists():
+    new = not (final / "receipt.json").exists()
+    if new:
         exports_landing.mkdir(parents=True, exist_ok=True)
         # Build the copy beside its final place and rename it in one step, so a crash never
         # leaves a half-copied export that looks complete.
@@ -116,7 +118,7 @@ def receive_export(source: Path, exports_landing: Path, export_hash: str | None 
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return load_landed_export(final)
+    return replace(load_landed_export(final), new=new)
 
 
 def load_landed_export(directory: Path) -> LandedExport:

@@ -18,3 +18,10 @@ def step_of(value: int, maximum: int) -> int:
 def colour_of(value: int, maximum: int) -> str:
     step = step_of(value, maximum)
     return EMPTY_COLOUR if step == 0 else STEP_COLOURS[step - 1]
+
+
+def step_bounds(maximum: int) -> list[tuple[int, int]]:
+    """The (lowest, highest) value each step stands for, given the largest value shown; an empty step (when maximum
+    is smaller than the number of steps) has lowest > highest."""
+    steps = len(STEP_COLOURS)
+    return [((step - 1) * maximum // steps + 1, step * maximum // steps) for step in range(1, steps + 1)]

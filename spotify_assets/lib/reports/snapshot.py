@@ -1,48 +1,64 @@
-"""A PNG picture of the weekday x hour heatmap, written without an imaging library.
-
-PNG is a signature, an IHDR chunk, zlib-compressed scanlines and IEND; for a grid of flat colours that is
-a few lines of standard library, and it keeps the install small.
+"""A PNG picture of the weekday x hour heatmap (the report's main heatmap, and the picture in the Dagster UI's metadata):
+a title, weekday and hour axes, the 168 cells, and a legend saying what each colour counts. Drawn with Pillow and its
+built-in font, so it needs nothing from the system.
 """
 
-import struct
-import zlib
+from __future__ import annotations
 
-from spotify_assets.lib.reports.colours import STEP_COLOURS, colour_of
+import io
 
-CELL = 22
+from spotify_assets.lib.reports.colours import EMPTY_COLOUR, STEP_COLOURS, colour_of, step_bounds
+
+CELL = 24
 GAP = 2
-LEGEND_HEIGHT = 14
+LEFT = 44  # the weekday labels
+TOP = 48  # the title and the hour labels
+LEGEND = 70  # the legend below the grid, and its caption
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+TEXT = (40, 40, 40)
+BACKGROUND = (255, 255, 255)
 
 
-def _rgb(colour: str) -> bytes:
-    return bytes.fromhex(colour.lstrip("#"))
+def cell_origin(weekday: int, hour: int) -> tuple[int, int]:
+    """The top left pixel of a cell (weekday 0..6, Monday first; hour 0..23)."""
+    return LEFT + hour * (CELL + GAP), TOP + weekday * (CELL + GAP)
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+def legend_origin(step: int) -> tuple[int, int]:
+    """The top left pixel of a legend box: step 0 for no streams, then 1..len(STEP_COLOURS)."""
+    return LEFT + step * 4 * (CELL + GAP), TOP + 7 * (CELL + GAP) + 20
 
 
-def encode_png(pixels: list[bytes], width: int) -> bytes:
-    """pixels: one bytes object of width*3 RGB values per row."""
-    raw = b"".join(b"\x00" + row for row in pixels)  # filter type 0 (none) on every scanline
-    header = struct.pack(">IIBBBBB", width, len(pixels), 8, 2, 0, 0, 0)  # 8-bit RGB
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9)) + _chunk(b"IEND", b"")
+def weekday_hour_png(streams: list[list[int]], timezone: str = "UTC") -> bytes:
+    """streams[weekday 0..6, Monday first][hour 0..23], in local time of `timezone`."""
+    from PIL import Image, ImageDraw, ImageFont
 
-
-def weekday_hour_png(streams: list[list[int]]) -> bytes:
-    """streams[weekday 0..6, Monday first][hour 0..23] -> a 24 x 7 grid, then a legend strip of the steps."""
-    background = b"\xff\xff\xff"
+    width = LEFT + 24 * (CELL + GAP) + 8
+    height = TOP + 7 * (CELL + GAP) + LEGEND
+    picture = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=12)
     maximum = max((value for row in streams for value in row), default=0)
-    width = 24 * (CELL + GAP) + GAP
-    rows = []
-    for weekday in range(7):
-        line = background * GAP
+    draw.text((LEFT, 6), f"Streams by weekday and hour ({timezone}), all time", fill=TEXT, font=font)
+    for hour in range(0, 24, 3):
+        x, _ = cell_origin(0, hour)
+        draw.text((x + 2, TOP - 16), f"{hour:02d}", fill=TEXT, font=font)
+    for weekday, label in enumerate(WEEKDAYS):
+        _, y = cell_origin(weekday, 0)
+        draw.text((6, y + 5), label, fill=TEXT, font=font)
         for hour in range(24):
-            line += _rgb(colour_of(streams[weekday][hour], maximum)) * CELL + background * GAP
-        rows += [background * width] * GAP
-        rows += [line] * CELL
-    rows += [background * width] * (GAP * 3)
-    legend = background * GAP + b"".join(_rgb(colour) * (CELL * 2) + background * GAP for colour in STEP_COLOURS)
-    legend += background * (width - len(legend) // 3)
-    rows += [legend] * LEGEND_HEIGHT + [background * width] * GAP
-    return encode_png(rows, width)
+            x, y = cell_origin(weekday, hour)
+            draw.rectangle((x, y, x + CELL - 1, y + CELL - 1), fill=colour_of(streams[weekday][hour], maximum))
+    for step, (colour, label) in enumerate(zip([EMPTY_COLOUR, *STEP_COLOURS], _legend_labels(maximum))):
+        x, y = legend_origin(step)
+        draw.rectangle((x, y, x + CELL - 1, y + CELL - 1), fill=colour)
+        draw.text((x + CELL + 4, y + 5), label, fill=TEXT, font=font)
+    draw.text((LEFT, height - 18), "streams in that hour of the week (30 s or more), all time", fill=TEXT, font=font)
+    output = io.BytesIO()
+    picture.save(output, format="PNG", optimize=True)
+    return output.getvalue()
+
+
+def _legend_labels(maximum: int) -> list[str]:
+    return ["none"] + ["-" if low > high else f"{low:,}" if low == high else f"{low:,}-{high:,}"
+                       for low, high in step_bounds(maximum)]
