@@ -23,10 +23,10 @@ import duckdb
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
-sys.path.insert(0, str(BENCH.parent / "tests"))  # the fake Spotify the tests use
 
-from fakes.spotify_server import FakeSpotify, track_object  # noqa: E402
 from measure import run_measured  # noqa: E402
+
+from spotify_assets.lib.simulated.spotify import SimulatedSpotify, track_object  # noqa: E402
 
 NEW_PLAYS = 50
 
@@ -38,7 +38,7 @@ def measure_poll(data_dir: Path, environment: dict[str, str]) -> dict:
                                "WHERE len(track_uris) > 0 ORDER BY streams DESC LIMIT ?", [NEW_PLAYS]).fetchall()
     runs_log = data_dir / "logs" / "runs.log"
     log_offset = runs_log.stat().st_size if runs_log.exists() else 0
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         for index, (uri, name, artist) in enumerate(tracks):
             track_id = uri.rsplit(":", 1)[-1]
             fake.add_play(newest + (index + 1) * 200_000, track_object(track_id, name, [artist], "Album", 190_000, "QZ0"))

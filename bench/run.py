@@ -7,7 +7,7 @@ peak memory, against a pandas baseline measured in the same run.
 Per size: generate the four overlapping exports (zip and folder), run the pandas baseline over them, import
 them with `spotify-assets import` into a fresh data directory (landing, import runs, dbt build, publish, report),
 then time the range macros over random ranges on the published marts. For the smallest and largest size, one
-incremental poll update of 50 new plays from a fake Spotify on 127.0.0.1 (`spotify-assets poll`, five times
+incremental poll update of 50 new plays from the simulated Spotify on 127.0.0.1 (`spotify-assets poll`, five times
 per size, the two sizes taking turns, the median counts). Writes
 bench/results/<time>.json and .md (and latest.*) with the core count, checks the targets, and prints the table.
 """

@@ -12,16 +12,16 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 from conftest import cli_environment, free_port
-from fakes.spotify_server import FakeSpotify, track_object
 
 from spotify_assets.cli.auth import authorize
 from spotify_assets.cli.runs import CommandFailed
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
 from spotify_assets.lib.configuration import read_credentials
+from spotify_assets.lib.simulated.spotify import SimulatedSpotify, track_object
 from spotify_assets.lib.spotify_api.client import SpotifyAuthError, SpotifyClient
 
 
-def browser(fake: FakeSpotify, deny: bool = False):
+def browser(fake: SimulatedSpotify, deny: bool = False):
     """Stands in for the listener's browser: approve at /authorize, then follow the redirect."""
     def open_url(url: str) -> None:
         if deny:
@@ -43,7 +43,7 @@ def browser(fake: FakeSpotify, deny: bool = False):
 
 @pytest.fixture
 def accounts_env(monkeypatch):
-    def configure(fake: FakeSpotify, secret: str | None):
+    def configure(fake: SimulatedSpotify, secret: str | None):
         monkeypatch.setenv("SPOTIFY_ACCOUNTS_BASE_URL", fake.base_url)
         if secret is None:
             monkeypatch.delenv("SPOTIFY_CLIENT_SECRET", raising=False)
@@ -53,7 +53,7 @@ def accounts_env(monkeypatch):
 
 
 def test_client_secret_flow_stores_working_credentials_readable_by_the_owner_only(settings, accounts_env, capsys):
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         accounts_env(fake, "fake-client-secret")
         authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=False,
                   timeout_seconds=10, open_url=browser(fake))
@@ -69,7 +69,7 @@ def test_client_secret_flow_stores_working_credentials_readable_by_the_owner_onl
 
 
 def test_pkce_flow_for_apps_without_a_secret(settings, accounts_env, capsys):
-    with FakeSpotify(client_secret=None) as fake:
+    with SimulatedSpotify(client_secret=None) as fake:
         accounts_env(fake, None)
         authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=True,
                   timeout_seconds=10, open_url=browser(fake))
@@ -82,7 +82,7 @@ def test_pkce_flow_for_apps_without_a_secret(settings, accounts_env, capsys):
 
 
 def test_a_denied_authorization_says_so(settings, accounts_env):
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         accounts_env(fake, "fake-client-secret")
         with pytest.raises(SpotifyAuthError, match="did not authorize the app: access_denied"):
             authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=False,
@@ -96,7 +96,7 @@ def test_a_rotated_refresh_token_is_written_back_to_the_credentials_file(setting
     from spotify_assets.lib.configuration import write_credentials
 
     monkeypatch.setenv("SPOTIFY_DATA_DIR", settings.data_dir)
-    with FakeSpotify(rotate_refresh_tokens=True) as fake:
+    with SimulatedSpotify(rotate_refresh_tokens=True) as fake:
         path = settings.data_path / "spotify.env"
         write_credentials(path, {"SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
                                       "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token"})
@@ -114,7 +114,7 @@ def test_a_rotated_refresh_token_is_written_back_to_the_credentials_file(setting
 @pytest.mark.slow
 def test_no_secret_reaches_any_log_metadata_or_file_after_a_real_poll(tmp_path):
     data_dir = tmp_path / "data"
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         fake.add_play(int(time.time() * 1000) - 60_000, track_object("abc", "Song", ["Artist"], "Album", 200_000, "QZ1"))
         environment = cli_environment(data_dir) | {
             "SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
@@ -145,15 +145,15 @@ def test_credentials_an_echoing_server_sends_back_never_leave_the_process(small_
     and the Last.fm api_key on the terminal and into DAGSTER_HOME (event log, compute logs)."""
     import base64
 
-    from fakes.lastfm_server import FakeLastfm, LastfmFault
-    from fakes.spotify_server import Fault
+    from spotify_assets.lib.simulated.lastfm import LastfmFault, SimulatedLastfm
+    from spotify_assets.lib.simulated.spotify import Fault
 
     data_dir = tmp_path / "data"
     tool = str(Path(sys.executable).with_name("spotify-assets"))
     imported = subprocess.run([tool, "import", str(small_history.exports[0].path)], env=cli_environment(data_dir),
                               capture_output=True, text=True, timeout=600)
     assert imported.returncode == 0, imported.stderr
-    with FakeSpotify() as fake, FakeLastfm(api_key="lastfm-key-0123456789") as lastfm:
+    with SimulatedSpotify() as fake, SimulatedLastfm(api_key="lastfm-key-0123456789") as lastfm:
         environment = cli_environment(data_dir) | {
             "SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
             "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token", "SPOTIFY_API_BASE_URL": fake.base_url,

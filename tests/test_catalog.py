@@ -3,7 +3,6 @@
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
-from fakes.spotify_server import FakeSpotify, track_object
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.catalog.assets import catalog_tracks, raw_catalog_tracks
@@ -13,6 +12,7 @@ from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
 from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.exports.landing import receive_export
+from spotify_assets.lib.simulated.spotify import SimulatedSpotify, track_object
 from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ def test_lookups_are_bounded_resumable_most_streamed_first_and_reach_the_marts(s
         if play.kind == "music":
             tracks[play.uri.rsplit(":", 1)[-1]] = play.item
     missing = sorted(tracks)[:5]  # Spotify no longer knows these
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         for track_id, item in tracks.items():
             if track_id not in missing:
                 fake.tracks[track_id] = track_object(track_id, item.name, [item.artist, "Guest Singer"], item.album,

@@ -8,6 +8,7 @@ import pytest
 from conftest import cli_environment, expected_raw_rows
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
+from spotify_assets.lib.publishing.publish import connect_published
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
 CLI = str(Path(sys.executable).with_name("spotify-assets"))
@@ -50,7 +51,8 @@ def test_a_bad_time_zone_fails_with_the_setting_name(tmp_path):
 
 
 @pytest.mark.slow
-def test_demo_imports_the_synthetic_export_and_reruns_harmlessly(tmp_path):
+def test_demo_imports_the_synthetic_export_and_reruns_doing_nothing_and_saying_so(tmp_path):
+    """A second `make demo` imported all four exports again and rebuilt everything, saying nothing of it."""
     data_dir = tmp_path / "data"
     first = _run("demo", "--plays", "1500", data_dir=data_dir)
     assert first.returncode == 0, first.stderr
@@ -59,9 +61,50 @@ def test_demo_imports_the_synthetic_export_and_reruns_harmlessly(tmp_path):
     for table, count in expected_raw_rows(history).items():
         assert f"raw.{table}" in first.stdout and f"{count:,}" in first.stdout.split(f"raw.{table}")[1].splitlines()[0]
     assert (data_dir / "synthetic" / "ground_truth.csv.gz").exists()
+    assert "top 5 genres, all time" in first.stdout  # from the simulated Last.fm
+    instance = DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    runs = len(instance.get_runs())
     second = _run("demo", "--plays", "1500", data_dir=data_dir)
     assert second.returncode == 0, second.stderr
+    assert len(instance.get_runs()) == runs  # no import, no enrichment, no build
+    for export in history.exports:
+        assert f"{export.path.name}: already imported (same content as {export.path.name}, " in second.stdout
+    assert "importing" not in second.stdout and "building the warehouse" not in second.stdout
     assert second.stdout.split("raw records by table:")[1] == first.stdout.split("raw records by table:")[1]
+    # The same bytes under another name and path: no import either, and the name it was imported under.
+    renamed = tmp_path / "renamed.zip"
+    renamed.write_bytes(history.exports[0].path.read_bytes())
+    again = _run("import", str(renamed), data_dir=data_dir)
+    assert again.returncode == 0 and len(instance.get_runs()) == runs
+    assert again.stdout.startswith(f"renamed.zip: already imported (same content as {history.exports[0].path.name}, ")
+    forced = _run("import", "--force", str(renamed), data_dir=data_dir)
+    assert forced.returncode == 0 and "importing renamed.zip" in forced.stdout
+    assert [run.job_name for run in instance.get_runs()[:2]] == ["build_warehouse_job", "import_spotify_export_job"]
+    instance.dispose()
+
+
+@pytest.mark.slow
+def test_the_live_demo_polls_a_simulated_spotify_as_the_schedule_does(tmp_path):
+    """Polling could only be seen against a test's fake; `demo --live` shows the schedule's poll, the day partitions
+    and the gap check at work, offline."""
+    from dagster import AssetKey
+
+    data_dir = tmp_path / "data"
+    live = _run("demo", "--plays", "1000", "--live", data_dir=data_dir)
+    assert live.returncode == 0, live.stderr
+    polls = [line for line in live.stdout.splitlines() if line.startswith("poll: ")]
+    assert [line.split(",")[0] for line in polls] == ["poll: 20 new plays", "poll: 8 new plays", "poll: 50 new plays"]
+    assert "were probably lost" in live.stderr  # the third poll found more than Spotify keeps
+    assert "oracle: all" in live.stdout  # compared before the polls
+    instance = DagsterInstance.from_config(str(data_dir / "dagster_home"))
+    jobs = [run.job_name for run in reversed(instance.get_runs())]
+    assert jobs.count("poll_recently_played_job") == 3 and jobs.count("update_after_poll_job") == 3
+    assert instance.get_materialized_partitions(AssetKey(["raw", "recently_played_items"]))
+    instance.dispose()
+    with connect_published(data_dir / "marts.duckdb") as marts:
+        assert marts.execute("SELECT count(*) FROM fct_plays WHERE source = 'api'").fetchall() == [(78,)]
+    again = _run("demo", "--plays", "1000", data_dir=data_dir)
+    assert again.returncode == 0 and "the warehouse also holds plays polled from Spotify" in again.stdout
 
 
 def test_dbt_sends_no_usage_events(demo_data_dir):
@@ -99,9 +142,9 @@ def test_every_command_on_an_empty_data_directory_answers_in_one_line(arguments,
 
 @pytest.mark.slow
 def test_a_poll_of_a_new_account_with_no_plays_yet_answers_in_one_line(tmp_path):
-    from fakes.spotify_server import FakeSpotify
+    from spotify_assets.lib.simulated.spotify import SimulatedSpotify
 
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         environment = cli_environment(tmp_path / "data") | {
             "SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
             "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token", "SPOTIFY_API_BASE_URL": fake.base_url,

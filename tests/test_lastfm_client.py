@@ -2,7 +2,6 @@
 
 import pytest
 from conftest import Sleeps
-from fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
 
 from spotify_assets.lib.lastfm.client import (
     LastfmClient,
@@ -10,15 +9,20 @@ from spotify_assets.lib.lastfm.client import (
     LastfmNotFound,
     LastfmStop,
 )
+from spotify_assets.lib.simulated.lastfm import (
+    LastfmFault,
+    SimulatedLastfm,
+    SimulatedTrack,
+)
 
 
 @pytest.fixture
 def fake():
-    with FakeLastfm() as server:
-        server.tracks[("björk", "jóga")] = FakeTrack(listeners=812345, playcount=4567890, duration_ms=305000,
+    with SimulatedLastfm() as server:
+        server.tracks[("björk", "jóga")] = SimulatedTrack(listeners=812345, playcount=4567890, duration_ms=305000,
                                                      tags=[("electronic", 100), ("Icelandic", 61), ("seen live", 12)])
-        server.tracks[("quiet one", "single tag")] = FakeTrack(tags=[("ambient", 100)])
-        server.tracks[("quiet one", "untagged")] = FakeTrack(listeners=3, playcount=4, duration_ms=0, tags=[])
+        server.tracks[("quiet one", "single tag")] = SimulatedTrack(tags=[("ambient", 100)])
+        server.tracks[("quiet one", "untagged")] = SimulatedTrack(listeners=3, playcount=4, duration_ms=0, tags=[])
         server.artists["björk"] = [("electronic", 100), ("female vocalists", 80)]
         yield server
 

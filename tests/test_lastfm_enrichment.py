@@ -7,8 +7,6 @@ from datetime import date
 
 import pytest
 from dagster import DagsterInstance, materialize
-from fakes.lastfm_server import FakeLastfm, FakeTrack, LastfmFault
-from fakes.lastfm_tags import artist_tags, track_tags
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import import_spotify_export
@@ -24,6 +22,8 @@ from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.publishing.publish import connect_published
+from spotify_assets.lib.simulated.lastfm import LastfmFault, simulated_lastfm_for
+from spotify_assets.lib.synthetic.tags import artist_tags, track_tags
 from spotify_assets.lib.warehouse import warehouse_connection
 
 pytestmark = pytest.mark.slow
@@ -66,14 +66,7 @@ def enriched(tmp_path_factory):
     history.write_exports(base / "exports")
     settings = SpotifySettings(data_dir=str(base / "data"), timezone="UTC")
     music = [p for p in history.plays if p.kind == "music" and history.sources_of(p)]
-    with FakeLastfm() as fake:
-        for play in music:
-            tags = track_tags(play.item.artist, play.item.name)
-            if tags is not None:
-                fake.tracks[(play.item.artist.lower(), play.item.name.lower())] = FakeTrack(tags=tags)
-            artist = artist_tags(play.item.artist)
-            if artist is not None:
-                fake.artists[play.item.artist.lower()] = artist
+    with simulated_lastfm_for(history) as fake:
         instance = DagsterInstance.ephemeral()
         resources = {"spotify_settings": settings, "dbt": defs.resources["dbt"],
                      "lastfm": LastfmResource(api_key=fake.api_key, base_url=fake.base_url, requests_per_second=1000,

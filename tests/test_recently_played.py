@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from dagster import DagsterInstance, materialize
-from fakes.spotify_server import FakeSpotify, Fault, track_object
 
 from spotify_assets.definitions import defs
 from spotify_assets.defs.exports.assets import import_spotify_export
@@ -21,6 +20,7 @@ from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
 from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.recently_played.landing import cursor_ms, landed_responses
+from spotify_assets.lib.simulated.spotify import Fault, SimulatedSpotify, track_object
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
 from spotify_assets.lib.warehouse import warehouse_connection
 
@@ -37,7 +37,7 @@ def api_track(play) -> dict:
 
 
 class LivePipeline:
-    def __init__(self, fake: FakeSpotify, settings):
+    def __init__(self, fake: SimulatedSpotify, settings):
         self.fake, self.settings = fake, settings
         self.instance = DagsterInstance.ephemeral()
         self.resources = {
@@ -86,7 +86,7 @@ def test_a_simulated_week_with_faults_loses_and_doubles_nothing(history, setting
     start = datetime(2025, 3, 24)  # the week European clocks change
     week = _week(history, start)
     assert len(week) > 100
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         for play in week:
             fake.add_play(epoch_ms(play.ended_at), api_track(play), {"type": "playlist", "uri": "spotify:playlist:x"})
         live = LivePipeline(fake, settings)
@@ -124,7 +124,7 @@ def test_a_simulated_week_with_faults_loses_and_doubles_nothing(history, setting
 def test_an_outage_longer_than_50_plays_fails_the_gap_check_and_names_the_window(history, settings):
     start = datetime(2025, 5, 5)
     plays = _week(history, start, days=14)
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         for play in plays:
             fake.add_play(epoch_ms(play.ended_at), api_track(play))
         live = LivePipeline(fake, settings)
@@ -148,7 +148,7 @@ def test_an_outage_longer_than_50_plays_fails_the_gap_check_and_names_the_window
 def test_api_plays_overlapping_an_extended_export_count_once(history, settings, tmp_path):
     start = datetime(2025, 6, 2)
     plays = _week(history, start, days=3)
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         for index, play in enumerate(plays):
             # Reports disagree whether played_at marks the start or the end of a play: use both.
             played_at = play.ended_at - timedelta(milliseconds=play.ms_played) if index % 2 else play.ended_at
@@ -192,7 +192,7 @@ def test_the_poll_freshness_passes_after_a_poll_warns_after_an_hour_fails_after_
     from spotify_assets.defs.recently_played.assets import RESPONSES_KEY
 
     origin = InProcessCodeLocationOrigin(LoadableTargetOrigin(module_name="spotify_assets.definitions", attribute="defs"))
-    with FakeSpotify() as fake, instance_for_test() as instance, \
+    with SimulatedSpotify() as fake, instance_for_test() as instance, \
             WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as workspace:
         def evaluate() -> str:
             list(FreshnessDaemon().run_iteration(workspace))
@@ -218,7 +218,7 @@ def test_the_days_sensor_requests_one_run_for_exactly_the_days_a_poll_touched(hi
 
     midnight = datetime(2025, 7, 1)
     plays = [p for p in history.plays if p.kind == "music"][:20]
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         for index, play in enumerate(plays):  # a session from 23:10 to 00:45 UTC
             fake.add_play(epoch_ms(midnight - timedelta(minutes=50) + timedelta(minutes=5 * index)), api_track(play))
         live = LivePipeline(fake, settings)
@@ -246,7 +246,7 @@ def test_polls_between_two_ticks_of_the_days_sensor_each_get_their_days_loaded(h
 
     day = datetime(2025, 7, 1, 9)
     plays = [p for p in history.plays if p.kind == "music"][:5]
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         for index, play in enumerate(plays):
             fake.add_play(epoch_ms(day + timedelta(minutes=4 * index)), api_track(play))
         live = LivePipeline(fake, settings)

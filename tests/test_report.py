@@ -132,7 +132,13 @@ def test_the_snapshot_is_a_png_of_the_heatmap_with_axes_and_a_legend(demo_data_d
     from PIL import Image
 
     from spotify_assets.lib.reports.colours import EMPTY_COLOUR, STEP_COLOURS, colour_of
-    from spotify_assets.lib.reports.snapshot import CELL, LEFT, TOP, cell_origin, legend_origin
+    from spotify_assets.lib.reports.snapshot import (
+        CELL,
+        LEFT,
+        TOP,
+        cell_origin,
+        legend_origin,
+    )
 
     snapshot = (demo_data_dir / "reports" / "weekday_hour.png").read_bytes()
     truth = oracle.weekday_hour()

@@ -4,9 +4,9 @@ import base64
 
 import pytest
 from conftest import Sleeps
-from fakes.spotify_server import FakeSpotify, Fault, track_object
 
 from spotify_assets.lib.http_retry import RetryPolicy
+from spotify_assets.lib.simulated.spotify import Fault, SimulatedSpotify, track_object
 from spotify_assets.lib.spotify_api.client import (
     SpotifyAuthError,
     SpotifyClient,
@@ -19,7 +19,7 @@ SECRETS = ("fake-client-secret", "fake-refresh-token")
 
 @pytest.fixture
 def fake():
-    with FakeSpotify() as server:
+    with SimulatedSpotify() as server:
         server.now_ms = 1_700_000_000_000
         for minute in range(60):
             server.add_play(1_700_000_000_000 - minute * 60_000,
@@ -46,10 +46,10 @@ def test_recently_played_keeps_only_the_50_most_recent_and_honours_after(fake):
 
 
 def test_basic_and_pkce_refresh():
-    with FakeSpotify(client_secret=None) as pkce:
+    with SimulatedSpotify(client_secret=None) as pkce:
         with client_for(pkce, client_secret=None) as client:
             assert client.recently_played()["items"] == []
-    with FakeSpotify() as basic:
+    with SimulatedSpotify() as basic:
         with client_for(basic, client_secret="wrong") as client, pytest.raises(SpotifyAuthError, match="app credentials"):
             client.recently_played()
 
@@ -64,7 +64,7 @@ def test_an_expired_access_token_is_refreshed_once(fake):
 
 def test_a_rotated_refresh_token_is_kept_and_handed_over():
     stored = []
-    with FakeSpotify(rotate_refresh_tokens=True) as fake:
+    with SimulatedSpotify(rotate_refresh_tokens=True) as fake:
         with client_for(fake, on_refresh_token=stored.append) as client:
             client.recently_played()
             fake.expire_access_tokens()
@@ -105,12 +105,12 @@ def test_retries_are_bounded(fake):
 
 
 def test_revoked_refresh_token_and_missing_scope_say_what_to_do():
-    with FakeSpotify() as fake:
+    with SimulatedSpotify() as fake:
         fake.revoke_refresh_tokens()
         with client_for(fake) as client, pytest.raises(SpotifyAuthError, match="spotify-assets auth") as error:
             client.recently_played()
         assert not any(secret in str(error.value) for secret in SECRETS)
-    with FakeSpotify(scopes=()) as fake:
+    with SimulatedSpotify(scopes=()) as fake:
         with client_for(fake) as client, pytest.raises(SpotifyAuthError, match="user-read-recently-played"):
             client.recently_played()
 

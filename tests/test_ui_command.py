@@ -58,9 +58,9 @@ def _poll_environment(data_dir: Path, fake) -> dict[str, str]:
 
 
 def _fake_with_plays(now_ms: int):
-    from fakes.spotify_server import FakeSpotify, track_object
+    from spotify_assets.lib.simulated.spotify import SimulatedSpotify, track_object
 
-    fake = FakeSpotify()
+    fake = SimulatedSpotify()
     for index in range(30):  # the last two hours, across the UTC midnight when the test runs just after it
         fake.add_play(now_ms - (index + 1) * 4 * 60_000,
                       track_object(f"poll{index % 7}", f"Polled Song {index % 7}", [f"Polled Artist {index % 3}"],

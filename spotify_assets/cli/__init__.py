@@ -15,7 +15,6 @@ from pathlib import Path
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # and 2, argparse's, for a usage error
 DEMO_PLAYS = 20_000
 DEMO_SEED = 42
-DEMO_LIVE_POLLS = 3
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -32,14 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    formatter_class=_Formatter)
 
     demo = command("demo", "import a synthetic listening history, build everything, check it against its truth",
-                   "No network and no credentials: the history is generated, the Last.fm genres come from a simulated "
-                   "Last.fm on 127.0.0.1.")
+                   "No network and no credentials: the history is generated, its genres come from a simulated Last.fm "
+                   "on 127.0.0.1, and with --live its recently played tracks from a simulated Spotify.")
     demo.add_argument("--plays", type=_positive_int, default=DEMO_PLAYS, metavar="N",
                       help="true plays to generate (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=DEMO_SEED, metavar="S",
                       help="seed of the generator: the same seed, the same history (default: %(default)s)")
     demo.add_argument("--live", action="store_true",
-                      help=f"then poll a simulated Spotify on 127.0.0.1 {DEMO_LIVE_POLLS} times, as the schedule does")
+                      help="then poll a simulated Spotify on 127.0.0.1 a few times, as the schedule polls yours")
 
     importer = command("import", "import Spotify exports (zip, folder or JSON file) and update the warehouse",
                        "An export whose content was imported before (the same bytes, under any name) is not imported "
@@ -205,7 +204,7 @@ def _quiet_developer_notices() -> None:
 def _demo(settings, arguments) -> None:
     from spotify_assets.cli.demo import run_demo
 
-    run_demo(settings, arguments.plays, arguments.seed, live_polls=DEMO_LIVE_POLLS if arguments.live else 0)
+    run_demo(settings, arguments.plays, arguments.seed, live=arguments.live)
 
 
 def _import(settings, arguments) -> None:

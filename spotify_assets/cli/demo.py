@@ -1,21 +1,28 @@
-"""`spotify-assets demo`: a synthetic history imported like an export, built, shown, and checked against its truth."""
+"""`spotify-assets demo`: every feature on a synthetic listener, offline. The history is imported like an export, Last.fm
+genres come from a simulated Last.fm on 127.0.0.1, the result is shown and checked against the generator's truth;
+with `--live`, a simulated Spotify on 127.0.0.1 is polled as the schedule polls the real one."""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from spotify_assets.cli import terminal
 from spotify_assets.cli.import_exports import import_paths
-from spotify_assets.cli.runs import CommandFailed
-from spotify_assets.cli.summary import print_summary
+from spotify_assets.cli.runs import CommandFailed, follow, update_warehouse
+from spotify_assets.cli.summary import print_results, print_summary
 from spotify_assets.settings import SpotifySettings
 
 
-def run_demo(settings: SpotifySettings, plays: int, seed: int, live_polls: int = 0) -> None:
+def run_demo(settings: SpotifySettings, plays: int, seed: int, live: bool = False) -> None:
     from spotify_assets.lib.exports.landing import content_hash, landed_exports
     from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
     inbox = settings.inbox_path
-    print(f"writing a synthetic history of {plays:,} plays (seed {seed}) into {inbox}", flush=True)
+    terminal.say(f"writing a synthetic history of {plays:,} plays (seed {seed}) into {inbox}")
     history = SyntheticHistory.generate(plays=plays, seed=seed)
     history.write_exports(inbox)
     history.write_ground_truth(settings.data_path / "synthetic" / "ground_truth.csv.gz")
@@ -23,15 +30,73 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int, live_polls: int =
     outcome = import_paths(demo_exports, settings)
     if outcome.failure():
         raise outcome.failure()
+    add_genres(settings, history)
     print_summary(settings)
     demo_hashes = {content_hash(path) for path in demo_exports}
     others = sorted({landed.name for landed in landed_exports(settings.exports_landing_path)
                      if landed.export_hash not in demo_hashes})
-    if others:
-        print(f"\noracle: not compared, the warehouse also holds other exports ({', '.join(others)}); "
-              "run the demo in a new data directory (SPOTIFY_DATA_DIR) to check it against its ground truth")
-        return
-    verify_against_truth(history, settings)
+    polled = any((settings.landing_path / "recently_played").glob("*.json"))
+    if others or polled:
+        held = f"other exports ({', '.join(others)})" if others else "plays polled from Spotify"
+        terminal.say(f"\noracle: not compared, the warehouse also holds {held}; run the demo in a new data folder "
+                     "(SPOTIFY_DATA_DIR) to check it against its ground truth")
+    else:
+        verify_against_truth(history, settings)
+    if live:
+        poll_live(settings, history)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """These variables set for the runs of this process meanwhile (the simulated services stand in for the real)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def add_genres(settings: SpotifySettings, history) -> None:
+    """The Last.fm enrichment, asked of a simulated Last.fm that knows the synthetic catalog: the sensor's own pass,
+    then the warehouse update. A demo run again asks nothing (every track and artist has been asked)."""
+    from spotify_assets.lib.simulated.lastfm import simulated_lastfm_for
+
+    with simulated_lastfm_for(history) as lastfm, _environment({
+            "LASTFM_API_KEY": lastfm.api_key, "LASTFM_API_BASE_URL": lastfm.base_url,
+            "LASTFM_REQUESTS_PER_SECOND": "1000", "LASTFM_LOOKUPS_PER_RUN": "1000000"}):
+        launched = follow(settings, ["lastfm_enrichment_sensor"], "demo", once=True,
+                          describe=lambda job, request: f"asking a simulated Last.fm on {lastfm.base_url} for tags")
+        if launched.failures:
+            raise launched.failure()
+        if launched.results:
+            update_warehouse(settings, "demo")
+
+
+def poll_live(settings: SpotifySettings, history) -> None:
+    """Polls of a simulated Spotify whose listener goes on listening, each what the schedule does every 30 minutes:
+    the poll, the days it touched, the warehouse update. Its clock runs ahead of the real one between polls."""
+    from spotify_assets.cli.poll import poll
+    from spotify_assets.lib.simulated.spotify import DEMO_CREDENTIALS, simulated_listener
+
+    spotify, clocks = simulated_listener(history, int(time.time() * 1000), seed=len(history.plays))
+    with spotify, _environment({**DEMO_CREDENTIALS, "SPOTIFY_API_BASE_URL": spotify.base_url,
+                                "SPOTIFY_ACCOUNTS_BASE_URL": spotify.base_url}):
+        terminal.say(f"\nlive: {len(clocks)} polls of a simulated Spotify on {spotify.base_url}, as the schedule polls "
+                     "yours every 30 minutes (its clock runs ahead: hours pass between polls)")
+        for number, clock in enumerate(clocks, start=1):
+            spotify.now_ms = clock
+            terminal.say(f"\npoll {number} of {len(clocks)}, "
+                         f"{'now' if clock >= clocks[-1] else f'{(clocks[-1] - clock) // 3_600_000} hours ago'}:")
+            poll(settings)
+    print_results(settings)
+    terminal.say("\nthe polls are in the Dagster UI (`make ui`): the poll asset's materializations, the day partitions "
+                 "of raw/recently_played_items, and the check no_plays_lost; `spotify-assets auth` connects your own "
+                 "Spotify")
 
 
 def verify_against_truth(history, settings: SpotifySettings) -> None:
@@ -47,5 +112,5 @@ def verify_against_truth(history, settings: SpotifySettings) -> None:
     if mismatches:
         print("\n".join(mismatches[:20]), file=sys.stderr)
         raise CommandFailed(f"{len(mismatches)} of {compared} figures differ from the synthetic ground truth")
-    print(f"\noracle: all {compared:,} figures (totals, 168 heatmap cells, every calendar day, months, "
-          "top 10 lists, hour drilldowns) match the synthetic ground truth")
+    terminal.say(f"\noracle: all {compared:,} figures (totals, 168 heatmap cells, every calendar day, months, "
+                 "top 10 lists, hour drilldowns) match the synthetic ground truth")

@@ -117,6 +117,11 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
         for rank, (_, track, artist, count) in enumerate(connection.execute(
                 "SELECT * FROM top_tracks(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
             print(f"  {rank}. {track} by {artist} ({_count(count, 'stream')})")
+        genres = connection.execute("SELECT tag_name, streams FROM top_genres(?, ?, n := ?)", [first, last, top]).fetchall()
+        if genres:
+            print(f"\ntop {top} genres, all time (Last.fm tags; a stream of a track with several counts in part):")
+            for rank, (name, streams) in enumerate(genres, start=1):
+                print(f"  {rank}. {name} ({streams:,.0f} streams)")
         cells = {(weekday, hour): count for weekday, hour, count in connection.execute(
             "SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour").fetchall()}
         print("\nstreams by weekday and hour:")

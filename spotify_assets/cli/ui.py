@@ -15,7 +15,6 @@ def run_ui(settings: SpotifySettings, host: str, port: int, log_level: str = "wa
     import os
 
     from spotify_assets.cli import terminal
-
     from spotify_assets.instance.home import PROJECT_ROOT, dagster_home, get_instance
 
     home = dagster_home(settings)

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import io
 
-from spotify_assets.lib.reports.colours import EMPTY_COLOUR, STEP_COLOURS, colour_of, step_bounds
+from spotify_assets.lib.reports.colours import (
+    EMPTY_COLOUR,
+    STEP_COLOURS,
+    colour_of,
+    step_bounds,
+)
 
 CELL = 24
 GAP = 2

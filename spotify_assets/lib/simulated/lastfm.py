@@ -1,4 +1,5 @@
-"""A fake Last.fm web service on 127.0.0.1 speaking what pylast asks for: form POSTs, XML answers.
+"""A simulated Last.fm web service on 127.0.0.1 speaking what pylast asks for (form POSTs, XML answers): where the demo
+gets its genres, and what the tests run the real client against.
 
 Knows tracks (listeners, playcount, duration, weighted tags) and artists (weighted tags); answers
 error 6 for the unknown (with HTTP 200, as Last.fm does), 10 for a wrong API key, and takes faults per
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from fakes.loopback import LoopbackService, answer
+from spotify_assets.lib.simulated.loopback import LoopbackService, answer
 
 
 @dataclass
@@ -29,19 +30,19 @@ class LastfmFault:
 
 
 @dataclass
-class FakeTrack:
+class SimulatedTrack:
     listeners: int = 1000
     playcount: int = 5000
     duration_ms: int = 200_000
     tags: list[tuple[str, int]] = field(default_factory=list)
 
 
-class FakeLastfm(LoopbackService):
+class SimulatedLastfm(LoopbackService):
     path = "/2.0/"
 
     def __init__(self, api_key: str = "fake-lastfm-key"):
         self.api_key = api_key
-        self.tracks: dict[tuple[str, str], FakeTrack] = {}
+        self.tracks: dict[tuple[str, str], SimulatedTrack] = {}
         self.artists: dict[str, list[tuple[str, int]]] = {}
         self.faults: dict[str, deque[LastfmFault]] = defaultdict(deque)
         self.requests: list[dict] = []  # form fields of every request (api_key included: for assertions only)
@@ -93,7 +94,7 @@ def _toptags(tags: list[tuple[str, int]], attributes: str) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    fake: FakeLastfm
+    fake: SimulatedLastfm
 
     def log_message(self, *args) -> None:
         pass
@@ -119,4 +120,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, self.fake.answer(form).encode())
 
 
-FakeLastfm.handler = _Handler
+SimulatedLastfm.handler = _Handler
+
+
+def simulated_lastfm_for(history) -> SimulatedLastfm:
+    """A simulated Last.fm that knows the synthetic history's tracks and artists as Last.fm would: tagged in several
+    spellings, with noise, some unknown (lib/synthetic/tags.py)."""
+    from spotify_assets.lib.synthetic.tags import artist_tags, track_tags
+
+    service = SimulatedLastfm()
+    for play in history.plays:
+        if play.kind != "music":
+            continue
+        tags = track_tags(play.item.artist, play.item.name)
+        if tags is not None:
+            service.tracks[(play.item.artist.lower(), play.item.name.lower())] = SimulatedTrack(tags=tags)
+        artist = artist_tags(play.item.artist)
+        if artist is not None:
+            service.artists[play.item.artist.lower()] = artist
+    return service

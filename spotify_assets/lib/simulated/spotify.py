@@ -1,4 +1,5 @@
-"""A fake Spotify (Web API and accounts service) on 127.0.0.1, for tests and benchmarks.
+"""A simulated Spotify (Web API and accounts service) on 127.0.0.1: what `spotify-assets demo --live` polls, and what
+the tests and benchmarks run the real clients against.
 
 It behaves like the real one where this project depends on it: the token endpoint (Basic header or
 PKCE client id, refresh-token rotation, invalid_grant), recently-played keeping only the 50 most recent
@@ -20,7 +21,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
-from fakes.loopback import LoopbackService, answer
+from spotify_assets.lib.simulated.loopback import LoopbackService, answer
 
 WINDOW = 50  # Spotify keeps only the 50 most recent plays
 
@@ -40,7 +41,7 @@ def iso_ms(epoch_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
-class FakeSpotify(LoopbackService):
+class SimulatedSpotify(LoopbackService):
     def __init__(self, client_id: str = "fake-client-id", client_secret: str | None = "fake-client-secret",
                  refresh_token: str = "fake-refresh-token", scopes: tuple[str, ...] = ("user-read-recently-played",),
                  token_lifetime_seconds: int = 3600, rotate_refresh_tokens: bool = False):
@@ -170,7 +171,7 @@ class FakeSpotify(LoopbackService):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    fake: FakeSpotify
+    fake: SimulatedSpotify
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -237,7 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(404, {"error": {"status": 404, "message": "Service not found"}})
 
 
-FakeSpotify.handler = _Handler
+SimulatedSpotify.handler = _Handler
 
 
 def stable_id(text: str) -> str:
@@ -258,3 +259,35 @@ def track_object(track_id: str, name: str, artists: list[str], album: str, durat
                   "release_date_precision": "day", "images": [], "artists": artist_objects[:1]},
         "artists": artist_objects,
     }
+
+
+# What `spotify-assets demo --live` polls: the simulated clock of each poll (minutes before now) and the plays the
+# listener makes since the poll before it. The last window holds more than the 50 plays Spotify keeps, as after a
+# daemon stopped for an afternoon: that poll's gap check fails, naming the window.
+LIVE_POLLS = ((360, 20), (240, 8), (0, 70))
+DEMO_CREDENTIALS = {"SPOTIFY_CLIENT_ID": "demo-client-id", "SPOTIFY_CLIENT_SECRET": "demo-client-secret",
+                    "SPOTIFY_REFRESH_TOKEN": "demo-refresh-token"}
+
+
+def simulated_listener(history, now_ms: int, seed: int = 0) -> tuple[SimulatedSpotify, list[int]]:
+    """A simulated Spotify on which the synthetic history's listener goes on listening in the hours before `now_ms`
+    (tracks of the history, as often as they were played there), and the clock of each poll in LIVE_POLLS."""
+    import random
+
+    rng = random.Random(seed)
+    music = [play for play in history.plays if play.kind == "music"]
+    service = SimulatedSpotify(client_id=DEMO_CREDENTIALS["SPOTIFY_CLIENT_ID"],
+                               client_secret=DEMO_CREDENTIALS["SPOTIFY_CLIENT_SECRET"],
+                               refresh_token=DEMO_CREDENTIALS["SPOTIFY_REFRESH_TOKEN"])
+    clocks, window_start = [], now_ms - (LIVE_POLLS[0][0] + 60) * 60_000
+    for minutes_before, count in LIVE_POLLS:
+        clock = now_ms - minutes_before * 60_000
+        for number in range(count):
+            play = rng.choice(music)
+            track = play.item
+            played_at = window_start + (number + 1) * (clock - window_start) // (count + 1)
+            service.add_play(played_at, track_object(play.uri.rsplit(":", 1)[-1], track.name, [track.artist],
+                                                     track.album, track.duration_ms, track.isrc))
+        clocks.append(clock)
+        window_start = clock
+    return service, clocks

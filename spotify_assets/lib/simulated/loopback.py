@@ -1,5 +1,5 @@
-"""The plumbing both fake services share: a threaded HTTP server on 127.0.0.1, started and stopped
-around a test, with its handler class bound to the fake's state."""
+"""The plumbing both simulated services share: a threaded HTTP server on 127.0.0.1, started and stopped around a demo
+or a test, with its handler class bound to the service's state (`self.fake` in a handler)."""
 
 from __future__ import annotations
 
