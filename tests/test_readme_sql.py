@@ -12,7 +12,6 @@ import duckdb
 import pytest
 from conftest import PROJECT_ROOT, cli_environment
 
-
 pytestmark = pytest.mark.slow
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")
 

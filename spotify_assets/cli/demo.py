@@ -81,7 +81,10 @@ def poll_live(settings: SpotifySettings, history) -> None:
     """Polls of a simulated Spotify whose listener goes on listening, each what the schedule does every 30 minutes:
     the poll, the days it touched, the warehouse update. Its clock runs ahead of the real one between polls."""
     from spotify_assets.cli.poll import poll
-    from spotify_assets.lib.simulated.spotify import DEMO_CREDENTIALS, simulated_listener
+    from spotify_assets.lib.simulated.spotify import (
+        DEMO_CREDENTIALS,
+        simulated_listener,
+    )
 
     spotify, clocks = simulated_listener(history, int(time.time() * 1000), seed=len(history.plays))
     with spotify, _environment({**DEMO_CREDENTIALS, "SPOTIFY_API_BASE_URL": spotify.base_url,
