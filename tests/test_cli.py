@@ -353,15 +353,18 @@ def test_a_pending_export_that_keeps_failing_never_stops_the_next(small_history,
 
 
 @pytest.mark.slow
-def test_settings_are_remembered_and_the_environment_overrides_them_for_one_command(demo_data_dir):
+def test_settings_are_remembered_and_the_environment_overrides_them_for_one_command(demo_data_dir, tmp_path):
     """After `SPOTIFY_TIMEZONE=Europe/Berlin make demo`, a plain `build` switched the warehouse back to UTC and rebuilt
     every model. A zone kept with `config set` holds for every command and for the daemon."""
+    import shutil
+
     from conftest import DEMO_ZONE
 
     from spotify_assets.defs.warehouse_updates import WarehouseUpdate, warehouse_update
     from spotify_assets.instance.home import open_instance
     from spotify_assets.settings import SpotifySettings
 
+    demo_data_dir = shutil.copytree(demo_data_dir, tmp_path / "data")  # the other tests' copy stays as it was
     environment = cli_environment(demo_data_dir)  # no SPOTIFY_TIMEZONE: the demo was made with it set
     kept = subprocess.run([CLI, "config", "set", "timezone", DEMO_ZONE], env=environment, capture_output=True,
                           text=True)

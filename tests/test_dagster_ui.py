@@ -67,7 +67,7 @@ def test_the_catalog_lists_the_asset_graph_in_its_groups(dagster_ui, browser):
     for group, asset in [("sources", "raw/export_files"), ("staging", "staging/stg_lastfm__tracks"),
                          ("intermediate", "intermediate/int_plays_deduplicated"), ("marts", "marts/fct_plays"),
                          ("enrichment", "lastfm/track_info"), ("reports", "reports/listening_report")]:
-        browser.get(f"{url}/locations/spotify_assets.definitions/asset-groups/{group}/list")
+        browser.get(f"{url}/locations/spotify_assets/asset-groups/{group}/list")
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"a[href$='/assets/{asset}']"),
                  message=f"{asset} in the group {group}")
 

@@ -127,6 +127,67 @@ def test_a_dead_run_is_failed_and_its_slot_freed_and_a_live_one_kept(tmp_path, m
         instance.dispose()
 
 
+def test_a_run_never_started_whose_process_is_gone_is_failed_and_stops_holding_up_builds(tmp_path, monkeypatch):
+    """A command killed between creating its run and starting it left the run NOT_STARTED forever: every later import
+    exited 0 saying only that it waited for that run, and the marts were never updated."""
+    from dagster import asset
+
+    from spotify_assets.defs.warehouse_updates import NoUpdate, warehouse_update
+    from spotify_assets.instance.recovery import ENDED_TAG, PID_TAG, PROCESS_GONE
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = _instance(home)
+    try:
+        @asset
+        def raw():
+            return 1
+
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        child.wait()
+        job = _job_of(raw)
+        never = instance.create_run_for_job(job_def=job, status=DagsterRunStatus.NOT_STARTED,
+                                            tags={PID_TAG: str(child.pid)})
+        ours = instance.create_run_for_job(job_def=job, status=DagsterRunStatus.NOT_STARTED,
+                                           tags={PID_TAG: str(os.getpid())})
+        assert fail_dead_runs(instance) == [never.run_id]
+        assert instance.get_run_by_id(never.run_id).status == DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(never.run_id).tags[ENDED_TAG] == PROCESS_GONE  # its work is to be done again
+        assert instance.get_run_by_id(ours.run_id).status == DagsterRunStatus.NOT_STARTED  # its process lives
+        instance.report_run_canceled(ours)
+        settings = SpotifySettings(data_dir=str(tmp_path / "data"))
+        assert isinstance(warehouse_update(instance, settings), NoUpdate)
+    finally:
+        instance.dispose()
+
+
+def test_a_step_that_missed_the_free_slot_gets_it(tmp_path, monkeypatch):
+    """Two imports at once: the second step joined the warehouse pool's queue just as the first freed the slot, so
+    Dagster never gave it the slot (it was freed before the step was queued) and the command waited forever beside a
+    free slot. The private storage calls this repair uses fail here the day an upgrade changes them."""
+    from spotify_assets.instance.recovery import assign_free_slots
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    instance = _instance(home)
+    try:
+        storage = instance.event_log_storage
+        storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+        assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "first", "step").is_claimed
+        storage.free_concurrency_slot_for_step("first", "step")  # freed before the second step is queued ...
+        storage.add_pending_step(concurrency_key=WAREHOUSE_POOL, run_id="second", step_key="step",
+                                 should_assign=False)  # ... which had found no free slot a moment before
+        assert not storage.check_concurrency_claim(WAREHOUSE_POOL, "second", "step").is_claimed  # stuck
+        assert assign_free_slots(instance, WAREHOUSE_POOL)
+        assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "second", "step").is_claimed
+        assert not assign_free_slots(instance, WAREHOUSE_POOL)  # nothing more to give
+    finally:
+        instance.dispose()
+
+
 def _job_of(assets_def):
     from dagster import Definitions, define_asset_job
 

@@ -108,25 +108,34 @@ def recover_dead_runs(instance) -> None:
 @contextmanager
 def _announce_waiting(instance, run_id: str) -> Iterator[None]:
     """While the run waits for the warehouse pool, say once (on stderr) which run holds it."""
-    from spotify_assets.instance.recovery import is_waiting, slot_holders
+    from spotify_assets.instance.recovery import (
+        assign_free_slots,
+        is_waiting,
+        slot_holders,
+    )
     from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 
     done = threading.Event()
 
+    said = False
+
     def watch() -> None:
+        nonlocal said
         while not done.wait(2.0):
             try:
                 if not is_waiting(instance, WAREHOUSE_POOL, run_id):
                     continue
+                if assign_free_slots(instance, WAREHOUSE_POOL):  # the slot is free: it missed its turn
+                    continue
                 holders = [holder for holder, _ in slot_holders(instance, WAREHOUSE_POOL) if holder != run_id]
             except Exception:  # a busy instance database: look again at the next turn
                 continue
-            if holders:
+            if holders and not said:
                 holder = instance.get_run_by_id(holders[0])
                 name = f"{holder.job_name}, " if holder else ""
                 terminal.warn(f"waiting for the warehouse: run {holders[0]} ({name}see the Dagster UI) is writing it; "
                               "this one starts when it ends")
-                return
+                said = True
 
     watcher = threading.Thread(target=watch, name="warehouse-wait-notice", daemon=True)
     watcher.start()

@@ -16,8 +16,8 @@ machine), every run; elsewhere, only the runs `spotify-assets` started on this h
 runs are left to Dagster's run monitoring.
 
 Private Dagster calls, kept in this module (tests/test_run_recovery.py fails the day an upgrade breaks them):
-`instance.event_log_storage` (the concurrency slot tables: freeing a run's slots, reading a pool's claims) and
-`instance.report_run_failed`.
+`instance.event_log_storage` (the concurrency slot tables: freeing a run's slots, reading a pool's claims, giving a
+free slot to a step that missed it), `instance.report_run_failed` and `instance.add_run_tags`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import socket
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
 from spotify_assets.lib.processes import is_running
+from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 
 HOST_TAG = "spotify/host"
 PID_TAG = "spotify/pid"
@@ -94,7 +95,24 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
         run = instance.get_run_by_id(run_id)
         if run is not None and run.is_finished:
             storage.free_concurrency_slots_for_run(run_id)
+    assign_free_slots(instance, WAREHOUSE_POOL)
     return failed
+
+
+def assign_free_slots(instance: DagsterInstance, pool: str) -> bool:
+    """Give a free slot of `pool` to the step waiting longest, when one is free and a step waits unassigned.
+
+    Dagster assigns a freed slot to a waiting step when the slot is freed. On SQLite a step that joins the queue while
+    the slot's holder frees it can miss that moment (it found no free slot, then the holder freed it before the step's
+    queue entry existed): it then waits for an assignment that already happened, forever, beside a free slot. Returns
+    whether it assigned one."""
+    storage = instance.event_log_storage
+    if not storage.has_unassigned_slots(pool):
+        return False
+    if not any(step.assigned_timestamp is None for step in storage.get_concurrency_info(pool).pending_steps):
+        return False
+    storage.assign_pending_steps([pool])
+    return True
 
 
 def slot_holders(instance: DagsterInstance, pool: str) -> list[tuple[str, str]]:
