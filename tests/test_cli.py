@@ -62,6 +62,8 @@ def test_demo_imports_the_synthetic_export_and_reruns_doing_nothing_and_saying_s
         assert f"raw.{table}" in first.stdout and f"{count:,}" in first.stdout.split(f"raw.{table}")[1].splitlines()[0]
     assert (data_dir / "synthetic" / "ground_truth.csv.gz").exists()
     assert "top 5 genres, all time" in first.stdout  # from the simulated Last.fm
+    assert "1 other file ignored" in first.stdout and "1 other files" not in first.stdout
+    assert "scale: blank none, " in first.stdout
     instance = DagsterInstance.from_config(str(data_dir / "dagster_home"))
     runs = len(instance.get_runs())
     second = _run("demo", "--plays", "1500", data_dir=data_dir)
@@ -154,6 +156,28 @@ def test_a_poll_of_a_new_account_with_no_plays_yet_answers_in_one_line(tmp_path)
     _one_line_answer(completed)
     assert "poll: no plays yet (Spotify lists none for this account)" in completed.stdout
     assert "nothing imported yet" in completed.stdout
+
+
+@pytest.mark.slow
+def test_a_poll_that_finds_nothing_new_says_since_when(tmp_path):
+    """A poll without new plays said "0 new plays, newest none"."""
+    import time
+
+    from spotify_assets.lib.simulated.spotify import SimulatedSpotify, track_object
+
+    with SimulatedSpotify() as fake:
+        fake.add_play(int(time.time() * 1000) - 600_000, track_object("t1", "A Song", ["An Artist"], "An Album",
+                                                                       200_000, "QZ0000000001"))
+        environment = cli_environment(tmp_path / "data") | {
+            "SPOTIFY_CLIENT_ID": "fake-client-id", "SPOTIFY_CLIENT_SECRET": "fake-client-secret",
+            "SPOTIFY_REFRESH_TOKEN": "fake-refresh-token", "SPOTIFY_API_BASE_URL": fake.base_url,
+            "SPOTIFY_ACCOUNTS_BASE_URL": fake.base_url}
+        first = subprocess.run([CLI, "poll"], env=environment, capture_output=True, text=True, timeout=600)
+        second = subprocess.run([CLI, "poll"], env=environment, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0 and "poll: 1 new play, the newest played " in first.stdout, first.stderr
+    newest = first.stdout.split("the newest played ")[1].splitlines()[0]
+    assert second.returncode == 0 and f"poll: no new plays since {newest}" in second.stdout, second.stderr
+    assert "building the warehouse" not in second.stdout  # nothing new: no run after the poll
 
 
 def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
@@ -389,3 +413,34 @@ def test_settings_are_remembered_and_the_environment_overrides_them_for_one_comm
     assert isinstance(update, WarehouseUpdate) and update.job_name == "build_warehouse_job"
     assert update.reason == (f"the time zone changed from {DEMO_ZONE} to UTC (default) since the warehouse was built; "
                              f"`spotify-assets config set timezone {DEMO_ZONE}` keeps a zone for every command")
+
+
+@pytest.mark.slow
+def test_an_export_imported_by_mistake_is_removed_and_the_demo_compares_again(tmp_path):
+    """A landed file that is no export of the listener's (or an export imported by mistake) could not be taken out:
+    its plays stayed in the marts, and the demo's comparison with its ground truth was off for good."""
+    import json
+
+    data_dir = tmp_path / "data"
+    assert _run("demo", "--plays", "1000", data_dir=data_dir).returncode == 0
+    stray = tmp_path / "endsong_9.json"
+    stray.write_text(json.dumps([{"ts": f"2024-03-0{day}T10:00:00Z", "ms_played": 200_000,
+                                  "master_metadata_track_name": "Not Mine", "master_metadata_album_artist_name":
+                                  "A Stranger", "spotify_track_uri": "spotify:track:0000000000000000000009"}
+                                 for day in range(1, 4)]))
+    assert _run("import", str(stray), data_dir=data_dir).returncode == 0
+    compared = _run("demo", "--plays", "1000", data_dir=data_dir)
+    assert "oracle: not compared, the warehouse also holds other exports (endsong_9.json)" in compared.stdout
+    assert "endsong_9.json" in _run("exports", "list", data_dir=data_dir).stdout
+    removed = _run("exports", "remove", "endsong_9.json", data_dir=data_dir)
+    assert removed.returncode == 0, removed.stderr
+    assert "building the warehouse (the export endsong_9.json was removed since the warehouse was built)" \
+        in removed.stdout
+    with connect_published(data_dir / "marts.duckdb") as marts:
+        assert marts.execute("SELECT count(*) FROM fct_plays WHERE artist_name = 'A Stranger'").fetchall() == [(0,)]
+    assert "endsong_9.json" not in _run("exports", "list", data_dir=data_dir).stdout
+    assert not list((data_dir / "landing" / "exports").glob(".removed-*"))
+    again = _run("demo", "--plays", "1000", data_dir=data_dir)
+    assert again.returncode == 0 and "oracle: all" in again.stdout
+    back = _run("import", str(stray), data_dir=data_dir)  # landed again after its removal: imported again
+    assert back.returncode == 0 and "importing endsong_9.json" in back.stdout

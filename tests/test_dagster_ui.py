@@ -21,10 +21,17 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def dagster_ui(demo_data_dir):
+def dagster_ui(demo_data_dir, tmp_path_factory):
+    """The UI and its daemon on a copy of the demo's data folder, in the zone the demo was built in (in another, the
+    daemon would rightly rebuild every model: the other tests' copy stays as it is)."""
+    import shutil
+
+    from conftest import DEMO_ZONE
+
+    data_dir = shutil.copytree(demo_data_dir, tmp_path_factory.mktemp("ui") / "data")
     port = free_port()
     process = subprocess.Popen([str(Path(sys.executable).with_name("spotify-assets")), "ui", "--port", str(port)],
-                               env=cli_environment(demo_data_dir), stdout=subprocess.DEVNULL,
+                               env=cli_environment(data_dir) | {"SPOTIFY_TIMEZONE": DEMO_ZONE}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -50,3 +50,26 @@ def test_inbox_candidates(tmp_path):
     (tmp_path / "Spotify Account Data").mkdir()
     assert sorted(p.name for p in tmp_path.iterdir() if is_candidate(p)) == [
         "Spotify Account Data", "endsong_0.json", "my_spotify_data.zip"]
+
+
+def test_a_removal_stopped_half_way_is_finished_by_the_next(small_history, warehouse, tmp_path):
+    """`exports remove` takes the export out of landing first; killed before its rows were gone, the export was
+    neither landed nor removed. The next removal or build finishes it: rows and folder gone, nothing else touched."""
+    from conftest import raw_counts
+
+    from spotify_assets.lib.exports.importing import import_export
+    from spotify_assets.lib.exports.landing import removals_under_way, start_removal
+    from spotify_assets.lib.exports.removal import finish_removals
+
+    landing = tmp_path / "landing"
+    kept, removed = (receive_export(export.path, landing) for export in small_history.exports[:2])
+    for landed in (kept, removed):
+        import_export(warehouse, landed)
+    start_removal(removed)  # ... and then the process was killed
+    assert [landed.export_hash for landed in landed_exports(landing)] == [kept.export_hash]
+    assert [landed.export_hash for landed in removals_under_way(landing)] == [removed.export_hash]
+    assert finish_removals(warehouse, landing) == [removed.name]
+    assert raw_counts(warehouse) == {name: small_history.exports[0].raw_rows.get(name, 0)
+                                     for name in raw_counts(warehouse)}
+    assert warehouse.execute("SELECT DISTINCT export_hash FROM raw.export_files").fetchall() == [(kept.export_hash,)]
+    assert removals_under_way(landing) == [] and finish_removals(warehouse, landing) == []
