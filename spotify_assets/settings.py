@@ -104,15 +104,6 @@ class SpotifySettings(ConfigurableResource):
     def timezone_name(self) -> str:
         return self.setting("timezone")
 
-    def check(self) -> None:
-        """Fail early, naming the setting and where its value came from, on a data folder that is a file, a settings
-        file that is not TOML, or a value that does not parse (a time zone that does not exist, say)."""
-        if self.data_path.exists() and not self.data_path.is_dir():
-            raise ValueError(f"SPOTIFY_DATA_DIR={self.data_path} is a file, not a folder")
-        for setting in configuration.SETTINGS:
-            if not setting.secret:
-                self.setting(setting.key)
-
     def dbt_vars(self) -> dict[str, str]:
         """What dbt's profile and project take from these settings (`--vars`): the warehouse files, absolute, the time
         zone, and DuckDB's memory cap."""

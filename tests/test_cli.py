@@ -5,11 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cli_environment, expected_raw_rows
+from conftest import cli_environment
 from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
-
-from spotify_assets.lib.publishing.publish import connect_published
-from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
 CLI = str(Path(sys.executable).with_name("spotify-assets"))
 
@@ -48,65 +45,6 @@ def test_a_bad_time_zone_fails_with_the_setting_name(tmp_path):
     environment = cli_environment(tmp_path) | {"SPOTIFY_TIMEZONE": "Mars/Olympus"}
     completed = subprocess.run([CLI, "summary"], env=environment, capture_output=True, text=True)
     assert completed.returncode == 1 and "SPOTIFY_TIMEZONE='Mars/Olympus'" in completed.stderr
-
-
-@pytest.mark.slow
-def test_demo_imports_the_synthetic_export_and_reruns_doing_nothing_and_saying_so(tmp_path):
-    """A second `make demo` imported all four exports again and rebuilt everything, saying nothing of it."""
-    data_dir = tmp_path / "data"
-    first = _run("demo", "--plays", "1500", data_dir=data_dir)
-    assert first.returncode == 0, first.stderr
-    history = SyntheticHistory.generate(plays=1500, seed=42)
-    history.write_exports(tmp_path / "expected")
-    for table, count in expected_raw_rows(history).items():
-        assert f"raw.{table}" in first.stdout and f"{count:,}" in first.stdout.split(f"raw.{table}")[1].splitlines()[0]
-    assert (data_dir / "synthetic" / "ground_truth.csv.gz").exists()
-    assert "top 5 genres, all time" in first.stdout  # from the simulated Last.fm
-    assert "1 other file ignored" in first.stdout and "1 other files" not in first.stdout
-    assert "scale: blank none, " in first.stdout
-    instance = DagsterInstance.from_config(str(data_dir / "dagster_home"))
-    runs = len(instance.get_runs())
-    second = _run("demo", "--plays", "1500", data_dir=data_dir)
-    assert second.returncode == 0, second.stderr
-    assert len(instance.get_runs()) == runs  # no import, no enrichment, no build
-    for export in history.exports:
-        assert f"{export.path.name}: already imported (same content as {export.path.name}, " in second.stdout
-    assert "importing" not in second.stdout and "building the warehouse" not in second.stdout
-    assert second.stdout.split("raw records by table:")[1] == first.stdout.split("raw records by table:")[1]
-    # The same bytes under another name and path: no import either, and the name it was imported under.
-    renamed = tmp_path / "renamed.zip"
-    renamed.write_bytes(history.exports[0].path.read_bytes())
-    again = _run("import", str(renamed), data_dir=data_dir)
-    assert again.returncode == 0 and len(instance.get_runs()) == runs
-    assert again.stdout.startswith(f"renamed.zip: already imported (same content as {history.exports[0].path.name}, ")
-    forced = _run("import", "--force", str(renamed), data_dir=data_dir)
-    assert forced.returncode == 0 and "importing renamed.zip" in forced.stdout
-    assert [run.job_name for run in instance.get_runs()[:2]] == ["build_warehouse_job", "import_spotify_export_job"]
-    instance.dispose()
-
-
-@pytest.mark.slow
-def test_the_live_demo_polls_a_simulated_spotify_as_the_schedule_does(tmp_path):
-    """Polling could only be seen against a test's fake; `demo --live` shows the schedule's poll, the day partitions
-    and the gap check at work, offline."""
-    from dagster import AssetKey
-
-    data_dir = tmp_path / "data"
-    live = _run("demo", "--plays", "1000", "--live", data_dir=data_dir)
-    assert live.returncode == 0, live.stderr
-    polls = [line for line in live.stdout.splitlines() if line.startswith("poll: ")]
-    assert [line.split(",")[0] for line in polls] == ["poll: 20 new plays", "poll: 8 new plays", "poll: 50 new plays"]
-    assert "were probably lost" in live.stderr  # the third poll found more than Spotify keeps
-    assert "oracle: all" in live.stdout  # compared before the polls
-    instance = DagsterInstance.from_config(str(data_dir / "dagster_home"))
-    jobs = [run.job_name for run in reversed(instance.get_runs())]
-    assert jobs.count("poll_recently_played_job") == 3 and jobs.count("update_after_poll_job") == 3
-    assert instance.get_materialized_partitions(AssetKey(["raw", "recently_played_items"]))
-    instance.dispose()
-    with connect_published(data_dir / "marts.duckdb") as marts:
-        assert marts.execute("SELECT count(*) FROM fct_plays WHERE source = 'api'").fetchall() == [(78,)]
-    again = _run("demo", "--plays", "1000", data_dir=data_dir)
-    assert again.returncode == 0 and "the warehouse also holds plays polled from Spotify" in again.stdout
 
 
 def test_dbt_sends_no_usage_events(demo_data_dir):
@@ -413,34 +351,3 @@ def test_settings_are_remembered_and_the_environment_overrides_them_for_one_comm
     assert isinstance(update, WarehouseUpdate) and update.job_name == "build_warehouse_job"
     assert update.reason == (f"the time zone changed from {DEMO_ZONE} to UTC (default) since the warehouse was built; "
                              f"`spotify-assets config set timezone {DEMO_ZONE}` keeps a zone for every command")
-
-
-@pytest.mark.slow
-def test_an_export_imported_by_mistake_is_removed_and_the_demo_compares_again(tmp_path):
-    """A landed file that is no export of the listener's (or an export imported by mistake) could not be taken out:
-    its plays stayed in the marts, and the demo's comparison with its ground truth was off for good."""
-    import json
-
-    data_dir = tmp_path / "data"
-    assert _run("demo", "--plays", "1000", data_dir=data_dir).returncode == 0
-    stray = tmp_path / "endsong_9.json"
-    stray.write_text(json.dumps([{"ts": f"2024-03-0{day}T10:00:00Z", "ms_played": 200_000,
-                                  "master_metadata_track_name": "Not Mine", "master_metadata_album_artist_name":
-                                  "A Stranger", "spotify_track_uri": "spotify:track:0000000000000000000009"}
-                                 for day in range(1, 4)]))
-    assert _run("import", str(stray), data_dir=data_dir).returncode == 0
-    compared = _run("demo", "--plays", "1000", data_dir=data_dir)
-    assert "oracle: not compared, the warehouse also holds other exports (endsong_9.json)" in compared.stdout
-    assert "endsong_9.json" in _run("exports", "list", data_dir=data_dir).stdout
-    removed = _run("exports", "remove", "endsong_9.json", data_dir=data_dir)
-    assert removed.returncode == 0, removed.stderr
-    assert "building the warehouse (the export endsong_9.json was removed since the warehouse was built)" \
-        in removed.stdout
-    with connect_published(data_dir / "marts.duckdb") as marts:
-        assert marts.execute("SELECT count(*) FROM fct_plays WHERE artist_name = 'A Stranger'").fetchall() == [(0,)]
-    assert "endsong_9.json" not in _run("exports", "list", data_dir=data_dir).stdout
-    assert not list((data_dir / "landing" / "exports").glob(".removed-*"))
-    again = _run("demo", "--plays", "1000", data_dir=data_dir)
-    assert again.returncode == 0 and "oracle: all" in again.stdout
-    back = _run("import", str(stray), data_dir=data_dir)  # landed again after its removal: imported again
-    assert back.returncode == 0 and "importing endsong_9.json" in back.stdout

@@ -148,38 +148,36 @@ def _port(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run the command; returns the exit status (argparse exits 2 on a usage error)."""
     arguments = build_parser().parse_args(argv)
-    from spotify_assets.cli.runs import INTERRUPTED, CommandFailed
+    from spotify_assets.cli.failures import INTERRUPTED, CommandFailed
     from spotify_assets.cli.terminal import record_crash, warn
+    from spotify_assets.lib import configuration
 
     data_path = None
     try:
+        # A data folder that is a file, a setting that does not parse: said at once, naming the setting and where its
+        # value came from, before the command's libraries load.
+        data_path = configuration.data_path()
+        configuration.check(data_path)
+        # Credentials stored by `spotify-assets auth` reach Dagster's EnvVar through this process's environment.
+        configuration.load_credentials_into_environment(data_path / configuration.CREDENTIALS_FILE_NAME)
         _quiet_developer_notices()
-        from spotify_assets.lib.spotify_api.client import SpotifyError
         from spotify_assets.settings import SpotifySettings
 
-        settings = SpotifySettings()
-        data_path = settings.data_path
-        settings.check()  # a data folder that is a file, a bad time zone: said with the setting's name
-        from spotify_assets.lib.configuration import (
-            CREDENTIALS_FILE_NAME,
-            load_credentials_into_environment,
-        )
-
-        # Credentials stored by `spotify-assets auth` reach EnvVar through this process's environment.
-        load_credentials_into_environment(settings.data_path / CREDENTIALS_FILE_NAME)
-        _COMMANDS[arguments.command](settings, arguments)
+        _COMMANDS[arguments.command](SpotifySettings(), arguments)
     except KeyboardInterrupt:
         warn(f"spotify-assets {arguments.command}: interrupted; what finished is kept, the rest runs again next time")
         return EXIT_INTERRUPTED
-    except (CommandFailed, ValueError, SpotifyError) as error:
+    except Exception as error:
+        from spotify_assets.lib.spotify_api.client import SpotifyError
+
         if INTERRUPTED.is_set():
             warn(f"spotify-assets {arguments.command}: interrupted; what finished is kept, the rest runs again next "
                  "time")
             return EXIT_INTERRUPTED
-        warn(f"spotify-assets {arguments.command}: {error}")
-        return EXIT_FAILED
-    except Exception as error:  # nobody foresaw it: one line here, the traceback in the log
-        log = record_crash(data_path)
+        if isinstance(error, (CommandFailed, ValueError, SpotifyError)):
+            warn(f"spotify-assets {arguments.command}: {error}")
+            return EXIT_FAILED
+        log = record_crash(data_path)  # nobody foresaw it: one line here, the traceback in the log
         reason = str(error).strip().splitlines()[0] if str(error).strip() else "no message"
         warn(f"spotify-assets {arguments.command}: failed: {type(error).__name__}: {reason} (traceback in {log})")
         return EXIT_FAILED
@@ -208,8 +206,8 @@ def _demo(settings, arguments) -> None:
 
 
 def _import(settings, arguments) -> None:
+    from spotify_assets.cli.failures import CommandFailed
     from spotify_assets.cli.import_exports import import_paths
-    from spotify_assets.cli.runs import CommandFailed
     from spotify_assets.cli.summary import print_summary
 
     missing = [str(path) for path in arguments.paths if not path.exists()]
@@ -323,7 +321,7 @@ def _stop_on_interrupt() -> None:
     """Ctrl-C (SIGINT) stops a command, also one started with SIGINT ignored (a script's background job inherits
     that): the run in progress ends as interrupted (Dagster's own handler, during a run, which SIGTERM also takes),
     and the command exits 130 with one line."""
-    from spotify_assets.cli.runs import INTERRUPTED
+    from spotify_assets.cli.failures import INTERRUPTED
 
     def interrupt(signum, frame) -> None:
         INTERRUPTED.set()

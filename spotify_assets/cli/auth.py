@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spotify_assets.cli.runs import CommandFailed
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.settings import SpotifySettings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from spotify_assets.cli import terminal
-from spotify_assets.cli.runs import CommandFailed
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.lib import configuration
 from spotify_assets.settings import SpotifySettings
 

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from spotify_assets.cli import terminal
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.cli.import_exports import import_paths
-from spotify_assets.cli.runs import CommandFailed, follow, update_warehouse
+from spotify_assets.cli.runs import follow, update_warehouse
 from spotify_assets.cli.summary import print_results, print_summary
 from spotify_assets.settings import SpotifySettings
 

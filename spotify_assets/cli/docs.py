@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import signal
 
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.cli.prepare import prepare_dbt_manifest
-from spotify_assets.cli.runs import CommandFailed, failure_reason, run_job
+from spotify_assets.cli.runs import failure_reason, run_job
 from spotify_assets.settings import SpotifySettings
 
 

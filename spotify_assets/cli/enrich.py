@@ -4,8 +4,9 @@ credentials), each when the daemon's own sensor or schedule asks for it, then th
 from __future__ import annotations
 
 from spotify_assets.cli import terminal
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.cli.prepare import prepare_dbt_manifest
-from spotify_assets.cli.runs import CommandFailed, follow, update_warehouse
+from spotify_assets.cli.runs import follow, update_warehouse
 from spotify_assets.settings import SpotifySettings
 
 _SOURCES = {"lastfm_enrichment_sensor": "Last.fm", "catalog_enrichment_schedule": "Spotify catalog"}

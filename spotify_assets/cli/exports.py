@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from spotify_assets.cli import terminal
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.cli.runs import (
     COMMAND_TAG,
-    CommandFailed,
     failure_reason,
     run_job,
     update_warehouse,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spotify_assets.cli.runs import CommandFailed
+from spotify_assets.cli.failures import CommandFailed
 
 DAEMON_HEALTH = "{ instance { daemonHealth { allDaemonStatuses { daemonType healthy required } } } }"
 

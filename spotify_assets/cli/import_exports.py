@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from spotify_assets.cli import terminal
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.cli.prepare import prepare_dbt_manifest
 from spotify_assets.cli.runs import (
     COMMAND_TAG,
-    CommandFailed,
     Launched,
     failure_reason,
     follow,

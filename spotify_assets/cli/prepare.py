@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from spotify_assets.cli.runs import CommandFailed
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.settings import SpotifySettings
 
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from spotify_assets.cli import terminal
+from spotify_assets.cli.failures import INTERRUPTED, CommandFailed
 from spotify_assets.settings import SpotifySettings
 
 # Runs log in full to the Dagster instance (the UI shows them); the terminal gets one line per warning (run_job)
@@ -27,7 +28,6 @@ from spotify_assets.settings import SpotifySettings
 _SILENT_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # Dagster's own note that a step was skipped after another failed: the command reports that failure instead.
 _FAILED_UPSTREAM = "Dependencies for step"
-INTERRUPTED = threading.Event()  # set by Ctrl-C (SIGINT) or SIGTERM: the command stops, exit status 130
 # Dagster's tags for a run a sensor or a schedule requested (the daemon's dedup of run keys reads them).
 SENSOR_NAME_TAG, SCHEDULE_NAME_TAG, RUN_KEY_TAG = "dagster/sensor_name", "dagster/schedule_name", "dagster/run_key"
 COMMAND_TAG = "spotify/command"
@@ -35,10 +35,6 @@ COMMAND_TAG = "spotify/command"
 # warehouse could not be brought up to date.
 OTHER_RUN_WAIT_SECONDS = 600
 _ROUNDS = 50  # requests that keep coming after this many rounds are a bug, not work
-
-
-class CommandFailed(Exception):
-    """A one-line reason for a non-zero exit."""
 
 
 def definitions():

@@ -12,7 +12,7 @@ import json
 import sys
 
 from spotify_assets.cli import terminal
-from spotify_assets.cli.runs import CommandFailed
+from spotify_assets.cli.failures import CommandFailed
 from spotify_assets.settings import SpotifySettings
 
 TERMINAL_ROWS = 40

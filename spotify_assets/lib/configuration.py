@@ -196,6 +196,16 @@ def resolve(key: str, folder: Path) -> Resolved:
     return Resolved(setting, setting.default, DEFAULT if setting.default is not None else NOT_SET)
 
 
+def check(folder: Path) -> None:
+    """Raise ValueError, naming the setting and where its value came from, for a data folder that is a file, a
+    settings file that is not TOML, or a value that does not parse."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{DATA_DIR_VARIABLE}={folder} is a file, not a folder")
+    for setting in SETTINGS:
+        if not setting.secret:
+            resolve(setting.key, folder).value
+
+
 def value(key: str, folder: Path | None = None):
     """The value of setting `key` as the code uses it, for `folder` (default: the data folder of the environment)."""
     return resolve(key, folder or data_path()).value
