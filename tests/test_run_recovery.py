@@ -32,6 +32,15 @@ def _instance(home: Path) -> DagsterInstance:
     return open_instance(home)
 
 
+def _pooled_instance(tmp_path: Path, monkeypatch) -> DagsterInstance:
+    """A new instance whose pools allow one step at a time, as the project's dagster.yaml has it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # the instance's dagster.yaml names its folders through it
+    return _instance(home)
+
+
 def _wait_for_step(home: Path, step: str, timeout: float = 300) -> None:
     """Until a run of the instance at `home` has started `step` (the command's process writes it)."""
     deadline = time.monotonic() + timeout
@@ -93,11 +102,7 @@ def test_a_dead_run_is_failed_and_its_slot_freed_and_a_live_one_kept(tmp_path, m
     changes them."""
     from dagster import asset, materialize
 
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    instance = _instance(home)
+    instance = _pooled_instance(tmp_path, monkeypatch)
     try:
         @asset(pool=WAREHOUSE_POOL)
         def writes_the_warehouse():
@@ -135,10 +140,7 @@ def test_a_run_never_started_whose_process_is_gone_is_failed_and_stops_holding_u
     from spotify_assets.defs.warehouse_updates import NoUpdate, warehouse_update
     from spotify_assets.instance.recovery import ENDED_TAG, PID_TAG, PROCESS_GONE
 
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    instance = _instance(home)
+    instance = _pooled_instance(tmp_path, monkeypatch)
     try:
         @asset
         def raw():
@@ -168,11 +170,7 @@ def test_a_step_that_missed_the_free_slot_gets_it(tmp_path, monkeypatch):
     free slot. The private storage calls this repair uses fail here the day an upgrade changes them."""
     from spotify_assets.instance.recovery import assign_free_slots
 
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("concurrency:\n  pools:\n    default_limit: 1\n")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    instance = _instance(home)
+    instance = _pooled_instance(tmp_path, monkeypatch)
     try:
         storage = instance.event_log_storage
         storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)

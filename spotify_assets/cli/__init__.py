@@ -148,7 +148,7 @@ def _port(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run the command; returns the exit status (argparse exits 2 on a usage error)."""
     arguments = build_parser().parse_args(argv)
-    from spotify_assets.cli.failures import INTERRUPTED, CommandFailed
+    from spotify_assets.cli.failures import CommandFailed, interrupted
     from spotify_assets.cli.terminal import record_crash, warn
     from spotify_assets.lib import configuration
 
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         from spotify_assets.lib.spotify_api.client import SpotifyError
 
-        if INTERRUPTED.is_set():
+        if interrupted():
             warn(f"spotify-assets {arguments.command}: interrupted; what finished is kept, the rest runs again next "
                  "time")
             return EXIT_INTERRUPTED
@@ -344,6 +344,7 @@ def run() -> None:
     import os
 
     from spotify_assets.cli import terminal
+    from spotify_assets.cli.failures import watch_interrupts
 
     status = {"code": EXIT_FAILED}  # until main() says otherwise: a status of 0 is only ever main()'s
 
@@ -357,6 +358,7 @@ def run() -> None:
 
     atexit.register(end_now)
     terminal.install()
+    watch_interrupts()
     try:
         _stop_on_interrupt()
         status["code"] = main()

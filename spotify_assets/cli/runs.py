@@ -12,6 +12,8 @@ something failed; the runs log in full to the instance (the UI) and to $SPOTIFY_
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 import uuid
@@ -20,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from spotify_assets.cli import terminal
-from spotify_assets.cli.failures import INTERRUPTED, CommandFailed
+from spotify_assets.cli.failures import INTERRUPTED, CommandFailed, interrupted
 from spotify_assets.settings import SpotifySettings
 
 # Runs log in full to the Dagster instance (the UI shows them); the terminal gets one line per warning (run_job)
@@ -65,6 +67,8 @@ def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = 
 
     instance = get_instance(settings)
     job = definitions().resolve_job_def(job_name)
+    if interrupted():  # Ctrl-C came while the command was between runs
+        raise KeyboardInterrupt
     recover_dead_runs(instance)
     run_id = str(uuid.uuid4())
     try:
@@ -78,7 +82,7 @@ def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = 
         if run is not None and run.status != DagsterRunStatus.SUCCESS:
             mark_interrupted(instance, run_id)
         raise
-    if INTERRUPTED.is_set() or any(
+    if interrupted() or any(
             event.is_step_failure and event.step_failure_data.error
             and event.step_failure_data.error.cls_name == "DagsterExecutionInterruptedError" for event in result.all_events):
         if not result.success:
@@ -103,7 +107,9 @@ def recover_dead_runs(instance) -> None:
 
 @contextmanager
 def _announce_waiting(instance, run_id: str) -> Iterator[None]:
-    """While the run waits for the warehouse pool, say once (on stderr) which run holds it."""
+    """While the run executes: when it waits for the warehouse pool, say once (on stderr) which run holds it; and when
+Ctrl-C has come but the run goes on (its exception was lost in a garbage collection's callback), interrupt it again,
+once a second, until it stops."""
     from spotify_assets.instance.recovery import (
         assign_free_slots,
         is_waiting,
@@ -117,7 +123,15 @@ def _announce_waiting(instance, run_id: str) -> Iterator[None]:
 
     def watch() -> None:
         nonlocal said
-        while not done.wait(2.0):
+        ticks = 0
+        while not done.wait(0.5):
+            ticks += 1
+            if interrupted():
+                if ticks % 2 == 0:
+                    os.kill(os.getpid(), signal.SIGINT)
+                continue
+            if ticks % 4:
+                continue
             try:
                 if not is_waiting(instance, WAREHOUSE_POOL, run_id):
                     continue
