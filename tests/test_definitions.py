@@ -29,7 +29,7 @@ def test_loading_the_definitions_warns_nothing_and_changes_no_environment(tmp_pa
 
 
 def test_lib_holds_no_dagster_code():
-    """spotify_assets/lib/ is the code that knows nothing of Dagster (README, "Architecture"): importing any of its
+    """spotify_assets/lib/ is the code that knows nothing of Dagster (docs/architecture.md): importing any of its
     modules imports no Dagster."""
     from conftest import PROJECT_ROOT
 

@@ -194,7 +194,7 @@ def test_the_daemon_after_the_demo_launches_nothing_then_polls_and_imports_as_th
             daemon_runs = _runs_after(by_daemon / "dagster_home", demo_runs)
             # Then the same export, once dropped into the daemon's inbox and once given to `import`.
             known = demo_runs | polled | {run["id"] for run in command_runs}
-            shutil.copyfile(export, by_daemon / "inbox" / export.name)
+            shutil.copy2(export, by_daemon / "inbox" / export.name)  # as `mv` from Downloads: settled already
             imported = subprocess.run([cli, "import", str(export)], env=_poll_environment(by_command, fake),
                                       capture_output=True, text=True, timeout=600)
             assert imported.returncode == 0, imported.stderr

@@ -13,6 +13,9 @@ from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
 from spotify_assets.defs.reports.assets import listening_report
 from spotify_assets.defs.transformations.assets import warehouse_models
 
+# How often the daemon evaluates the sensors that chain one run to the next (inbox -> import -> build, poll -> days ->
+# update): a file dropped into the inbox reaches the marts within about a minute of settling.
+CHAIN_SENSOR_INTERVAL_SECONDS = 15
 import_spotify_export_job = define_asset_job(
     "import_spotify_export_job",
     selection=AssetSelection.assets(import_spotify_export),

@@ -32,6 +32,7 @@ from dagster import (
 from spotify_assets.defs.catalog.assets import RAW_CATALOG_KEY
 from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY
 from spotify_assets.defs.jobs import (
+    CHAIN_SENSOR_INTERVAL_SECONDS,
     build_warehouse_job,
     catalog_enrichment_job,
     import_spotify_export_job,
@@ -140,7 +141,7 @@ def _built_whole(instance: DagsterInstance, settings: SpotifySettings) -> bool:
 
 @sensor(
     jobs=[build_warehouse_job, update_after_poll_job],
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=CHAIN_SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Brings the warehouse up to date after an import, a poll or an enrichment: the whole build, or after "
     "polled plays alone the update downstream of them (the rule in defs/warehouse_updates.py, which the commands "

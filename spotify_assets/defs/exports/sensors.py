@@ -36,7 +36,10 @@ from dagster import (
 )
 
 from spotify_assets.defs.exports.assets import imported_exports, outdated_imports
-from spotify_assets.defs.jobs import import_spotify_export_job
+from spotify_assets.defs.jobs import (
+    CHAIN_SENSOR_INTERVAL_SECONDS,
+    import_spotify_export_job,
+)
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.instance.recovery import ENDED_TAG, INTERRUPTED, keyed
 from spotify_assets.lib.exports.landing import (
@@ -83,7 +86,7 @@ def looks_finished(entry: Path) -> bool:
 
 
 @sensor(
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=CHAIN_SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Watches SPOTIFY_INBOX: each new zip, folder or JSON file is copied into landing under its sha256 "
     "(landed_exports_sensor then imports it).",
@@ -206,7 +209,7 @@ def landed_export_requests(instance: DagsterInstance, settings: SpotifySettings)
 
 @sensor(
     job=import_spotify_export_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=CHAIN_SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="Imports every landed export not imported yet (or imported by an older parser, which a newer one "
     f"reads more of); a failed import is tried again, {IMPORT_ATTEMPTS} runs in all. `spotify-assets import` "

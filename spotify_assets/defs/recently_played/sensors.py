@@ -20,7 +20,11 @@ from dagster import (
     sensor,
 )
 
-from spotify_assets.defs.jobs import poll_recently_played_job, recently_played_items_job
+from spotify_assets.defs.jobs import (
+    CHAIN_SENSOR_INTERVAL_SECONDS,
+    poll_recently_played_job,
+    recently_played_items_job,
+)
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
 from spotify_assets.defs.spotify_api.resources import credentials_configured
 from spotify_assets.instance.recovery import keyed
@@ -62,6 +66,7 @@ def recently_played_poll_schedule(context: ScheduleEvaluationContext):
 
 @sensor(
     job=recently_played_items_job,
+    minimum_interval_seconds=CHAIN_SENSOR_INTERVAL_SECONDS,
     default_status=DefaultSensorStatus.RUNNING,
     description="After each poll, rebuilds the UTC day partitions of raw.recently_played_items it touched (every poll "
     "whose days were not loaded since it; `spotify-assets poll` evaluates this sensor too).",
