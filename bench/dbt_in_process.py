@@ -1,5 +1,5 @@
 """What running dbt inside the Dagster process buys, against dagster-dbt's subprocess path (bench/RESULTS.md, "What
-public interfaces cost a poll"; README, "Internals").
+public interfaces cost a poll"; docs/architecture.md, "Internals").
 
 On a data directory the demo filled (--plays true plays), times the dbt step of the update after a poll (every model
 downstream of raw.recently_played_items, as `update_after_poll_job` selects them) in a new Python process each time,

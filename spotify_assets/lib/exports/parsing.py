@@ -1,6 +1,6 @@
 """Turning the files of an export into typed rows, one decision per record.
 
-Files are recognised by base name (every generation the README lists under "Importing your own history"), or, renamed,
+Files are recognised by base name (every generation docs/sources.md lists under "Privacy exports"), or, renamed,
 by the keys of their first record; never by folder.
 Each record goes to exactly one place: a raw table (music, episode or audiobook), the quarantine
 (with the reason and its index in the file), or the count of records without content (extended rows
