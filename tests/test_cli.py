@@ -336,6 +336,8 @@ def test_settings_are_remembered_and_the_environment_overrides_them_for_one_comm
     assert any(line.split() == ["timezone", DEMO_ZONE, "settings", "file"] for line in shown.splitlines()), shown
     assert any(line.split()[:3] == ["lastfm_requests_per_second", "2", "environment"] for line in shown.splitlines())
     assert any(line.split() == ["catalog_lookups_per_run", "200", "default"] for line in shown.splitlines())
+    assert any(line.split() == ["Dagster", "instance", str(demo_data_dir / "dagster_home"), "environment",
+                                "(DAGSTER_HOME)"] for line in shown.splitlines()), shown
     built = subprocess.run([CLI, "build"], env=environment, capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
     assert "rebuilding every model" not in built.stderr  # the zone it was built in holds
@@ -343,6 +345,9 @@ def test_settings_are_remembered_and_the_environment_overrides_them_for_one_comm
     # The daemon's rule reads the same file: once the zone is unset, it asks for a rebuild, saying how to keep one.
     unset = subprocess.run([CLI, "config", "unset", "timezone"], env=environment, capture_output=True, text=True)
     assert unset.returncode == 0 and "now UTC (default)" in unset.stdout
+    assert "The next build (`spotify-assets build`, or the daemon's next one) rebuilds every model" in unset.stdout
+    summary = subprocess.run([CLI, "summary"], env=environment, capture_output=True, text=True, timeout=120).stdout
+    assert f"(the time zone setting is UTC now; these figures stay in {DEMO_ZONE} until the next build" in summary
     instance = open_instance(demo_data_dir / "dagster_home")
     try:
         update = warehouse_update(instance, SpotifySettings(data_dir=str(demo_data_dir)))

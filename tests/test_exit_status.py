@@ -43,6 +43,8 @@ def _run(arguments, environment, timeout=300) -> subprocess.CompletedProcess:
     (["config"], "the following arguments are required: ACTION"),
     (["config", "set", "timezone"], "the following arguments are required: VALUE"),
     (["config", "unset"], "the following arguments are required: KEY"),
+    (["config", "set", "bogus", "1"], "argument KEY: no setting called 'bogus'; the settings are timezone, inbox"),
+    (["config", "unset", "time"], "argument KEY: no setting called 'time' (did you mean timezone?)"),
     (["auth", "--timeout", "soon"], "argument --timeout: invalid float value: 'soon'"),
     (["ui", "--port", "x"], "argument --port: not a port number: 'x'"),
     (["ui", "--port", "70000"], "argument --port: not a port number (0 to 65535): '70000'"),
@@ -152,9 +154,7 @@ def test_a_crash_nobody_foresaw_is_one_line_and_its_traceback_goes_to_a_log(tmp_
     (["healthcheck", "--port", "9"], "the Dagster webserver on 127.0.0.1:9 does not answer"),
     (["docs", "--no-generate", "--port", "0"], "the docs site was not generated"),
     (["config", "set", "timezone", "Mars/Olympus"], "timezone 'Mars/Olympus': not an IANA time zone name"),
-    (["config", "set", "bogus", "1"], "no setting called 'bogus'"),
     (["config", "set", "spotify_refresh_token", "x"], "comes from the authorization: run `spotify-assets auth`"),
-    (["config", "unset", "bogus"], "no setting called 'bogus'"),
     (["exports", "remove", "my_spotify_data.zip"], "no landed export is called 'my_spotify_data.zip'"),
 ])
 def test_a_failure_on_an_empty_data_folder_exits_1_in_one_line(arguments, fragment, tmp_path):

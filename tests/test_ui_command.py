@@ -220,6 +220,10 @@ def test_the_daemon_after_the_demo_launches_nothing_then_polls_and_imports_as_th
     # `make ui` says where the UI answers, first and once; no warning repeated at every load of the definitions.
     assert log.splitlines()[0].startswith(f"Starting the Dagster UI and its daemon on http://127.0.0.1:{port} ")
     assert log.count(f"127.0.0.1:{port}") == 1 and "code location name" not in log
+    # The daemon's runs print warnings on the terminal, not every event (a build printed about 600 lines there);
+    # what they print (dbt's progress) goes to the runs' log.
+    assert " - DEBUG - " not in log and " START sql " not in log, log[-3000:]
+    assert " START sql " in (by_daemon / "logs" / "runs.log").read_text()
 
 
 def _same(marts: dict[str, list], others: dict[str, list]) -> bool:

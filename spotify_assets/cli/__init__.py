@@ -83,11 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
                                "environment).")
     setter = config_commands.add_parser("set", help="keep a setting in the settings file",
                                         description="Keep a setting in the settings file.")
-    setter.add_argument("key", metavar="KEY", help="a setting's name, as `config show` lists it (e.g. timezone)")
+    setter.add_argument("key", metavar="KEY", type=_setting_key,
+                        help="a setting's name, as `config show` lists it (e.g. timezone)")
     setter.add_argument("value", metavar="VALUE")
     unsetter = config_commands.add_parser("unset", help="take a setting out of the settings file (back to its default)",
                                           description="Take a setting out of the settings file.")
-    unsetter.add_argument("key", metavar="KEY")
+    unsetter.add_argument("key", metavar="KEY", type=_setting_key, help="a setting's name")
 
     auth = command("auth", "authorize your own Spotify app once; the credentials are kept in the data folder (0600)")
     auth.add_argument("--client-id", metavar="ID", help="your app's Client ID (default: $SPOTIFY_CLIENT_ID)")
@@ -143,6 +144,16 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
     return value
+
+
+def _setting_key(text: str) -> str:
+    from spotify_assets.lib.configuration import setting_named
+
+    try:
+        setting_named(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:

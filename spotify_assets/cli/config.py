@@ -15,6 +15,10 @@ def show_settings(settings: SpotifySettings) -> None:
     folder = settings.data_path
     data_source = "environment" if os.environ.get(configuration.DATA_DIR_VARIABLE) else "default"
     terminal.say(f"{'data folder':<28} {str(folder):<40} {data_source} ({configuration.DATA_DIR_VARIABLE})")
+    from spotify_assets.instance.home import dagster_home_path
+
+    home_source = "environment (DAGSTER_HOME)" if os.environ.get("DAGSTER_HOME") else "default"
+    terminal.say(f"{'Dagster instance':<28} {str(dagster_home_path(settings)):<40} {home_source}")
     terminal.say(f"{'settings file':<28} {configuration.settings_file(folder)}"
                  + ("" if configuration.settings_file(folder).exists() else " (none yet)"))
     terminal.say("")
@@ -52,9 +56,12 @@ def set_setting(settings: SpotifySettings, key: str, text: str) -> None:
 
 def unset_setting(settings: SpotifySettings, key: str) -> None:
     try:
+        before = configuration.resolve(key, settings.data_path)
         removed = configuration.remove(settings.data_path, key)
     except ValueError as error:
         raise CommandFailed(str(error)) from None
     resolved = configuration.resolve(key, settings.data_path)
     now = "(set)" if resolved.setting.secret and resolved.text else resolved.text or "(none)"
     terminal.say(f"{key}: {'removed' if removed else 'was not set'}; now {now} ({resolved.source})")
+    if resolved.setting.applies and before.text != resolved.text:
+        terminal.say(resolved.setting.applies)

@@ -31,7 +31,9 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int, live: bool = Fals
     outcome = import_paths(demo_exports, settings)
     if outcome.failure():
         raise outcome.failure()
-    add_genres(settings, history)
+    enriched = add_genres(settings, history)
+    if not (outcome.changed or enriched):
+        terminal.say("nothing new: no import, no enrichment, no build; the warehouse as it was:")
     print_summary(settings)
     demo_hashes = {content_hash(path) for path in demo_exports}
     others = sorted({landed.name for landed in landed_exports(settings.exports_landing_path)
@@ -62,9 +64,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def add_genres(settings: SpotifySettings, history) -> None:
+def add_genres(settings: SpotifySettings, history) -> bool:
     """The Last.fm enrichment, asked of a simulated Last.fm that knows the synthetic catalog: the sensor's own pass,
-    then the warehouse update. A demo run again asks nothing (every track and artist has been asked)."""
+    then the warehouse update. A demo run again asks nothing (every track and artist has been asked): False."""
     from spotify_assets.lib.simulated.lastfm import simulated_lastfm_for
 
     with simulated_lastfm_for(history) as lastfm, _environment({
@@ -76,6 +78,7 @@ def add_genres(settings: SpotifySettings, history) -> None:
             raise launched.failure()
         if launched.results:
             update_warehouse(settings, "demo")
+        return bool(launched.results)
 
 
 def poll_live(settings: SpotifySettings, history) -> None:
@@ -84,6 +87,7 @@ def poll_live(settings: SpotifySettings, history) -> None:
     from spotify_assets.cli.poll import poll
     from spotify_assets.lib.simulated.spotify import (
         DEMO_CREDENTIALS,
+        LIVE_POLLS,
         simulated_listener,
     )
 
@@ -92,10 +96,13 @@ def poll_live(settings: SpotifySettings, history) -> None:
                                 "SPOTIFY_ACCOUNTS_BASE_URL": spotify.base_url}):
         terminal.say(f"\nlive: {len(clocks)} polls of a simulated Spotify on {spotify.base_url}, as the schedule polls "
                      "yours every 30 minutes (its clock runs ahead: hours pass between polls)")
-        for number, clock in enumerate(clocks, start=1):
+        for number, (clock, (_, played)) in enumerate(zip(clocks, LIVE_POLLS), start=1):
             spotify.now_ms = clock
+            since = " since the poll before" if number > 1 else ""
+            lost = "; more than the 50 Spotify keeps, so the check no_plays_lost fails" if played > 50 else ""
             terminal.say(f"\npoll {number} of {len(clocks)}, "
-                         f"{'now' if clock >= clocks[-1] else f'{(clocks[-1] - clock) // 3_600_000} hours ago'}:")
+                         f"{'now' if clock >= clocks[-1] else f'{(clocks[-1] - clock) // 3_600_000} hours ago'} "
+                         f"(the listener played {played} tracks{since}{lost}):")
             poll(settings)
     print_results(settings)
     terminal.say("\nthe polls are in the Dagster UI (`make ui`): the poll asset's materializations, the day partitions "

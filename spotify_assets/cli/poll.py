@@ -42,7 +42,8 @@ def poll(settings: SpotifySettings) -> None:
             terminal.say("poll: no plays yet (Spotify lists none for this account)")
         for check in result.get_asset_check_evaluations():
             if check.check_name == GAP_CHECK and not check.passed:
-                terminal.warn(f"warning: {check.description}")
+                terminal.warn(f"warning: the check {GAP_CHECK} failed: {check.description} (Spotify keeps only the "
+                              "last 50 plays)")
     loaded = follow(settings, ["recently_played_days_sensor"], "poll", describe=describe_days)
     if loaded.failures:
         raise loaded.failure()

@@ -75,7 +75,7 @@ def run_job(settings: SpotifySettings, job_name: str, run_config: dict | None = 
         with terminal.output_to_log(settings.data_path / "logs" / "runs.log"), _announce_waiting(instance, run_id):
             # The job's own configuration (the after-poll update's scoped key tests), with what the command adds.
             result = job.execute_in_process(
-                instance=instance, run_config=_merged(_merged(job.run_config or {}, _SILENT_CONSOLE), run_config or {}),
+                instance=instance, run_config=_merged(_merged(job.run_config or {}, run_config or {}), _SILENT_CONSOLE),
                 raise_on_error=False, run_id=run_id, tags={**run_tags(), **(tags or {})}, **options)
     except KeyboardInterrupt:  # Ctrl-C outside the steps Dagster guards: the run is no verdict on its work either
         run = instance.get_run_by_id(run_id)

@@ -109,6 +109,9 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
         print(f"\nlistening history ({timezone}): {_count(plays, 'music play')}, {_count(streams, 'stream')} (30 s or "
               f"more), {_count(round(hours or 0), 'hour')}, {_count(episodes, 'episode and audiobook play')}, {first} to "
               f"{last}")
+        if timezone != settings.timezone_name:
+            print(f"(the time zone setting is {settings.timezone_name} now; these figures stay in {timezone} until the "
+                  "next build: `spotify-assets build`)")
         print(f"\ntop {top} artists, all time:")
         for rank, (_, name, count) in enumerate(connection.execute(
                 "SELECT * FROM top_artists(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):

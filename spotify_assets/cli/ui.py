@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from spotify_assets.cli.prepare import prepare_dbt_manifest
@@ -44,7 +45,17 @@ def run_ui(settings: SpotifySettings, host: str, port: int, log_level: str = "wa
     os.chdir(home)
     dagster = str(Path(sys.executable).with_name("dagster"))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    run_output = settings.data_path / "logs" / "runs.log"
     terminal.say(f"Starting the Dagster UI and its daemon on http://{shown}:{port} (it answers in about 20 s; Ctrl-C "
-                 "stops both)")
+                 f"stops both; what runs print goes to {run_output})")
+    sys.stdout.flush()
+    # What the runs the daemon launches print (dbt's progress, step by step) goes to the log the commands' runs write
+    # to, as for a command; warnings and errors, Dagster's own and the runs' (their console logger's level is
+    # WARNING, defs/resources.py), stay on the terminal.
+    run_output.parent.mkdir(parents=True, exist_ok=True)
+    with run_output.open("a") as log:
+        log.write(f"\n--- {datetime.now(timezone.utc).isoformat(timespec='seconds')} spotify-assets ui\n")
+        log.flush()
+        os.dup2(log.fileno(), 1)
     os.execve(dagster, [dagster, "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"), "-h", host, "-p", str(port),
                         "--log-level", log_level], environment)

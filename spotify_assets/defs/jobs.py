@@ -16,14 +16,21 @@ from spotify_assets.defs.transformations.assets import warehouse_models
 # How often the daemon evaluates the sensors that chain one run to the next (inbox -> import -> build, poll -> days ->
 # update): a file dropped into the inbox reaches the marts within about a minute of settling.
 CHAIN_SENSOR_INTERVAL_SECONDS = 15
+
+# Each job's default run config: its runs print only warnings and errors on the console of the process running them
+# (the UI's terminal, where the daemon's runs would otherwise print every event; a command's runs.log). Every event
+# still goes to the instance, where the UI shows it, and the launchpad shows this setting to change it for one run.
+CONSOLE_WARNINGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
 import_spotify_export_job = define_asset_job(
     "import_spotify_export_job",
     selection=AssetSelection.assets(import_spotify_export),
+    config=CONSOLE_WARNINGS,
     description="Import one landed Spotify export (a partition) into raw.*.",
 )
 
 
-
+# Only `spotify-assets exports remove` runs it (its export is required config), with the commands' quiet console.
 @job(description="Remove one landed export: its landing folder, its raw rows, its partition; the next build rebuilds "
      "every model without it (`spotify-assets exports remove`).")
 def remove_spotify_export_job():
@@ -34,6 +41,7 @@ WAREHOUSE = AssetSelection.assets(warehouse_models, published_marts_database, li
 
 build_warehouse_job = define_asset_job(
     "build_warehouse_job",
+    config=CONSOLE_WARNINGS,
     selection=WAREHOUSE,
     description="Build and test every dbt model (staging, intermediate, marts), publish marts.duckdb, then "
     "write the listening report from it.",
@@ -51,31 +59,35 @@ update_after_poll_job = define_asset_job(
     "update_after_poll_job",
     selection=AFTER_POLL.without_checks() | (AFTER_POLL & KEY_TESTS),
     # Its key tests look only at the keys the run wrote (dbt_project/macros/key_tests.sql).
-    config={"ops": {"warehouse_models": {"config": {"key_tests_newest_batch_only": True}}}},
+    config={"ops": {"warehouse_models": {"config": {"key_tests_newest_batch_only": True}}}, **CONSOLE_WARNINGS},
     description="After a poll: rebuild the dbt models downstream of raw.recently_played_items with their key "
     "tests, publish marts.duckdb and write the listening report (`spotify-assets poll` runs it).",
 )
 
 poll_recently_played_job = define_asset_job(
     "poll_recently_played_job",
+    config=CONSOLE_WARNINGS,
     selection=AssetSelection.assets(RESPONSES_KEY),
     description="One recently-played poll into landing (its gap check runs with it).",
 )
 
 recently_played_items_job = define_asset_job(
     "recently_played_items_job",
+    config=CONSOLE_WARNINGS,
     selection=AssetSelection.assets(ITEMS_KEY),
     description="Rebuild raw.recently_played_items for a range of UTC days from landing.",
 )
 
 catalog_enrichment_job = define_asset_job(
     "catalog_enrichment_job",
+    config=CONSOLE_WARNINGS,
     selection=AssetSelection.assets(CATALOG_KEY, RAW_CATALOG_KEY),
     description="Look up tracks seen only in exports in the Spotify catalog (bounded per run), then load them.",
 )
 
 lastfm_enrichment_job = define_asset_job(
     "lastfm_enrichment_job",
+    config=CONSOLE_WARNINGS,
     selection=AssetSelection.assets(
         AssetKey(["lastfm", "track_info"]), AssetKey(["lastfm", "artist_tags"]),
         AssetKey(["raw", "lastfm_tracks"]), AssetKey(["raw", "lastfm_artists"]),
@@ -85,6 +97,7 @@ lastfm_enrichment_job = define_asset_job(
 
 dbt_docs_job = define_asset_job(
     "dbt_docs_job",
+    config=CONSOLE_WARNINGS,
     selection=AssetSelection.assets(DOCS_KEY),
     description="Generate the dbt docs site (waits for the warehouse pool: the catalog reads the warehouse).",
 )

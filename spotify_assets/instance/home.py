@@ -22,10 +22,15 @@ PROJECT_INSTANCE_CONFIG = PROJECT_ROOT / "dagster.yaml"
 _RETIRED_STORAGE = "class: PooledSqliteStorage"
 
 
+def dagster_home_path(settings: SpotifySettings) -> Path:
+    """The instance's folder: DAGSTER_HOME when set, else `dagster_home` in the data folder."""
+    configured = os.environ.get("DAGSTER_HOME")
+    return Path(configured).resolve() if configured else settings.data_path / "dagster_home"
+
+
 def dagster_home(settings: SpotifySettings) -> Path:
     """The instance's folder, created and seeded on first use (nothing is set in this process's environment)."""
-    configured = os.environ.get("DAGSTER_HOME")
-    home = Path(configured).resolve() if configured else settings.data_path / "dagster_home"
+    home = dagster_home_path(settings)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     seeded_before = config.exists() and _RETIRED_STORAGE in config.read_text()

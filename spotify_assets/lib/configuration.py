@@ -216,7 +216,7 @@ def store(folder: Path, key: str, text: str) -> Resolved:
     a command will now use (the environment may still override it)."""
     import tomlkit
 
-    setting = _known(key)
+    setting = setting_named(key)
     if setting.secret:
         if key not in STORABLE_SECRETS:
             raise ValueError(f"{key} comes from the authorization: run `spotify-assets auth`")
@@ -238,7 +238,7 @@ def remove(folder: Path, key: str) -> bool:
     """Take `key` out of settings.toml (a secret: out of the credentials file); False when it was not there."""
     import tomlkit
 
-    setting = _known(key)
+    setting = setting_named(key)
     if setting.secret:
         path = folder / CREDENTIALS_FILE_NAME
         stored = read_credentials(path)
@@ -258,7 +258,8 @@ def remove(folder: Path, key: str) -> bool:
     return True
 
 
-def _known(key: str) -> Setting:
+def setting_named(key: str) -> Setting:
+    """The setting called `key`; ValueError names the closest ones (or all of them) otherwise."""
     if key not in BY_KEY:
         close = [name for name in BY_KEY if key.lower().replace("-", "_") in name]
         hint = f" (did you mean {', '.join(close)}?)" if close else f"; the settings are {', '.join(BY_KEY)}"

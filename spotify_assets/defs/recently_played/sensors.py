@@ -22,6 +22,7 @@ from dagster import (
 
 from spotify_assets.defs.jobs import (
     CHAIN_SENSOR_INTERVAL_SECONDS,
+    CONSOLE_WARNINGS,
     poll_recently_played_job,
     recently_played_items_job,
 )
@@ -48,8 +49,10 @@ def poll_request() -> RunRequest | SkipReason:
 def days_request(touched_days: list[str], poll_run_id: str, instance: DagsterInstance | None = None) -> RunRequest:
     """The one run that loads exactly the UTC days a poll touched (both days across midnight)."""
     run_key, tags = keyed(instance, f"poll-{poll_run_id}") if instance else (f"poll-{poll_run_id}", {})
-    return RunRequest(run_key=run_key, tags={PARTITION_RANGE_START_TAG: min(touched_days),
-                                             PARTITION_RANGE_END_TAG: max(touched_days), **tags})
+    # A run over a range of partitions gets no partition's config: the job's console setting is given here.
+    return RunRequest(run_key=run_key, run_config=CONSOLE_WARNINGS,
+                      tags={PARTITION_RANGE_START_TAG: min(touched_days), PARTITION_RANGE_END_TAG: max(touched_days),
+                            **tags})
 
 
 # The cron is read when the code location loads: a schedule's cadence is part of its definition.
