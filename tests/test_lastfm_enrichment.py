@@ -124,6 +124,13 @@ def test_tags_are_cleaned_into_genres_and_facets(enriched):
 
 def test_genre_marts_match_the_oracle(enriched):
     streams = [p for p in enriched["music"] if p.is_stream]
+    minutes = defaultdict(float)  # every play, skips included (section 9)
+    for play in enriched["music"]:
+        artist_key = normalize(play.item.artist)
+        weights = genre_weights(track_tags(play.item.artist, play.item.name), artist_key) or genre_weights(
+            artist_tags(play.item.artist), artist_key)
+        for genre, weight in weights.items():
+            minutes[genre] += weight * play.ms_played / 60000
     totals = defaultdict(float)
     in_2025 = defaultdict(float)
     with_genre = 0
@@ -139,14 +146,18 @@ def test_genre_marts_match_the_oracle(enriched):
     marts = connect_published(enriched["settings"].published_marts_path)
     try:
         def top(start, end, n=25):
-            return {k: s for k, _, s in marts.execute("SELECT * FROM top_genres(?, ?, n := ?)", [start, end, n]).fetchall()}
+            return {k: s for k, _, s, _ in marts.execute("SELECT * FROM top_genres(?, ?, n := ?)", [start, end, n]).fetchall()}
         all_time = top("1900-01-01", "2100-01-01")
         assert all_time.keys() == totals.keys()
         assert all(abs(all_time[g] - totals[g]) < 1e-6 for g in totals)
         first_half = top("2025-01-01", "2025-06-30")
         assert all(abs(first_half[g] - in_2025[g]) < 1e-6 for g in in_2025 if in_2025[g] > 0)
-        ranked = [k for k, _, _ in marts.execute("SELECT * FROM top_genres('1900-01-01', '2100-01-01', n := 3)").fetchall()]
+        ranked = [k for k, *_ in marts.execute("SELECT * FROM top_genres('1900-01-01', '2100-01-01', n := 3)").fetchall()]
         assert ranked == [g for g, _ in sorted(totals.items(), key=lambda item: -item[1])][:3]
+        by_minutes = marts.execute("SELECT tag_key, minutes FROM top_genres('1900-01-01', '2100-01-01', n := 1000, "
+                                   "order_by := 'minutes')").fetchall()
+        assert [k for k, _ in by_minutes] == [g for g, _ in sorted(minutes.items(), key=lambda item: -item[1])]
+        assert all(abs(got - minutes[k]) < 1e-6 for k, got in by_minutes)
         coverage = marts.execute("SELECT sum(streams), sum(streams_with_genre) FROM mart_genre_coverage").fetchall()[0]
         assert coverage == (len(streams), with_genre)
         shares = marts.execute("SELECT year, month, sum(share_of_streams) FROM mart_genre_share_monthly GROUP BY ALL").fetchall()

@@ -10,6 +10,7 @@ import unicodedata
 from collections import defaultdict
 from datetime import date, timedelta
 
+import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
@@ -93,6 +94,16 @@ def test_top_ten_artists_and_tracks(built, start, end):
         oracle.top("artist_key", start, end)
     assert marts.execute("SELECT track_key, streams FROM top_tracks(?, ?)", [start, end]).fetchall() == \
         oracle.top("track_key", start, end)
+    for order_by in ("streams", "minutes"):  # minutes: every play, skips included (section 9)
+        for macro, key in (("top_artists", "artist_key"), ("top_tracks", "track_key")):
+            assert marts.execute(f"SELECT {key}, streams, minutes FROM {macro}(?, ?, n := 25, order_by := ?)",
+                                 [start, end, order_by]).fetchall() == oracle.top_by(key, start, end, 25, order_by)
+
+
+def test_a_top_list_ranked_by_anything_else_is_an_error_naming_both(built):
+    _, marts, *_ = built
+    with pytest.raises(duckdb.InvalidInputException, match="order_by must be streams or minutes, not plays"):
+        marts.execute("SELECT * FROM top_artists('2024-01-01', '2024-12-31', order_by := 'plays')").fetchall()
 
 
 def test_hour_drilldowns(built):
@@ -121,12 +132,14 @@ def test_range_macros_equal_a_direct_count_over_many_random_ranges(built):
         end = start + timedelta(days=rng.choice([0, 1, 6, 30, 45, 200, 400, 900]))
         n = rng.choice([1, 5, 10, 25])
         direct_artists = marts.execute(
-            "SELECT artist_key, artist_name, count(*) AS streams FROM fct_plays WHERE is_stream AND local_date BETWEEN ? AND ? "
-            "GROUP BY artist_key, artist_name ORDER BY streams DESC, encode(artist_name) LIMIT ?", [start, end, n]).fetchall()
+            "SELECT artist_key, artist_name, count_if(is_stream) AS streams, sum(ms_played) / 60000 AS minutes "
+            "FROM fct_plays WHERE local_date BETWEEN ? AND ? GROUP BY artist_key, artist_name HAVING streams > 0 "
+            "ORDER BY streams DESC, encode(artist_name) LIMIT ?", [start, end, n]).fetchall()
         assert marts.execute("SELECT * FROM top_artists(?, ?, n := ?)", [start, end, n]).fetchall() == direct_artists
         direct_tracks = marts.execute(
-            "SELECT track_key, track_name, artist_name, count(*) AS streams FROM fct_plays WHERE is_stream "
-            "AND local_date BETWEEN ? AND ? GROUP BY track_key, track_name, artist_name "
+            "SELECT track_key, track_name, artist_name, count_if(is_stream) AS streams, sum(ms_played) / 60000 AS minutes "
+            "FROM fct_plays WHERE local_date BETWEEN ? AND ? GROUP BY track_key, track_name, artist_name "
+            "HAVING streams > 0 "
             "ORDER BY streams DESC, encode(track_name), encode(artist_name) "
             "LIMIT ?", [start, end, n]).fetchall()
         assert marts.execute("SELECT * FROM top_tracks(?, ?, n := ?)", [start, end, n]).fetchall() == direct_tracks

@@ -114,11 +114,11 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
                   "next build: `spotify-assets build`)")
         print(f"\ntop {top} artists, all time:")
         for rank, (_, name, count) in enumerate(connection.execute(
-                "SELECT * FROM top_artists(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
+                "SELECT artist_key, artist_name, streams FROM top_artists(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
             print(f"  {rank}. {name} ({_count(count, 'stream')})")
         print(f"\ntop {top} tracks, all time:")
         for rank, (_, track, artist, count) in enumerate(connection.execute(
-                "SELECT * FROM top_tracks(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
+                "SELECT track_key, track_name, artist_name, streams FROM top_tracks(?, ?, n := ?)", [first, last, top]).fetchall(), start=1):
             print(f"  {rank}. {track} by {artist} ({_count(count, 'stream')})")
         genres = connection.execute("SELECT tag_name, streams FROM top_genres(?, ?, n := ?)", [first, last, top]).fetchall()
         if genres:

@@ -1,5 +1,6 @@
--- Streams per local date and genre, each stream split across its track's genres by weight (so a
--- day's genre streams sum to its streams that have a genre). The buckets top_genres() reads.
+-- Streams and milliseconds played per local date and genre, each play split across its track's genres by weight
+-- (so a day's genre streams sum to its streams that have a genre). The buckets top_genres() reads; a genre's day
+-- with plays but no stream has a row too (its minutes count, section 9).
 select
     buckets.bucket_start as local_date,
     genres.tag_key,
@@ -8,5 +9,5 @@ select
 from {{ ref('agg_track_buckets') }} as buckets
 inner join {{ ref('bridge_track_tag') }} as genres
     on genres.track_key = buckets.track_key and genres.tag_type = 'genre'
-where buckets.bucket_grain = 'day' and buckets.streams > 0
+where buckets.bucket_grain = 'day'
 group by all

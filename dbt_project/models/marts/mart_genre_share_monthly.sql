@@ -4,6 +4,7 @@ with monthly as (
            sum(streams) as streams
     from {{ ref('agg_genre_daily') }}
     group by all
+    having sum(streams) > 0
 )
 
 select

@@ -29,35 +29,48 @@ CREATE OR REPLACE MACRO in_range_buckets(bucket_grain, bucket_start, start_date,
         ELSE false
     END;
 
--- Top artists by streams; ties by artist name in code-point order (UTF-8 bytes order the same way).
+-- What a top list ranks by: streams (the default) or milliseconds played ('minutes'); anything else is an error
+-- naming both.
+CREATE OR REPLACE MACRO ranked_by(order_by, streams, ms_played) AS
+    CASE order_by
+        WHEN 'streams' THEN CAST(streams AS DOUBLE)
+        WHEN 'minutes' THEN CAST(ms_played AS DOUBLE)
+        ELSE error('order_by must be streams or minutes, not ' || order_by)
+    END;
+
+-- Top artists by streams (order_by := 'minutes': by minutes played); ties by artist name in code-point order
+-- (UTF-8 bytes order the same way). `minutes` counts every music play, skips included (section 9).
 -- Sums group on the 64-bit artist_id (several times faster than on the text key); names join afterwards.
-CREATE OR REPLACE MACRO top_artists(start_date, end_date, n := 10) AS TABLE
+CREATE OR REPLACE MACRO top_artists(start_date, end_date, n := 10, order_by := 'streams') AS TABLE
 WITH sums AS (
-    SELECT bucket.artist_id, CAST(sum(bucket.streams) AS BIGINT) AS streams
+    SELECT bucket.artist_id, CAST(sum(bucket.streams) AS BIGINT) AS streams,
+           CAST(sum(bucket.ms_played) AS BIGINT) AS ms_played
     FROM agg_artist_buckets AS bucket
     WHERE in_range_buckets(bucket.bucket_grain, bucket.bucket_start, start_date, end_date)
     GROUP BY bucket.artist_id
-    HAVING sum(bucket.streams) > 0
 )
-SELECT artist.artist_key, artist.artist_name, sums.streams
+SELECT artist.artist_key, artist.artist_name, sums.streams, CAST(sums.ms_played AS DOUBLE) / 60000 AS minutes
 FROM sums
 JOIN dim_artist AS artist ON artist.artist_id = sums.artist_id
-ORDER BY sums.streams DESC, encode(artist.artist_name)
+WHERE ranked_by(order_by, sums.streams, sums.ms_played) > 0
+ORDER BY ranked_by(order_by, sums.streams, sums.ms_played) DESC, encode(artist.artist_name)
 LIMIT n;
 
--- Top tracks by streams; ties by track name, then artist name, in code-point order.
-CREATE OR REPLACE MACRO top_tracks(start_date, end_date, n := 10) AS TABLE
+-- Top tracks by streams (or minutes); ties by track name, then artist name, in code-point order.
+CREATE OR REPLACE MACRO top_tracks(start_date, end_date, n := 10, order_by := 'streams') AS TABLE
 WITH sums AS (
-    SELECT bucket.track_id, CAST(sum(bucket.streams) AS BIGINT) AS streams
+    SELECT bucket.track_id, CAST(sum(bucket.streams) AS BIGINT) AS streams,
+           CAST(sum(bucket.ms_played) AS BIGINT) AS ms_played
     FROM agg_track_buckets AS bucket
     WHERE in_range_buckets(bucket.bucket_grain, bucket.bucket_start, start_date, end_date)
     GROUP BY bucket.track_id
-    HAVING sum(bucket.streams) > 0
 )
-SELECT track.track_key, track.track_name, track.artist_name, sums.streams
+SELECT track.track_key, track.track_name, track.artist_name, sums.streams,
+       CAST(sums.ms_played AS DOUBLE) / 60000 AS minutes
 FROM sums
 JOIN dim_track AS track ON track.track_id = sums.track_id
-ORDER BY sums.streams DESC, encode(track.track_name), encode(track.artist_name)
+WHERE ranked_by(order_by, sums.streams, sums.ms_played) > 0
+ORDER BY ranked_by(order_by, sums.streams, sums.ms_played) DESC, encode(track.track_name), encode(track.artist_name)
 LIMIT n;
 
 -- Streams per local hour for every date of the range (zeros included), for everything, one artist
@@ -100,14 +113,18 @@ FROM mart_hour_drilldown AS drilldown
 WHERE drilldown.local_date = CAST(local_date AS DATE) AND drilldown.local_hour = local_hour
 ORDER BY drilldown.streams DESC, encode(drilldown.track_name), encode(drilldown.artist_name);
 
--- Top genres by weighted streams (each stream split across its track's genres, tracks inheriting their
--- artist's); ties by genre name in code-point order.
-CREATE OR REPLACE MACRO top_genres(start_date, end_date, n := 10) AS TABLE
-SELECT genre.tag_key, tags.tag_name, sum(genre.streams) AS streams
-FROM agg_genre_daily AS genre
-JOIN dim_tag AS tags ON tags.tag_key = genre.tag_key
-WHERE genre.local_date BETWEEN CAST(start_date AS DATE) AND CAST(end_date AS DATE)
-GROUP BY genre.tag_key, tags.tag_name
-HAVING sum(genre.streams) > 0
-ORDER BY streams DESC, encode(tags.tag_name)
+-- Top genres by weighted streams (or minutes: weighted milliseconds played, skips included), each play split
+-- across its track's genres, tracks inheriting their artist's; ties by genre name in code-point order.
+CREATE OR REPLACE MACRO top_genres(start_date, end_date, n := 10, order_by := 'streams') AS TABLE
+WITH sums AS (
+    SELECT genre.tag_key, sum(genre.streams) AS streams, sum(genre.ms_played) AS ms_played
+    FROM agg_genre_daily AS genre
+    WHERE genre.local_date BETWEEN CAST(start_date AS DATE) AND CAST(end_date AS DATE)
+    GROUP BY genre.tag_key
+)
+SELECT sums.tag_key, tags.tag_name, sums.streams, sums.ms_played / 60000 AS minutes
+FROM sums
+JOIN dim_tag AS tags ON tags.tag_key = sums.tag_key
+WHERE ranked_by(order_by, sums.streams, sums.ms_played) > 0
+ORDER BY ranked_by(order_by, sums.streams, sums.ms_played) DESC, encode(tags.tag_name)
 LIMIT n;

@@ -31,6 +31,7 @@ class OraclePlay:
     artist: str
     track: str
     is_stream: bool
+    ms_played: int
 
 
 class Oracle:
@@ -45,7 +46,7 @@ class Oracle:
             artist_key = normalize(play.item.artist)
             self.plays.append(OraclePlay(local.date(), local.hour, local.isoweekday(), artist_key,
                                          artist_key + "\x1f" + normalize(play.item.name), play.item.artist,
-                                         play.item.name, play.ms_played >= 30_000))
+                                         play.item.name, play.ms_played >= 30_000, play.ms_played))
         self.streams = [p for p in self.plays if p.is_stream]
         self._names = {p.artist_key: (p.artist,) for p in self.plays} | {p.track_key: (p.track, p.artist) for p in self.plays}
 
@@ -65,6 +66,19 @@ class Oracle:
     def top(self, key: str, start: date, end: date, n: int = 10) -> list[tuple[str, int]]:
         counts = Counter(getattr(p, key) for p in self.streams if start <= p.local_date <= end)
         return sorted(counts.items(), key=lambda item: (-item[1], self._names[item[0]]))[:n]
+
+    def top_by(self, key: str, start: date, end: date, n: int = 10, order_by: str = "streams") \
+            -> list[tuple[str, int, float]]:
+        """(key, streams, minutes) of the top `n` by streams or by minutes (every play counts, skips included); a key
+        with nothing to rank by is left out."""
+        streams, ms_played = Counter(), Counter()
+        for play in self.plays:
+            if start <= play.local_date <= end:
+                streams[getattr(play, key)] += play.is_stream
+                ms_played[getattr(play, key)] += play.ms_played
+        ranked = streams if order_by == "streams" else ms_played
+        keys = sorted((k for k in ranked if ranked[k] > 0), key=lambda k: (-ranked[k], self._names[k]))[:n]
+        return [(k, streams[k], ms_played[k] / 60000) for k in keys]
 
     def drilldown(self, local_date: date, hour: int) -> Counter:
         return Counter((p.track, p.artist) for p in self.streams if p.local_date == local_date and p.local_hour == hour)
@@ -111,6 +125,12 @@ def compare_with_marts(oracle: Oracle, connection) -> tuple[int, list[str]]:
               connection.execute("SELECT artist_key, streams FROM top_artists(?, ?)", [start, end]).fetchall())
         check(f"top tracks {start}..{end}", oracle.top("track_key", start, end),
               connection.execute("SELECT track_key, streams FROM top_tracks(?, ?)", [start, end]).fetchall())
+        check(f"top artists by minutes {start}..{end}", oracle.top_by("artist_key", start, end, order_by="minutes"),
+              connection.execute("SELECT artist_key, streams, minutes FROM top_artists(?, ?, order_by := 'minutes')",
+                                 [start, end]).fetchall())
+        check(f"top tracks by minutes {start}..{end}", oracle.top_by("track_key", start, end, order_by="minutes"),
+              connection.execute("SELECT track_key, streams, minutes FROM top_tracks(?, ?, order_by := 'minutes')",
+                                 [start, end]).fetchall())
     for local_date, hour in oracle.sample_hours():
         rows = connection.execute("SELECT track_name, artist_name, streams FROM hour_drilldown(?, ?)", [local_date, hour]).fetchall()
         got = Counter({(unicodedata.normalize("NFC", t), unicodedata.normalize("NFC", a)): s for t, a, s in rows})
