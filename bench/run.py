@@ -38,7 +38,7 @@ from poll_update import measure_poll  # noqa: E402
 from spotify_assets.lib.synthetic.exports import SyntheticHistory  # noqa: E402
 
 ZONE = "Europe/Berlin"
-MACROS = ("top_artists", "top_tracks", "heatmap", "hour_drilldown")
+MACROS = ("top_artists", "top_tracks", "top_artists by minutes", "most_skipped_tracks", "heatmap", "hour_drilldown")
 POLLS = 5
 TARGETS = {  # the README's Performance targets, on a 2-core machine
     "import_seconds_1m": 60, "poll_update_seconds": 15, "poll_update_growth": 1.3, "macro_p95_ms": 50, "peak_mb": 2048,
@@ -66,6 +66,8 @@ def time_macros(marts_path: Path, ranges: int, seed: int) -> dict[str, dict[str,
         end = start + timedelta(days=rng.randint(0, (last - start).days))
         queries["top_artists"].append(("SELECT * FROM top_artists(?, ?)", [start, end]))
         queries["top_tracks"].append(("SELECT * FROM top_tracks(?, ?)", [start, end]))
+        queries["top_artists by minutes"].append(("SELECT * FROM top_artists(?, ?, order_by := 'minutes')", [start, end]))
+        queries["most_skipped_tracks"].append(("SELECT * FROM most_skipped_tracks(?, ?)", [start, end]))
         queries["heatmap"].append(("SELECT * FROM heatmap(?, ?)", [start, end]))
         queries["hour_drilldown"].append(("SELECT * FROM hour_drilldown(?, ?)", [start, rng.randint(0, 23)]))
     timings = {}

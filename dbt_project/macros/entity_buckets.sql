@@ -26,7 +26,8 @@ new_days as (
         cast(count_if(is_stream) as bigint) as streams,
         cast(sum(ms_played) as bigint) as ms_played,
         cast(count(*) as bigint) as plays_all,
-        cast(count_if(skipped) as bigint) as skips,
+        cast(count(*) filter (where is_skip) as bigint) as skips,
+        cast(count(is_skip) as bigint) as plays_known,
         {{ hourly_counts('local_hour', 'is_stream') }} as hourly_streams
     from {{ ref('fct_plays') }}
     {% if is_incremental() %}
@@ -70,7 +71,7 @@ select *, null as hourly_streams, {{ current_batch_at() }} as batch_at, {{ entit
 
 {#- The columns every bucket row has (day rows add hourly_streams). -#}
 {% macro bucket_columns(key_column) -%}
-    bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips
+    bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips, plays_known
 {%- endmacro %}
 
 {#- The `grain` rows (month or year) summed from the finer rows in `finer_rows`: one roll-up rule for both levels. -#}
@@ -82,7 +83,8 @@ select *, null as hourly_streams, {{ current_batch_at() }} as batch_at, {{ entit
         cast(sum(streams) as bigint) as streams,
         cast(sum(ms_played) as bigint) as ms_played,
         cast(sum(plays_all) as bigint) as plays_all,
-        cast(sum(skips) as bigint) as skips
+        cast(sum(skips) as bigint) as skips,
+        cast(sum(plays_known) as bigint) as plays_known
     from {{ finer_rows }}
     group by all
 {%- endmacro %}

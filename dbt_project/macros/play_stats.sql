@@ -6,6 +6,7 @@
     max(played_at_utc) as last_played_at_utc,
     cast(count_if(is_stream) as bigint) as streams,
     cast(count(*) as bigint) as plays_all,
-    cast(count_if(skipped) as bigint) as skips,
+    cast(count(*) filter (where is_skip) as bigint) as skips,
+    cast(count(is_skip) as bigint) as plays_known,
     cast(sum(ms_played) as bigint) as ms_played
 {%- endmacro %}

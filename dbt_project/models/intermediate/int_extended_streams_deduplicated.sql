@@ -19,8 +19,17 @@ with records as not materialized (
 
 {{ with_identity_keys('records') }}
 
+-- A copy without a skip flag takes the flag another copy of the same record carries (an older export's copy of a play
+-- that a newer export flags): the play's skip is known whichever file's copies are kept (section 9).
+flagged as (
+    select * replace (
+        coalesce(is_skipped, bool_or(is_skipped) over (
+            partition by played_at_utc, coalesce(track_uri, track_key), ms_played)) as is_skipped)
+    from keyed
+),
+
 copies as (
-    {{ plays_among_copies('keyed', 'played_at_utc, coalesce(track_uri, track_key), ms_played', precision_ms=1000,
+    {{ plays_among_copies('flagged', 'played_at_utc, coalesce(track_uri, track_key), ms_played', precision_ms=1000,
                           preference='is_skipped is null, loaded_at desc, record_id') }}
 )
 

@@ -8,7 +8,8 @@ select
     cast(count_if(is_stream) as bigint) as streams,
     {{ hourly_counts('local_hour', 'is_stream') }} as hourly_streams,
     cast(count(*) as bigint) as plays_all,
-    cast(count_if(skipped) as bigint) as skips,
+    cast(count(*) filter (where is_skip) as bigint) as skips,
+    cast(count(is_skip) as bigint) as plays_known,
     cast(sum(ms_played) as bigint) as ms_played,
     {{ current_batch_at() }} as batch_at
 from {{ ref('fct_plays') }}

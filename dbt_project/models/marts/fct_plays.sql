@@ -31,6 +31,11 @@ select
     plays.is_ms_played_estimated,
     plays.is_stream,
     plays.is_skipped as skipped,
+    -- A skip (counting rules, section 9): known only where an extended-export record is behind the play.
+    case when plays.extended_record_id is not null
+        then coalesce(plays.is_skipped, false)
+            or (coalesce(plays.reason_end, '') in ('fwdbtn', 'backbtn') and plays.ms_played < 30000)
+    end as is_skip,
     plays.is_shuffle as shuffle,
     plays.is_offline as offline,
     plays.is_incognito as incognito,

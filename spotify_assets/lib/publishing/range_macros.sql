@@ -128,3 +128,22 @@ JOIN dim_tag AS tags ON tags.tag_key = sums.tag_key
 WHERE ranked_by(order_by, sums.streams, sums.ms_played) > 0
 ORDER BY ranked_by(order_by, sums.streams, sums.ms_played) DESC, encode(tags.tag_name)
 LIMIT n;
+
+-- The tracks skipped most often in a range (counting rules, section 9): skip rate = skips / plays whose skip is known
+-- (an extended-export record behind them), among tracks with at least min_plays such plays; ties by more skips, then
+-- by track name and artist name in code-point order.
+CREATE OR REPLACE MACRO most_skipped_tracks(start_date, end_date, n := 10, min_plays := 5) AS TABLE
+WITH sums AS (
+    SELECT bucket.track_id, CAST(sum(bucket.plays_known) AS BIGINT) AS plays_known,
+           CAST(sum(bucket.skips) AS BIGINT) AS skips
+    FROM agg_track_buckets AS bucket
+    WHERE in_range_buckets(bucket.bucket_grain, bucket.bucket_start, start_date, end_date)
+    GROUP BY bucket.track_id
+)
+SELECT track.track_key, track.track_name, track.artist_name, sums.plays_known, sums.skips,
+       CAST(sums.skips AS DOUBLE) / sums.plays_known AS skip_rate
+FROM sums
+JOIN dim_track AS track ON track.track_id = sums.track_id
+WHERE sums.plays_known >= greatest(min_plays, 1)
+ORDER BY skip_rate DESC, sums.skips DESC, encode(track.track_name), encode(track.artist_name)
+LIMIT n;

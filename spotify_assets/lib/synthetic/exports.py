@@ -53,6 +53,9 @@ class WrittenExport:
     path: Path
     raw_rows: Counter = field(default_factory=Counter)  # raw table name -> records written
     without_content: int = 0
+    # The plays (by id) whose extended record went out without its skip flag (`"skipped": null`, as older exports
+    # often have it): the warehouse knows such a play's skip only from its reason_end (counting rules, section 9).
+    skip_flag_missing: set[int] = field(default_factory=set)
 
 
 def _ts(moment: datetime) -> str:
@@ -68,13 +71,18 @@ def _json_array(records: list[dict]) -> bytes:
     return ("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n").encode()
 
 
+def platform_of(play: TruePlay) -> str:
+    """The `platform` an extended export gives the play: long device descriptions before late 2023, short names since."""
+    platforms = _SHORT_PLATFORMS if play.ended_at >= _SHORT_PLATFORMS_FROM else _LONG_PLATFORMS
+    return platforms[play.device]
+
+
 def _extended_record(play: TruePlay, new_keys: bool, rng: random.Random) -> tuple[str, dict]:
     """(raw table the record lands in, the record as the export carries it)."""
-    platforms = _SHORT_PLATFORMS if play.ended_at >= _SHORT_PLATFORMS_FROM else _LONG_PLATFORMS
     record: dict = {"ts": _ts(play.ended_at)}
     if not new_keys:
         record["username"] = "synthetic-listener"
-    record |= {"platform": platforms[play.device], "ms_played": play.ms_played, "conn_country": "DE"}
+    record |= {"platform": platform_of(play), "ms_played": play.ms_played, "conn_country": "DE"}
     if new_keys:
         record["ip_addr"] = "192.0.2.%d" % (10 + play.device)
     else:
@@ -190,6 +198,8 @@ def render_export(spec: ExportSpec, plays: list[TruePlay], rng: random.Random) -
             records = []
             for play in chunk:
                 table, record = _extended_record(play, new_keys, rng)
+                if record["skipped"] is None:
+                    written.skip_flag_missing.add(id(play))
                 # A glitch copy: the same record twice in one file (only of plays long enough that two cannot
                 # end in the same second, so the counting rules make them one play).
                 copies = 2 if play.ms_played >= 1000 and rng.random() < _GLITCH_COPY_SHARE else 1

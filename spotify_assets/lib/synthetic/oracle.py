@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from spotify_assets.lib.synthetic.exports import SyntheticHistory
+from spotify_assets.lib.synthetic.exports import SyntheticHistory, platform_of
 
 
 def normalize(name: str) -> str:
@@ -32,6 +32,23 @@ class OraclePlay:
     track: str
     is_stream: bool
     ms_played: int
+    # Section 9: None where no extended record is behind the play; the fields the skip patterns group by.
+    is_skip: bool | None = None
+    platform: str | None = None
+    shuffle: bool | None = None
+    reason_start: str | None = None
+    offline: bool | None = None
+
+
+def warehouse_skip(history: SyntheticHistory, play) -> bool | None:
+    """The play's skip as the warehouse must count it (counting rules, section 9): unknown without an extended
+    record; else the skip flag of any extended record that carries one, or a forward or back button before 30 s."""
+    extended = [export for export in history.exports if export.spec.source == "extended"
+                and export.spec.window_start <= play.ended_at < export.spec.window_end]
+    if not extended:
+        return None
+    flagged = any(id(play) not in export.skip_flag_missing for export in extended) and play.skipped
+    return bool(flagged) or (play.reason_end in ("fwdbtn", "backbtn") and play.ms_played < 30_000)
 
 
 class Oracle:
@@ -44,9 +61,13 @@ class Oracle:
             # Exports truncate the end time (to the second or minute), which never changes its hour.
             local = play.ended_at.replace(tzinfo=timezone.utc).astimezone(zone)
             artist_key = normalize(play.item.artist)
-            self.plays.append(OraclePlay(local.date(), local.hour, local.isoweekday(), artist_key,
-                                         artist_key + "\x1f" + normalize(play.item.name), play.item.artist,
-                                         play.item.name, play.ms_played >= 30_000, play.ms_played))
+            is_skip = warehouse_skip(history, play)
+            known = is_skip is not None
+            self.plays.append(OraclePlay(
+                local.date(), local.hour, local.isoweekday(), artist_key,
+                artist_key + "\x1f" + normalize(play.item.name), play.item.artist, play.item.name,
+                play.ms_played >= 30_000, play.ms_played, is_skip, platform_of(play) if known else None,
+                play.shuffle if known else None, play.reason_start if known else None, play.offline if known else None))
         self.streams = [p for p in self.plays if p.is_stream]
         self._names = {p.artist_key: (p.artist,) for p in self.plays} | {p.track_key: (p.track, p.artist) for p in self.plays}
 
@@ -79,6 +100,36 @@ class Oracle:
         ranked = streams if order_by == "streams" else ms_played
         keys = sorted((k for k in ranked if ranked[k] > 0), key=lambda k: (-ranked[k], self._names[k]))[:n]
         return [(k, streams[k], ms_played[k] / 60000) for k in keys]
+
+    def skips_weekday_hour(self) -> dict[tuple[int, int], tuple[int, int]]:
+        """(plays whose skip is known, skips) per ISO weekday and local hour, all 168 cells."""
+        known = Counter((p.iso_weekday, p.local_hour) for p in self.plays if p.is_skip is not None)
+        skips = Counter((p.iso_weekday, p.local_hour) for p in self.plays if p.is_skip)
+        return {(w, h): (known[(w, h)], skips[(w, h)]) for w in range(1, 8) for h in range(24)}
+
+    def skips_by(self) -> dict[tuple[str, str | None], tuple[int, int]]:
+        """(plays whose skip is known, skips) per dimension and value, as mart_skips_by gives them."""
+        counts: dict[tuple[str, str | None], list[int]] = {}
+        for play in self.plays:
+            if play.is_skip is None:
+                continue
+            for dimension, value in (("platform", play.platform), ("shuffle", str(play.shuffle).lower()),
+                                     ("reason_start", play.reason_start), ("offline", str(play.offline).lower())):
+                cell = counts.setdefault((dimension, value), [0, 0])
+                cell[0] += 1
+                cell[1] += play.is_skip
+        return {key: tuple(value) for key, value in counts.items()}
+
+    def most_skipped(self, start: date, end: date, n: int = 10, min_plays: int = 5) \
+            -> list[tuple[str, int, int, float]]:
+        """(track key, plays whose skip is known, skips, skip rate) as most_skipped_tracks ranks them."""
+        known, skips = Counter(), Counter()
+        for play in self.plays:
+            if start <= play.local_date <= end and play.is_skip is not None:
+                known[play.track_key] += 1
+                skips[play.track_key] += play.is_skip
+        rows = [(k, known[k], skips[k], skips[k] / known[k]) for k in known if known[k] >= max(min_plays, 1)]
+        return sorted(rows, key=lambda row: (-row[3], -row[2], self._names[row[0]]))[:n]
 
     def drilldown(self, local_date: date, hour: int) -> Counter:
         return Counter((p.track, p.artist) for p in self.streams if p.local_date == local_date and p.local_hour == hour)
@@ -130,6 +181,20 @@ def compare_with_marts(oracle: Oracle, connection) -> tuple[int, list[str]]:
                                  [start, end]).fetchall())
         check(f"top tracks by minutes {start}..{end}", oracle.top_by("track_key", start, end, order_by="minutes"),
               connection.execute("SELECT track_key, streams, minutes FROM top_tracks(?, ?, order_by := 'minutes')",
+                                 [start, end]).fetchall())
+    known, skips = connection.execute("SELECT count(is_skip), count_if(is_skip) FROM fct_plays").fetchall()[0]
+    check("plays whose skip is known", sum(p.is_skip is not None for p in oracle.plays), known)
+    check("skips", sum(bool(p.is_skip) for p in oracle.plays), skips)
+    skip_cells = {(w, h): (k, s) for w, h, k, s in connection.execute(
+        "SELECT iso_weekday, local_hour, plays_known, skips FROM mart_skips_weekday_hour").fetchall()}
+    for cell, expected in oracle.skips_weekday_hour().items():
+        check(f"skips weekday x hour {cell}", expected, skip_cells.get(cell))
+    check("skips by platform, shuffle, reason_start, offline", oracle.skips_by(),
+          {(d, v): (k, s) for d, v, k, s in connection.execute(
+              "SELECT dimension, value, plays_known, skips FROM mart_skips_by").fetchall()})
+    for start, end in oracle.sample_ranges():
+        check(f"most skipped tracks {start}..{end}", oracle.most_skipped(start, end),
+              connection.execute("SELECT track_key, plays_known, skips, skip_rate FROM most_skipped_tracks(?, ?)",
                                  [start, end]).fetchall())
     for local_date, hour in oracle.sample_hours():
         rows = connection.execute("SELECT track_name, artist_name, streams FROM hour_drilldown(?, ?)", [local_date, hour]).fetchall()

@@ -1,0 +1,90 @@
+"""How you listen (counting rules, section 9), on a few hand-written records whose figures are worked out here by
+hand: what a skip is and where it is unknown, skip rates beside their denominators, and the most skipped tracks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import cli_environment
+
+from spotify_assets.lib.publishing.publish import connect_published
+
+pytestmark = pytest.mark.slow
+CLI = str(Path(sys.executable).with_name("spotify-assets"))
+
+
+def _extended(ts: str, track: str, ms: int, skipped, reason_end: str, **more) -> dict:
+    return {"ts": ts, "platform": "android", "ms_played": ms, "conn_country": "DE",
+            "master_metadata_track_name": track, "master_metadata_album_artist_name": "Skipper",
+            "master_metadata_album_album_name": "Album", "spotify_track_uri": f"spotify:track:{track:0>22}",
+            "episode_name": None, "episode_show_name": None, "spotify_episode_uri": None,
+            "reason_start": more.get("reason_start", "trackdone"), "reason_end": reason_end,
+            "shuffle": more.get("shuffle", False), "skipped": skipped, "offline": False, "offline_timestamp": None,
+            "incognito_mode": False}
+
+
+@pytest.fixture(scope="module")
+def marts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("habits")
+    records = [
+        _extended("2024-03-04T10:00:10Z", "A", 10_000, None, "fwdbtn"),  # no flag, forward button before 30 s: skip
+        _extended("2024-03-04T10:01:00Z", "A", 40_000, None, "fwdbtn"),  # no flag, button after 30 s: no skip
+        _extended("2024-03-04T10:02:00Z", "A", 10_000, None, "trackdone", shuffle=True),  # short, ended: no skip
+        _extended("2024-03-04T10:06:00Z", "A", 200_000, True, "trackdone"),  # flagged: skip
+        _extended("2024-03-04T10:09:00Z", "A", 150_000, False, "backbtn", reason_start="clickrow"),  # 150 s: no skip
+        _extended("2024-03-05T22:00:00Z", "B", 5_000, False, "backbtn"),  # flag false, back button before 30 s: skip
+        _extended("2024-03-05T22:05:00Z", "B", 180_000, False, "trackdone"),
+    ]
+    # A play an older export holds twice (a glitch copy) without its skip flag, and a newer one once with it: one play,
+    # counted from the file with more copies, and a skip all the same.
+    unflagged = _extended("2024-03-04T11:00:00Z", "A", 60_000, None, "trackdone")
+    (folder / "endsong_0.json").write_text(json.dumps(records + [unflagged, unflagged]))
+    (folder / "newer").mkdir()
+    (folder / "newer" / "endsong_0.json").write_text(json.dumps([unflagged | {"skipped": True}]))
+    # The account data knows nothing of skips: its play's skip is unknown, and it is in no denominator.
+    (folder / "StreamingHistory_music_0.json").write_text(json.dumps([
+        {"endTime": "2024-03-06 08:00", "artistName": "Skipper", "trackName": "C", "msPlayed": 12_000}]))
+    data = folder / "data"
+    for name in ("endsong_0.json", "newer/endsong_0.json", "StreamingHistory_music_0.json"):
+        completed = subprocess.run([CLI, "import", str(folder / name)], env=cli_environment(data), capture_output=True,
+                                   text=True, timeout=600)
+        assert completed.returncode == 0, completed.stderr
+    connection = connect_published(data / "marts.duckdb")
+    yield connection
+    connection.close()
+
+
+def test_a_skip_is_the_flag_or_a_button_before_30_s_and_unknown_without_an_extended_record(marts):
+    rows = marts.execute("SELECT track_name, ms_played, is_skip FROM fct_plays ORDER BY played_at_utc").fetchall()
+    assert rows == [("A", 10_000, True), ("A", 40_000, False), ("A", 10_000, False), ("A", 200_000, True),
+                    ("A", 150_000, False), ("A", 60_000, True), ("B", 5_000, True), ("B", 180_000, False),
+                    ("C", 12_000, None)]
+
+
+def test_skip_counts_stand_beside_the_plays_whose_skip_is_known(marts):
+    assert marts.execute("SELECT artist_name, plays_all, plays_known, skips FROM dim_artist").fetchall() == \
+        [("Skipper", 9, 8, 4)]
+    tracks = marts.execute("SELECT track_name, plays_known, skips FROM dim_track ORDER BY track_name").fetchall()
+    assert tracks == [("A", 6, 3), ("B", 2, 1), ("C", 0, 0)]
+    cells = marts.execute("SELECT iso_weekday, local_hour, plays_known, skips FROM mart_skips_weekday_hour "
+                          "WHERE plays_known > 0 ORDER BY 1, 2").fetchall()
+    assert cells == [(1, 10, 5, 2), (1, 11, 1, 1), (2, 22, 2, 1)]  # UTC: Monday 10:00 and 11:00, Tuesday 22:00
+    assert marts.execute("SELECT count(*), sum(plays_known), sum(skips) FROM mart_skips_weekday_hour").fetchall() == \
+        [(168, 8, 4)]
+    by = {(d, v): (k, s) for d, v, k, s in marts.execute("SELECT * FROM mart_skips_by").fetchall()}
+    assert by == {("platform", "android"): (8, 4), ("shuffle", "false"): (7, 4), ("shuffle", "true"): (1, 0),
+                  ("reason_start", "trackdone"): (7, 4), ("reason_start", "clickrow"): (1, 0),
+                  ("offline", "false"): (8, 4)}
+
+
+def test_the_most_skipped_tracks_rank_by_rate_then_skips_among_tracks_played_often_enough(marts):
+    query = "SELECT track_name, plays_known, skips, skip_rate FROM most_skipped_tracks('2024-03-01', '2024-03-31'{})"
+    # The same rate: more skips first.
+    assert marts.execute(query.format(", min_plays := 2")).fetchall() == [("A", 6, 3, 0.5), ("B", 2, 1, 0.5)]
+    assert marts.execute(query.format("")).fetchall() == [("A", 6, 3, 0.5)]  # at least 5 known plays by default
+    assert marts.execute(query.format(", min_plays := 1, n := 1")).fetchall() == [("A", 6, 3, 0.5)]
+    assert marts.execute(query.format(", min_plays := 7")).fetchall() == []
+    assert marts.execute("SELECT track_name FROM most_skipped_tracks('2024-03-05', '2024-03-05', min_plays := 1)"
+                         ).fetchall() == [("B",)]  # a range of one day
