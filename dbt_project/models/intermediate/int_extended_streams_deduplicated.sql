@@ -19,12 +19,13 @@ with records as not materialized (
 
 {{ with_identity_keys('records') }}
 
--- A copy without a skip flag takes the flag another copy of the same record carries (an older export's copy of a play
--- that a newer export flags): the play's skip is known whichever file's copies are kept (section 9).
+-- The skip flag any copy of the same record carries (an older export's copy of a play that a newer export flags): a
+-- kept copy without one takes it below, so the play's skip is known whichever file's copies are kept (section 9).
 flagged as (
-    select * replace (
-        coalesce(is_skipped, bool_or(is_skipped) over (
-            partition by played_at_utc, coalesce(track_uri, track_key), ms_played)) as is_skipped)
+    select
+        *,
+        bool_or(is_skipped) over (partition by played_at_utc, coalesce(track_uri, track_key), ms_played)
+            as skip_flag_of_copies
     from keyed
 ),
 
@@ -34,6 +35,6 @@ copies as (
 )
 
 select
-    *,
+    * exclude (skip_flag_of_copies) replace (coalesce(is_skipped, skip_flag_of_copies) as is_skipped),
     {{ day_watermark_columns([ref('stg_spotify_export__extended_music_streams')]) }}
 from copies
