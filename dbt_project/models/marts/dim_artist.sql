@@ -21,15 +21,48 @@ with plays as not materialized (
 )
 {% endif %}
 
+-- The artist's streaks (section 9): runs of consecutive local dates with a stream of theirs (gaps and islands).
+, stream_days as (
+    select distinct artist_key, local_date
+    from plays
+    where is_stream
+    {% if is_incremental() %}
+      and artist_key in (select artist_key from touched)
+    {% endif %}
+)
+
+, streaks as (
+    select artist_key, max(days) as longest_streak_days
+    from (
+        select artist_key, count(*) as days
+        from (
+            select artist_key,
+                   local_date - cast(row_number() over (partition by artist_key order by local_date) as integer) as run
+            from stream_days
+        )
+        group by artist_key, run
+    )
+    group by artist_key
+)
+
+, stats as (
+    select
+        artist_key,
+        {{ entity_id('artist_key') }} as artist_id,
+        any_value(artist_name) as artist_name,
+        {{ play_stats() }},
+        count(distinct track_key) as tracks,
+        min(local_date) filter (where is_stream) as first_stream_date
+    from plays
+    {% if is_incremental() %}
+    where artist_key in (select artist_key from touched)
+    {% endif %}
+    group by artist_key
+)
+
 select
-    artist_key,
-    {{ entity_id('artist_key') }} as artist_id,
-    any_value(artist_name) as artist_name,
-    {{ play_stats() }},
-    count(distinct track_key) as tracks,
+    stats.*,
+    cast(coalesce(streaks.longest_streak_days, 0) as integer) as longest_streak_days,
     {{ current_batch_at() }} as batch_at
-from plays
-{% if is_incremental() %}
-where artist_key in (select artist_key from touched)
-{% endif %}
-group by artist_key
+from stats
+left join streaks using (artist_key)

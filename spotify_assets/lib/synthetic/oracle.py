@@ -131,6 +131,31 @@ class Oracle:
         rows = [(k, known[k], skips[k], skips[k] / known[k]) for k in known if known[k] >= max(min_plays, 1)]
         return sorted(rows, key=lambda row: (-row[3], -row[2], self._names[row[0]]))[:n]
 
+    def streaks(self) -> list[tuple[date, date, int, int]]:
+        """(start, end, days, streams) of every run of consecutive local dates with a stream, oldest first."""
+        per_day = Counter(p.local_date for p in self.streams)
+        runs: list[list] = []
+        for day in sorted(per_day):
+            if runs and runs[-1][1] + timedelta(days=1) == day:
+                runs[-1][1], runs[-1][2], runs[-1][3] = day, runs[-1][2] + 1, runs[-1][3] + per_day[day]
+            else:
+                runs.append([day, day, 1, per_day[day]])
+        return [tuple(run) for run in runs]
+
+    def artist_streaks(self) -> dict[str, tuple[date, int]]:
+        """Per artist with a stream: (first stream's local date, longest run of consecutive dates with a stream)."""
+        days: dict[str, set[date]] = {}
+        for play in self.streams:
+            days.setdefault(play.artist_key, set()).add(play.local_date)
+        result = {}
+        for artist, dates in days.items():
+            longest = run = 0
+            for day in sorted(dates):
+                run = run + 1 if day - timedelta(days=1) in dates else 1
+                longest = max(longest, run)
+            result[artist] = (min(dates), longest)
+        return result
+
     def drilldown(self, local_date: date, hour: int) -> Counter:
         return Counter((p.track, p.artist) for p in self.streams if p.local_date == local_date and p.local_hour == hour)
 
@@ -196,6 +221,11 @@ def compare_with_marts(oracle: Oracle, connection) -> tuple[int, list[str]]:
         check(f"most skipped tracks {start}..{end}", oracle.most_skipped(start, end),
               connection.execute("SELECT track_key, plays_known, skips, skip_rate FROM most_skipped_tracks(?, ?)",
                                  [start, end]).fetchall())
+    check("streaks", oracle.streaks(), connection.execute(
+        "SELECT streak_start, streak_end, days, streams FROM mart_streaks ORDER BY streak_start").fetchall())
+    check("first stream and longest streak of every artist", oracle.artist_streaks(), {
+        key: (first, longest) for key, first, longest in connection.execute(
+            "SELECT artist_key, first_stream_date, longest_streak_days FROM dim_artist WHERE streams > 0").fetchall()})
     for local_date, hour in oracle.sample_hours():
         rows = connection.execute("SELECT track_name, artist_name, streams FROM hour_drilldown(?, ?)", [local_date, hour]).fetchall()
         got = Counter({(unicodedata.normalize("NFC", t), unicodedata.normalize("NFC", a)): s for t, a, s in rows})
