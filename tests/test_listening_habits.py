@@ -88,3 +88,62 @@ def test_the_most_skipped_tracks_rank_by_rate_then_skips_among_tracks_played_oft
     assert marts.execute(query.format(", min_plays := 7")).fetchall() == []
     assert marts.execute("SELECT track_name FROM most_skipped_tracks('2024-03-05', '2024-03-05', min_plays := 1)"
                          ).fetchall() == [("B",)]  # a range of one day
+
+
+def _import(folder: Path, data: Path, name: str, records: list[dict]) -> None:
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(records))
+    completed = subprocess.run([CLI, "import", str(folder / name)], capture_output=True, text=True, timeout=600,
+                               env=cli_environment(data) | {"SPOTIFY_TIMEZONE": "Europe/Berlin"})
+    assert completed.returncode == 0, completed.stderr
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory):
+    """Plays in Berlin whose sessions are worked out by hand (the starts are end minus ms_played), imported in two
+    steps: the second brings a play that closes the gap between two sessions of the first."""
+    folder = tmp_path_factory.mktemp("sessions")
+    data = folder / "data"
+    _import(folder, data, "endsong_0.json", [
+        _extended("2024-03-04T22:50:00Z", "P1", 180_000, False, "trackdone"),  # starts 22:47 UTC, 23:47 in Berlin
+        _extended("2024-03-04T23:23:00Z", "P2", 180_000, False, "trackdone"),  # starts exactly 30 min after P1 ended
+        _extended("2024-03-04T23:56:01Z", "P3", 180_000, False, "trackdone"),  # 30 min 1 s after P2: a new session
+        # Berlin's clocks jump from 02:00 to 03:00: 21 min 40 s apart in UTC, more than an hour on the wall clock
+        _extended("2024-03-31T00:55:00Z", "P5", 200_000, False, "trackdone"),
+        _extended("2024-03-31T01:20:00Z", "P6", 200_000, False, "trackdone"),
+        _extended("2024-04-02T10:00:00Z", "P7", 180_000, False, "trackdone"),
+        _extended("2024-04-02T11:00:00Z", "P8", 180_000, False, "trackdone"),  # 57 min after P7: a session of its own
+    ])
+    # The account data, to the minute: 12 minutes after P3, the same session across the two sources.
+    _import(folder, data, "StreamingHistory_music_0.json", [
+        {"endTime": "2024-03-05 00:10", "artistName": "Skipper", "trackName": "P4", "msPlayed": 120_000}])
+    connection = connect_published(data / "marts.duckdb")
+    before = connection.execute("SELECT count(*) FROM fct_sessions").fetchall()[0][0]
+    connection.close()
+    _import(folder, data, "later/endsong_1.json", [_extended("2024-04-02T10:30:00Z", "P9", 180_000, False, "trackdone")])
+    connection = connect_published(data / "marts.duckdb")
+    yield before, connection
+    connection.close()
+
+
+def test_sessions_split_on_gaps_over_30_minutes_across_midnight_dst_sources_and_a_later_import(sessions):
+    before, marts = sessions
+    assert before == 5  # P7 and P8 apart, until P9 arrived
+    rows = marts.execute("SELECT started_at_utc::VARCHAR, ended_at_utc::VARCHAR, local_date::VARCHAR, plays, streams, "
+                         "minutes, distinct_artists, skips, plays_known FROM fct_sessions ORDER BY started_at_utc"
+                         ).fetchall()
+    assert rows == [
+        ("2024-03-04 22:47:00", "2024-03-04 23:23:00", "2024-03-04", 2, 2, 6.0, 1, 0, 2),  # across local midnight
+        ("2024-03-04 23:53:01", "2024-03-05 00:10:00", "2024-03-05", 2, 2, 5.0, 1, 0, 1),  # two sources
+        ("2024-03-31 00:51:40", "2024-03-31 01:20:00", "2024-03-31", 2, 2, 400_000 / 60_000, 1, 0, 2),  # DST night
+        ("2024-04-02 09:57:00", "2024-04-02 11:00:00", "2024-04-02", 3, 3, 9.0, 1, 0, 3),  # merged by P9
+    ]
+    plays = dict(marts.execute("SELECT track_name, session_id FROM fct_plays").fetchall())
+    first_plays = dict(marts.execute("SELECT track_name, play_id FROM fct_plays").fetchall())
+    assert plays["P2"] == plays["P1"] == first_plays["P1"] and plays["P4"] == plays["P3"] == first_plays["P3"]
+    assert plays["P8"] == plays["P9"] == plays["P7"] == first_plays["P7"]  # a session's id: its first play's
+    assert marts.execute("SELECT month::VARCHAR, sessions, plays, longest_session_minutes, median_session_minutes, "
+                         "median_session_plays FROM mart_sessions_monthly").fetchall() == [
+        ("2024-03-01", 3, 6, 400_000 / 60_000, 6.0, 2.0), ("2024-04-01", 1, 3, 9.0, 9.0, 3.0)]
+    assert marts.execute("SELECT year, longest_session_minutes, days_listened, busiest_date::VARCHAR, "
+                         "busiest_local_hour FROM mart_year_in_review").fetchall() == [(2024, 9.0, 4, "2024-03-05", 0)]  # ties: earliest

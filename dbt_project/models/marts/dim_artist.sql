@@ -51,8 +51,7 @@ with plays as not materialized (
         {{ entity_id('artist_key') }} as artist_id,
         any_value(artist_name) as artist_name,
         {{ play_stats() }},
-        count(distinct track_key) as tracks,
-        min(local_date) filter (where is_stream) as first_stream_date
+        count(distinct track_key) as tracks
     from plays
     {% if is_incremental() %}
     where artist_key in (select artist_key from touched)

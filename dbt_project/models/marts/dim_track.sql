@@ -20,7 +20,10 @@ with plays as not materialized (
 
 {% if is_incremental() %}
 , touched as (
-    select distinct track_key from plays where batch_at > {{ last_batch_at() }}
+    select track_key from plays where batch_at > {{ last_batch_at() }}
+    union
+    -- tracks whose length the catalog learnt since
+    select track_key from {{ ref('int_catalog_tracks_resolved') }} where batch_at > {{ last_batch_at() }}
 )
 {% endif %}
 
@@ -46,9 +49,12 @@ select
     (select albums.album_name from albums where albums.track_key = plays.track_key) as album_name,
     list(distinct track_uri order by track_uri) filter (where track_uri is not null) as track_uris,
     max(recording_key) as recording_key,
+    any_value(catalog.duration_ms) as duration_ms,
+    any_value(catalog.release_year) as release_year,
     {{ play_stats() }},
     {{ current_batch_at() }} as batch_at
 from plays
+left join {{ ref('int_catalog_tracks_resolved') }} as catalog using (track_key)
 {% if is_incremental() %}
 where track_key in (select track_key from touched)
 {% endif %}

@@ -7,6 +7,8 @@
         "{{ refresh_display_names('artist', 'artist_key', 'artist_name') }}",
         "{{ refresh_display_names('album', 'album_key', 'album_name') }}",
         "{{ refresh_recording_keys('catalog.track_uri = target.track_uri') }}",
+        "{{ refresh_completion() }}",
+        "{{ assign_sessions() }}",
     ],
 ) }}
 
@@ -36,6 +38,11 @@ select
         then coalesce(plays.is_skipped, false)
             or (coalesce(plays.reason_end, '') in ('fwdbtn', 'backbtn') and plays.ms_played < 30000)
     end as is_skip,
+    -- Completion (section 9): the share of the track's length played, where the catalog knows the length.
+    -- (DuckDB's least skips NULLs: without a length it would say 1.0.)
+    case when durations.duration_ms > 0 then least(plays.ms_played / durations.duration_ms, 1.0) end as completion,
+    -- The play's session (section 9), set by the post-hook assign_sessions once every play of the run is in.
+    cast(null as varchar) as session_id,
     plays.is_shuffle as shuffle,
     plays.is_offline as offline,
     plays.is_incognito as incognito,
@@ -56,6 +63,8 @@ inner join {{ ref('int_names_ranked') }} as artist_names
     on artist_names.entity = 'artist' and artist_names.entity_key = plays.artist_key
 left join {{ ref('int_names_ranked') }} as album_names
     on album_names.entity = 'album' and album_names.entity_key = plays.album_key
+left join {{ ref('int_catalog_tracks_resolved') }} as durations
+    on durations.track_key = plays.track_key
 left join {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
     on catalog.track_uri = plays.track_uri and catalog.is_found
 {% if is_incremental() %}

@@ -16,7 +16,7 @@ from spotify_assets.defs.spotify_api.resources import credentials_configured
     cron_schedule="15 4 * * *",
     job=catalog_enrichment_job,
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Daily: catalog details (ISRC, credited artists) for the most-streamed tracks seen only in exports, "
+    description="Daily: catalog details (ISRC, credited artists, length, release date) for the most-streamed tracks seen only in exports, "
     "SPOTIFY_CATALOG_LOOKUPS_PER_RUN at a time. Skips while no Spotify credentials are set.",
 )
 def catalog_enrichment_schedule(context: ScheduleEvaluationContext):

@@ -147,3 +147,22 @@ JOIN dim_track AS track ON track.track_id = sums.track_id
 WHERE sums.plays_known >= greatest(min_plays, 1)
 ORDER BY skip_rate DESC, sums.skips DESC, encode(track.track_name), encode(track.artist_name)
 LIMIT n;
+
+-- The artists first streamed in a range (counting rules, section 9: discovery), with their streams within the range,
+-- by first stream date, then artist name in code-point order.
+CREATE OR REPLACE MACRO new_artists(start_date, end_date) AS TABLE
+WITH discovered AS (
+    SELECT artist.artist_id, artist.artist_key, artist.artist_name, artist.first_stream_date
+    FROM dim_artist AS artist
+    WHERE artist.first_stream_date BETWEEN CAST(start_date AS DATE) AND CAST(end_date AS DATE)
+), sums AS (
+    SELECT bucket.artist_id, CAST(sum(bucket.streams) AS BIGINT) AS streams
+    FROM agg_artist_buckets AS bucket
+    WHERE in_range_buckets(bucket.bucket_grain, bucket.bucket_start, start_date, end_date)
+      AND bucket.artist_id IN (SELECT artist_id FROM discovered)
+    GROUP BY bucket.artist_id
+)
+SELECT discovered.artist_key, discovered.artist_name, discovered.first_stream_date, sums.streams
+FROM discovered
+JOIN sums ON sums.artist_id = discovered.artist_id
+ORDER BY discovered.first_stream_date, encode(discovered.artist_name);

@@ -248,14 +248,15 @@ def stable_id(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:22]
 
 
-def track_object(track_id: str, name: str, artists: list[str], album: str, duration_ms: int, isrc: str) -> dict:
+def track_object(track_id: str, name: str, artists: list[str], album: str, duration_ms: int, isrc: str,
+                 release_date: str = "2020-01-01") -> dict:
     """A track as the Web API returns it (the fields this project reads, and their neighbours)."""
     artist_objects = [{"id": stable_id(a), "name": a, "uri": f"spotify:artist:{stable_id(a)}", "type": "artist"}
                       for a in artists]
     return {
         "id": track_id, "uri": f"spotify:track:{track_id}", "name": name, "duration_ms": duration_ms,
         "explicit": False, "is_local": False, "type": "track", "external_ids": {"isrc": isrc},
-        "album": {"id": stable_id(artists[0] + album), "name": album, "release_date": "2020-01-01",
+        "album": {"id": stable_id(artists[0] + album), "name": album, "release_date": release_date,
                   "release_date_precision": "day", "images": [], "artists": artist_objects[:1]},
         "artists": artist_objects,
     }
@@ -287,7 +288,22 @@ def simulated_listener(history, now_ms: int, seed: int = 0) -> tuple[SimulatedSp
             track = play.item
             played_at = window_start + (number + 1) * (clock - window_start) // (count + 1)
             service.add_play(played_at, track_object(play.uri.rsplit(":", 1)[-1], track.name, [track.artist],
-                                                     track.album, track.duration_ms, track.isrc))
+                                                     track.album, track.duration_ms, track.isrc, track.release_date))
         clocks.append(clock)
         window_start = clock
     return service, clocks
+
+
+def simulated_catalog(history) -> SimulatedSpotify:
+    """A simulated Spotify whose catalog (GET /v1/tracks/{id}) knows every track the synthetic history plays, under
+    each of its URIs (album and single), with the demo's credentials."""
+    service = SimulatedSpotify(client_id=DEMO_CREDENTIALS["SPOTIFY_CLIENT_ID"],
+                               client_secret=DEMO_CREDENTIALS["SPOTIFY_CLIENT_SECRET"],
+                               refresh_token=DEMO_CREDENTIALS["SPOTIFY_REFRESH_TOKEN"])
+    for track in {play.item for play in history.plays if play.kind == "music"}:
+        for uri, album in ((track.uri, track.album), (track.single_uri, f"{track.name} - Single")):
+            if uri:
+                track_id = uri.rsplit(":", 1)[-1]
+                service.tracks[track_id] = track_object(track_id, track.name, [track.artist], album, track.duration_ms,
+                                                        track.isrc, track.release_date)
+    return service

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass
+from datetime import date
 
 _SYLLABLES = ["la", "mo", "ri", "ven", "tor", "sa", "ki", "del", "nor", "fa", "lu", "zen", "mar", "qui", "bo", "ra"]
 _WORDS = ["Night", "Summer", "Echo", "River", "Glass", "Paper", "Golden", "Static", "Velvet", "Northern",
@@ -29,6 +30,7 @@ class Track:
     duration_ms: int
     single_uri: str | None  # the same song released again as a single
     isrc: str
+    release_date: str = "2020-01-01"  # the album's (ISO date)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,14 @@ class Chapter:
 
 def _uri(rng: random.Random, kind: str) -> str:
     return f"spotify:{kind}:" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(22))
+
+
+def _release_date(artist: str, album: str) -> str:
+    """An album's release date, mostly recent, some decades old; drawn from its own seed, so adding it left every
+    other draw of the catalog and the history as it was."""
+    own = random.Random(f"{artist}\x1f{album}")
+    released = date(max(1958, 2024 - int(own.expovariate(1 / 9))), own.randint(1, 12), own.randint(1, 28))
+    return released.isoformat()
 
 
 def _title(rng: random.Random) -> str:
@@ -96,6 +106,7 @@ class Catalog:
                         uri=_uri(rng, "track"), name=name, artist=artist, album=album,
                         duration_ms=rng.randint(120_000, 330_000), single_uri=single,
                         isrc=f"QZ{rng.randint(0, 99):02d}{rng.randint(0, 9_999_999):07d}",
+                        release_date=_release_date(artist, album),
                     ))
                     weights.append(artist_weight / (1 + position * 0.35))
         episodes = [

@@ -8,10 +8,11 @@ and lists every figure that differs.
 from __future__ import annotations
 
 import random
+import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from spotify_assets.lib.synthetic.exports import SyntheticHistory, platform_of
@@ -38,6 +39,15 @@ class OraclePlay:
     shuffle: bool | None = None
     reason_start: str | None = None
     offline: bool | None = None
+    # When the play ended as the warehouse knows it (UTC): an extended record's second, else the account data's minute;
+    # and the track URI it knows (only extended records carry one).
+    played_at: datetime | None = None
+    uri: str | None = None
+    duration_ms: int | None = None  # the true length of the track played
+
+
+SESSION_GAP = timedelta(minutes=30)
+DISCOVERY_DAYS = 30
 
 
 def warehouse_skip(history: SyntheticHistory, play) -> bool | None:
@@ -52,8 +62,10 @@ def warehouse_skip(history: SyntheticHistory, play) -> bool | None:
 
 
 class Oracle:
-    def __init__(self, history: SyntheticHistory, timezone_name: str):
+    def __init__(self, history: SyntheticHistory, timezone_name: str, catalog_known: bool = False):
+        """`catalog_known`: the catalog enrichment has described every track URI (the demo's simulated Spotify did)."""
         zone = ZoneInfo(timezone_name)
+        self.catalog_known = catalog_known
         self.plays: list[OraclePlay] = []
         for play in history.plays:
             if play.kind != "music" or not history.sources_of(play):
@@ -63,12 +75,19 @@ class Oracle:
             artist_key = normalize(play.item.artist)
             is_skip = warehouse_skip(history, play)
             known = is_skip is not None
+            played_at = play.ended_at.replace(microsecond=0) if known else play.ended_at.replace(second=0, microsecond=0)
             self.plays.append(OraclePlay(
                 local.date(), local.hour, local.isoweekday(), artist_key,
                 artist_key + "\x1f" + normalize(play.item.name), play.item.artist, play.item.name,
                 play.ms_played >= 30_000, play.ms_played, is_skip, platform_of(play) if known else None,
-                play.shuffle if known else None, play.reason_start if known else None, play.offline if known else None))
+                play.shuffle if known else None, play.reason_start if known else None, play.offline if known else None,
+                played_at, play.uri if known else None, play.item.duration_ms))
         self.streams = [p for p in self.plays if p.is_stream]
+        self.zone = zone
+        self.episode_ms_by_year: Counter = Counter()  # episodes and audiobook chapters
+        for play in history.plays:
+            if play.kind in ("episode", "audiobook") and history.sources_of(play):
+                self.episode_ms_by_year[play.ended_at.replace(tzinfo=timezone.utc).astimezone(zone).year] += play.ms_played
         self._names = {p.artist_key: (p.artist,) for p in self.plays} | {p.track_key: (p.track, p.artist) for p in self.plays}
 
     def weekday_hour(self) -> dict[tuple[int, int], int]:
@@ -156,6 +175,124 @@ class Oracle:
             result[artist] = (min(dates), longest)
         return result
 
+    def track_lengths(self) -> dict[str, int | None]:
+        """Per track key: the length of its most played URI (ties: the first URI), None where no URI or no catalog."""
+        uri_plays: dict[str, Counter] = {}
+        lengths: dict[str, int] = {}
+        for play in self.plays:
+            uri_plays.setdefault(play.track_key, Counter())
+            if play.uri and self.catalog_known:
+                uri_plays[play.track_key][play.uri] += 1
+                lengths[play.uri] = play.duration_ms
+        return {key: lengths[min(counts, key=lambda uri: (-counts[uri], uri))] if counts else None
+                for key, counts in uri_plays.items()}
+
+    def completion(self) -> tuple[int, float]:
+        """(plays with a completion, their completions summed): min(ms_played / length, 1) where the length is known."""
+        lengths = self.track_lengths()
+        known = [min(p.ms_played / lengths[p.track_key], 1.0) for p in self.plays if lengths[p.track_key]]
+        return len(known), round(sum(known), 6)
+
+    def sessions(self) -> list[list[OraclePlay]]:
+        """The plays of each session, oldest first: a play opens one when it started more than 30 minutes after the
+        previous play ended."""
+        sessions: list[list[OraclePlay]] = []
+        previous_end = None
+        for play in sorted(self.plays, key=lambda p: p.played_at):
+            start = play.played_at - timedelta(milliseconds=play.ms_played)
+            if previous_end is None or start > previous_end + SESSION_GAP:
+                sessions.append([])
+            sessions[-1].append(play)
+            previous_end = play.played_at
+        return sessions
+
+    def _local_date(self, utc: datetime) -> date:
+        return utc.replace(tzinfo=timezone.utc).astimezone(self.zone).date()
+
+    def session_rows(self) -> list[tuple]:
+        """fct_sessions' (started_at_utc, ended_at_utc, local_date, plays, streams, minutes, distinct_artists, skips,
+        plays_known), oldest first. The start is the first play's, the first by end time, then play_id; where several
+        plays end first at once (account data knows the minute only), `started_at_utc` is the set of their starts."""
+        rows = []
+        for plays in self.sessions():
+            starts = {p.played_at - timedelta(milliseconds=p.ms_played) for p in plays if p.played_at == plays[0].played_at}
+            start = min(starts) if len(starts) == 1 else frozenset(starts)
+            first = min(starts)
+            rows.append((start, max(p.played_at for p in plays), self._local_date(first), len(plays),
+                         sum(p.is_stream for p in plays), sum(p.ms_played for p in plays) / 60000,
+                         len({p.artist_key for p in plays}), sum(bool(p.is_skip) for p in plays),
+                         sum(p.is_skip is not None for p in plays)))
+        return sorted(rows, key=lambda row: row[1])
+
+    def sessions_monthly(self, sessions: list[tuple]) -> dict[date, tuple]:
+        """Per month: (sessions, plays, longest session's minutes, median minutes, median plays) of `session_rows`."""
+        months: dict[date, list[tuple]] = {}
+        for row in sessions:
+            months.setdefault(row[2].replace(day=1), []).append(row)
+        return {month: (len(rows), sum(r[3] for r in rows), round(max(r[5] for r in rows), 6),
+                        round(statistics.median(r[5] for r in rows), 6), float(statistics.median(r[3] for r in rows)))
+                for month, rows in months.items()}
+
+    def first_streams(self, key: str) -> dict[str, date]:
+        firsts: dict[str, date] = {}
+        for play in self.streams:
+            k = getattr(play, key)
+            firsts[k] = min(firsts.get(k, play.local_date), play.local_date)
+        return firsts
+
+    def discovery_monthly(self) -> dict[date, tuple[int, int, int, int, int]]:
+        """Per local month with a music play: (new artists, new tracks, streams, discovering, returning)."""
+        artists, tracks = self.first_streams("artist_key"), self.first_streams("track_key")
+        months = {p.local_date.replace(day=1) for p in self.plays}
+        new_artists = Counter(d.replace(day=1) for d in artists.values())
+        new_tracks = Counter(d.replace(day=1) for d in tracks.values())
+        streams, discovering = Counter(), Counter()
+        for play in self.streams:
+            month = play.local_date.replace(day=1)
+            streams[month] += 1
+            discovering[month] += (play.local_date - artists[play.artist_key]).days <= DISCOVERY_DAYS
+        return {m: (new_artists[m], new_tracks[m], streams[m], discovering[m], streams[m] - discovering[m])
+                for m in months}
+
+    def new_artists(self, start: date, end: date) -> list[tuple[str, date, int]]:
+        """(artist key, first stream date, streams in the range) of the artists first streamed in the range."""
+        firsts = self.first_streams("artist_key")
+        streams = Counter(p.artist_key for p in self.streams if start <= p.local_date <= end)
+        chosen = [(k, d, streams[k]) for k, d in firsts.items() if start <= d <= end]
+        return sorted(chosen, key=lambda row: (row[1], self._names[row[0]][0]))
+
+    def year_in_review(self, sessions: list[tuple]) -> dict[int, tuple]:
+        """mart_year_in_review's row per local year with a music play, as a tuple in its column order (names NFC);
+        `sessions` as session_rows gives them."""
+        years = sorted({p.local_date.year for p in self.plays})
+        streaks = self.streaks()
+        first_artists = self.first_streams("artist_key")
+        result = {}
+        for year in years:
+            plays = [p for p in self.plays if p.local_date.year == year]
+            streams = [p for p in plays if p.is_stream]
+            per_day = Counter(p.local_date for p in streams)
+            per_hour = Counter(p.local_hour for p in streams)
+            artists = Counter(p.artist_key for p in streams)
+            tracks = Counter(p.track_key for p in streams)
+            top_artists = sorted(artists, key=lambda k: (-artists[k], self._names[k]))[:5]
+            top_tracks = sorted(tracks, key=lambda k: (-tracks[k], self._names[k]))[:5]
+            jan1, dec31 = date(year, 1, 1), date(year, 12, 31)
+            streak_days = [(min(end, dec31) - max(start, jan1)).days + 1 for start, end, _, _ in streaks
+                           if start <= dec31 and end >= jan1]
+            session_minutes = [row[5] for row in sessions if row[2].year == year]
+            known = [p for p in plays if p.is_skip is not None]
+            result[year] = (
+                year, round(sum(p.ms_played for p in plays) / 60000, 6), len(streams), len(per_day),
+                [self._names[k][0] for k in top_artists], [self._names[k][0] for k in top_tracks],
+                sum(d.year == year for d in first_artists.values()),
+                round(max(session_minutes), 6) if session_minutes else None, max(streak_days, default=0),
+                min(per_day, key=lambda d: (-per_day[d], d)) if per_day else None,
+                min(per_hour, key=lambda h: (-per_hour[h], h)) if per_hour else None,
+                round(sum(bool(p.is_skip) for p in known) / len(known), 9) if known else None, len(known),
+                round(self.episode_ms_by_year[year] / 60000, 6))
+        return result
+
     def drilldown(self, local_date: date, hour: int) -> Counter:
         return Counter((p.track, p.artist) for p in self.streams if p.local_date == local_date and p.local_hour == hour)
 
@@ -230,4 +367,48 @@ def compare_with_marts(oracle: Oracle, connection) -> tuple[int, list[str]]:
         rows = connection.execute("SELECT track_name, artist_name, streams FROM hour_drilldown(?, ?)", [local_date, hour]).fetchall()
         got = Counter({(unicodedata.normalize("NFC", t), unicodedata.normalize("NFC", a)): s for t, a, s in rows})
         check(f"drilldown {local_date} {hour}:00", oracle.drilldown(local_date, hour), got)
+    compare_section_nine(oracle, connection, check)
     return compared, mismatches
+
+
+def _nfc(names: list[str]) -> list[str]:
+    return [unicodedata.normalize("NFC", name).strip() for name in names]
+
+
+def compare_section_nine(oracle: Oracle, connection, check) -> None:
+    """Completion, sessions, discovery and the year in review (counting rules, section 9)."""
+    check("track lengths", oracle.track_lengths(), dict(connection.execute(
+        "SELECT track_key, duration_ms FROM dim_track").fetchall()))
+    count, total = connection.execute("SELECT count(completion), round(coalesce(sum(completion), 0), 6) "
+                                      "FROM fct_plays").fetchall()[0]
+    check("plays with a completion, completions summed", oracle.completion(), (count, total))
+    sessions = oracle.session_rows()
+    got = connection.execute(
+        "SELECT started_at_utc, ended_at_utc, local_date, plays, streams, round(minutes, 6), distinct_artists, skips, "
+        "plays_known FROM fct_sessions ORDER BY ended_at_utc").fetchall()
+    check("sessions", len(sessions), len(got))
+    for index, (expected, actual) in enumerate(zip(sessions, got)):
+        if isinstance(expected[0], frozenset) and actual[0] in expected[0]:  # one of the plays that ended first at once
+            expected = sessions[index] = (actual[0], expected[1], oracle._local_date(actual[0]), *expected[3:])
+        check(f"session ending {expected[1]}", (*expected[:5], round(expected[5], 6), *expected[6:]), actual)
+    check("plays per session in fct_plays", sorted(row[3] for row in sessions), sorted(n for (n,) in connection.execute(
+        "SELECT count(*) FROM fct_plays GROUP BY session_id").fetchall()))
+    check("sessions per month", oracle.sessions_monthly(sessions), {row[0]: tuple(row[1:]) for row in connection.execute(
+        "SELECT month, sessions, plays, round(longest_session_minutes, 6), round(median_session_minutes, 6), median_session_plays "
+        "FROM mart_sessions_monthly").fetchall()})
+    check("discovery per month", oracle.discovery_monthly(), {row[0]: tuple(row[1:]) for row in connection.execute(
+        "SELECT month, new_artists, new_tracks, streams, streams_discovering, streams_returning "
+        "FROM mart_discovery_monthly").fetchall()})
+    for start, end in oracle.sample_ranges():
+        check(f"new artists {start}..{end}", oracle.new_artists(start, end), connection.execute(
+            "SELECT artist_key, first_stream_date, streams FROM new_artists(?, ?)", [start, end]).fetchall())
+    years = {}
+    for row in connection.execute(
+            "SELECT year, round(minutes, 6), streams, days_listened, top_artists, top_tracks, new_artists, "
+            "round(longest_session_minutes, 6), longest_streak_days, busiest_date, busiest_local_hour, round(skip_rate, 9), "
+            "plays_known, round(episode_minutes, 6) FROM mart_year_in_review").fetchall():
+        years[row[0]] = (*row[:4], _nfc(row[4]), _nfc(row[5]), *row[6:])
+    in_review = oracle.year_in_review(sessions)
+    check("years in review", sorted(in_review), sorted(years))
+    for year, expected in in_review.items():
+        check(f"year in review {year}", expected, years.get(year))

@@ -1,0 +1,92 @@
+{#- Post-hook of fct_plays: plays written before the catalog knew their track's length get their completion
+    (counting rules, section 9) once int_catalog_tracks_resolved recomputes the track. -#}
+{% macro refresh_completion() -%}
+    update {{ this }} as target
+    set completion = least(target.ms_played / durations.duration_ms, 1.0)
+    from {{ ref('int_catalog_tracks_resolved') }} as durations
+    where durations.track_key = target.track_key
+      and durations.duration_ms > 0
+      and durations.batch_at = {{ current_batch_at() }}
+      and target.completion is distinct from least(target.ms_played / durations.duration_ms, 1.0)
+{%- endmacro %}
+
+{#- Post-hook of fct_plays: each play's session (counting rules, section 9). Plays in order of played_at_utc, then
+    play_id; a play opens a session when its start (played_at_utc minus ms_played) is more than
+    `session_gap_minutes` after the previous play's played_at_utc. A session's id is the play_id of its first play.
+    Sessions before the one open at the first play this run wrote cannot change, so the assignment starts at that
+    session's first play (on a full build: at the first play). A play whose session changed is stamped with this
+    run's batch_at, so fct_sessions recomputes its old and new session. -#}
+{% macro assign_sessions() -%}
+    update {{ this }} as target
+    set session_id = sessions.session_id, batch_at = {{ current_batch_at() }}
+    from (
+        with first_written as (
+            select played_at_utc, play_id
+            from {{ this }}
+            where batch_at = {{ current_batch_at() }}
+            order by played_at_utc, play_id
+            limit 1
+        )
+
+        -- the first play of the session holding the last play before the first one written
+        , anchor as (
+            select opener.played_at_utc, opener.play_id
+            from {{ this }} as opener
+            where opener.play_id = (
+                select before.session_id
+                from {{ this }} as before, first_written
+                where before.session_id is not null
+                  and (before.played_at_utc < first_written.played_at_utc
+                       or (before.played_at_utc = first_written.played_at_utc and before.play_id < first_written.play_id))
+                order by before.played_at_utc desc, before.play_id desc
+                limit 1
+            )
+        )
+
+        , plays as (
+            select play_id, played_at_utc, ms_played
+            from {{ this }}
+            where exists (select 1 from first_written)
+              and not exists (
+                  select 1 from anchor
+                  where played_at_utc < anchor.played_at_utc
+                     or (played_at_utc = anchor.played_at_utc and play_id < anchor.play_id)
+              )
+        )
+
+        , openings as (
+            select
+                play_id,
+                played_at_utc,
+                coalesce(
+                    played_at_utc - to_milliseconds(ms_played)
+                        > lag(played_at_utc) over (order by played_at_utc, play_id)
+                          + to_minutes(cast({{ var('session_gap_minutes') }} as bigint)),
+                    true
+                ) as opens_session
+            from plays
+        )
+
+        select
+            play_id,
+            first_value(play_id) over (partition by session_number order by played_at_utc, play_id) as session_id
+        from (
+            select play_id, played_at_utc,
+                   sum(cast(opens_session as integer)) over (order by played_at_utc, play_id
+                                                            rows between unbounded preceding and current row) as session_number
+            from openings
+        )
+    ) as sessions
+    where target.play_id = sessions.play_id
+      and target.session_id is distinct from sessions.session_id
+{%- endmacro %}
+
+{#- Post-hook of fct_sessions: a session whose first play now belongs to an earlier session (plays that arrived
+    later closed the gap) is gone. -#}
+{% macro remove_merged_sessions() -%}
+    delete from {{ this }}
+    where session_id in (
+        select play_id from {{ ref('fct_plays') }}
+        where batch_at = {{ current_batch_at() }} and session_id <> play_id
+    )
+{%- endmacro %}

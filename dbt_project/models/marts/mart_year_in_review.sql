@@ -1,0 +1,121 @@
+-- Your year (counting rules, section 9): one row per local year with a music play. A table recomputed on every
+-- build from the small pre-counted marts (days, year buckets, sessions, streaks, artists): a late export can move an
+-- artist's first stream or join two streaks across years, so any year row can change.
+with days as (
+    select year(local_date) as year, local_date, streams, hourly_streams, ms_played, skips, plays_known
+    from {{ ref('agg_daily_streams') }}
+)
+
+, totals as (
+    select
+        year,
+        sum(ms_played) / 60000.0 as minutes,
+        cast(sum(streams) as bigint) as streams,
+        cast(count(*) filter (where streams > 0) as integer) as days_listened,
+        cast(sum(skips) as bigint) as skips,
+        cast(sum(plays_known) as bigint) as plays_known
+    from days
+    group by year
+)
+
+-- the date with the most streams; ties: the earliest
+, busiest_dates as (
+    select year, local_date as busiest_date
+    from days
+    where streams > 0
+    qualify row_number() over (partition by year order by streams desc, local_date) = 1
+)
+
+, hours as (
+    select year, local_hour, sum(streams) as streams
+    from (
+        select year, cast(hour_index - 1 as integer) as local_hour, hourly_streams[hour_index] as streams
+        from days, range(1, 25) as hours(hour_index)
+    )
+    group by year, local_hour
+)
+
+, busiest_hours as (
+    select year, local_hour as busiest_local_hour
+    from hours
+    where streams > 0
+    qualify row_number() over (partition by year order by streams desc, local_hour) = 1
+)
+
+, top_artists as (
+    select
+        year(bucket.bucket_start) as year,
+        list(artist.artist_name order by bucket.streams desc, encode(artist.artist_name))[1:5] as top_artists
+    from {{ ref('agg_artist_buckets') }} as bucket
+    inner join {{ ref('dim_artist') }} as artist using (artist_key)
+    where bucket.bucket_grain = 'year' and bucket.streams > 0
+    group by 1
+)
+
+, top_tracks as (
+    select
+        year(bucket.bucket_start) as year,
+        list(track.track_name order by bucket.streams desc, encode(track.track_name), encode(track.artist_name))[1:5]
+            as top_tracks
+    from {{ ref('agg_track_buckets') }} as bucket
+    inner join {{ ref('dim_track') }} as track using (track_key)
+    where bucket.bucket_grain = 'year' and bucket.streams > 0
+    group by 1
+)
+
+, new_artists as (
+    select year(first_stream_date) as year, cast(count(*) as bigint) as new_artists
+    from {{ ref('dim_artist') }}
+    where first_stream_date is not null
+    group by 1
+)
+
+, longest_sessions as (
+    select year(local_date) as year, max(minutes) as longest_session_minutes
+    from {{ ref('fct_sessions') }}
+    group by 1
+)
+
+-- the days of each streak that fall inside each year it touches
+, streak_years as (
+    select
+        years.year,
+        max(least(streaks.streak_end, make_date(years.year, 12, 31))
+            - greatest(streaks.streak_start, make_date(years.year, 1, 1)) + 1) as longest_streak_days
+    from {{ ref('mart_streaks') }} as streaks
+    inner join (select distinct year from days) as years
+        on years.year between year(streaks.streak_start) and year(streaks.streak_end)
+    group by years.year
+)
+
+, episodes as (
+    select year(local_date) as year, sum(ms_played) / 60000.0 as episode_minutes
+    from {{ ref('fct_episode_plays') }}
+    group by 1
+)
+
+select
+    totals.year,
+    totals.minutes,
+    totals.streams,
+    totals.days_listened,
+    coalesce(top_artists.top_artists, cast([] as varchar[])) as top_artists,
+    coalesce(top_tracks.top_tracks, cast([] as varchar[])) as top_tracks,
+    coalesce(new_artists.new_artists, 0) as new_artists,
+    longest_sessions.longest_session_minutes,
+    cast(coalesce(streak_years.longest_streak_days, 0) as integer) as longest_streak_days,
+    busiest_dates.busiest_date,
+    busiest_hours.busiest_local_hour,
+    totals.skips / nullif(totals.plays_known, 0) as skip_rate,
+    totals.plays_known,
+    coalesce(episodes.episode_minutes, 0) as episode_minutes
+from totals
+left join busiest_dates using (year)
+left join busiest_hours using (year)
+left join top_artists using (year)
+left join top_tracks using (year)
+left join new_artists using (year)
+left join longest_sessions using (year)
+left join streak_years using (year)
+left join episodes using (year)
+order by totals.year
