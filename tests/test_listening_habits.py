@@ -122,12 +122,12 @@ def sessions(tmp_path_factory):
     connection.close()
     _import(folder, data, "later/endsong_1.json", [_extended("2024-04-02T10:30:00Z", "P9", 180_000, False, "trackdone")])
     connection = connect_published(data / "marts.duckdb")
-    yield before, connection
+    yield before, connection, data
     connection.close()
 
 
 def test_sessions_split_on_gaps_over_30_minutes_across_midnight_dst_sources_and_a_later_import(sessions):
-    before, marts = sessions
+    before, marts, _ = sessions
     assert before == 5  # P7 and P8 apart, until P9 arrived
     rows = marts.execute("SELECT started_at_utc::VARCHAR, ended_at_utc::VARCHAR, local_date::VARCHAR, plays, streams, "
                          "minutes, distinct_artists, skips, plays_known FROM fct_sessions ORDER BY started_at_utc"
@@ -147,3 +147,25 @@ def test_sessions_split_on_gaps_over_30_minutes_across_midnight_dst_sources_and_
         ("2024-03-01", 3, 6, 400_000 / 60_000, 6.0, 2.0), ("2024-04-01", 1, 3, 9.0, 9.0, 3.0)]
     assert marts.execute("SELECT year, longest_session_minutes, days_listened, busiest_date::VARCHAR, "
                          "busiest_local_hour FROM mart_year_in_review").fetchall() == [(2024, 9.0, 4, "2024-03-05", 0)]  # ties: earliest
+
+
+def test_the_current_streak_ends_today_or_yesterday_and_the_summary_says_how_you_listen(sessions):
+    _, marts, data = sessions
+    # Local dates with a stream: March 4 and 5, March 31, April 2 (Berlin).
+    query = "SELECT streak_start::VARCHAR, streak_end::VARCHAR, days, streams FROM current_streak(today := ?)"
+    assert marts.execute(query, ["2024-03-05"]).fetchall() == [("2024-03-04", "2024-03-05", 2, 4)]
+    assert marts.execute(query, ["2024-03-06"]).fetchall() == [("2024-03-04", "2024-03-05", 2, 4)]  # yesterday
+    assert marts.execute(query, ["2024-03-07"]).fetchall() == []
+    assert marts.execute("SELECT count(*) FROM current_streak()").fetchall() == [(0,)]  # today: 2024 is long gone
+    summary = subprocess.run([CLI, "summary"], env=cli_environment(data), capture_output=True, text=True, timeout=300)
+    assert summary.returncode == 0, summary.stderr
+    lines = summary.stdout.split("how you listen:\n", 1)[1].splitlines()[:4]
+    assert lines == [
+        "  skips: 0.0% of 8 plays whose skip is known (the extended history has it)",
+        "  sessions: 4, typically 6 minutes; the longest 9 minutes, on 2024-04-02 (a pause of more than 30 minutes "
+        "ends one)",
+        "  streaks of days with a stream: no current streak (none ends today or yesterday); the longest 2 days, "
+        "2024-03-04 to 2024-03-05",
+        "  2024: 27 minutes on 4 days, 1 new artist, most streamed: Skipper (every year: SELECT * FROM "
+        "mart_year_in_review)",
+    ]

@@ -91,6 +91,36 @@ def heatmap_lines(cells: dict[tuple[int, int], int]) -> list[str]:
     return lines
 
 
+def listening_habit_lines(connection) -> list[str]:
+    """Skips, sessions, streaks and the latest year (counting rules, section 9), one line each."""
+    lines = []
+    known, skips = connection.execute("SELECT count(is_skip), count_if(is_skip) FROM fct_plays").fetchall()[0]
+    lines.append(f"  skips: {skips / known:.1%} of {_count(known, 'play')} whose skip is known (the extended history "
+                 "has it)" if known else "  skips: unknown (only the extended streaming history records them)")
+    sessions, median, longest, longest_date = connection.execute(
+        "SELECT count(*), median(minutes), max(minutes), arg_max(local_date, minutes) FROM fct_sessions").fetchall()[0]
+    if sessions:
+        lines.append(f"  sessions: {sessions:,}, typically {median:.0f} minutes; the longest {longest:.0f} minutes, on "
+                     f"{longest_date} (a pause of more than 30 minutes ends one)")
+    current = connection.execute("SELECT days, streak_start FROM current_streak()").fetchall()
+    longest_streak = connection.execute(
+        "SELECT days, streak_start, streak_end FROM mart_streaks ORDER BY days DESC, streak_start LIMIT 1").fetchall()
+    if longest_streak:
+        days, start, end = longest_streak[0]
+        now = (f"current {_count(current[0][0], 'day')} (since {current[0][1]})" if current
+               else "no current streak (none ends today or yesterday)")
+        lines.append(f"  streaks of days with a stream: {now}; the longest {_count(days, 'day')}, {start} to {end}")
+    year = connection.execute(
+        "SELECT year, minutes, days_listened, new_artists, top_artists FROM mart_year_in_review ORDER BY year DESC "
+        "LIMIT 1").fetchall()
+    if year:
+        number, minutes, days, new_artists, top_artists = year[0]
+        lines.append(f"  {number}: {minutes:,.0f} minutes on {_count(days, 'day')}, {_count(new_artists, 'new artist')}"
+                     + (f", most streamed: {', '.join(top_artists[:3])}" if top_artists else "")
+                     + " (every year: SELECT * FROM mart_year_in_review)")
+    return lines
+
+
 def print_results(settings: SpotifySettings, top: int = 5) -> None:
     path = settings.published_marts_path
     if not path.exists():
@@ -129,6 +159,8 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
             "SELECT iso_weekday, local_hour, streams FROM mart_heatmap_weekday_hour").fetchall()}
         print("\nstreams by weekday and hour:")
         print("\n".join(heatmap_lines(cells)))
+        print("\nhow you listen:")
+        print("\n".join(listening_habit_lines(connection)))
     finally:
         connection.close()
     print(f"\npublished marts: {path}  (query them: {Path(sys.executable).with_name('duckdb')} -readonly {path})")

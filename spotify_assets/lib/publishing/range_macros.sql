@@ -166,3 +166,11 @@ SELECT discovered.artist_key, discovered.artist_name, discovered.first_stream_da
 FROM discovered
 JOIN sums ON sums.artist_id = discovered.artist_id
 ORDER BY discovered.first_stream_date, encode(discovered.artist_name);
+
+-- The current streak (counting rules, section 9): the streak that ends today or yesterday in the listener's zone (the
+-- zone the marts were computed in), else no row. `today` stands in for the current local date.
+CREATE OR REPLACE MACRO current_streak(today := NULL) AS TABLE
+SELECT streak.streak_start, streak.streak_end, streak.days, streak.streams
+FROM mart_streaks AS streak, warehouse_settings AS setting
+WHERE streak.streak_end >= coalesce(CAST(today AS DATE), CAST(timezone(setting.timezone, current_timestamp) AS DATE)) - 1
+  AND streak.streak_end <= coalesce(CAST(today AS DATE), CAST(timezone(setting.timezone, current_timestamp) AS DATE));
