@@ -81,12 +81,18 @@
       and target.session_id is distinct from sessions.session_id
 {%- endmacro %}
 
-{#- Post-hook of fct_sessions: a session whose first play now belongs to an earlier session (plays that arrived
-    later closed the gap) is gone. -#}
-{% macro remove_merged_sessions() -%}
-    delete from {{ this }}
-    where session_id in (
-        select play_id from {{ ref('fct_plays') }}
-        where batch_at = {{ current_batch_at() }} and session_id <> play_id
-    )
+{#- Post-hook of fct_sessions: sessions that no play belongs to any more are gone: their first play joined an
+    earlier session (plays that arrived later closed the gap), or a rewritten day replaced it (a newer export's record
+    of the same play has another play_id). Only sessions from the first day fct_plays rewrote on can be such. -#}
+{% macro remove_vanished_sessions() -%}
+    delete from {{ this }} as session
+    where session.batch_at < {{ current_batch_at() }}
+      and session.ended_at_utc >= (
+          select cast(min(played_on_utc) as timestamp) from {{ ref('fct_plays') }}
+          where batch_at = {{ current_batch_at() }}
+      )
+      and not exists (
+          select 1 from {{ ref('fct_plays') }} as play
+          where play.session_id = session.session_id and play.played_at_utc >= session.started_at_utc
+      )
 {%- endmacro %}

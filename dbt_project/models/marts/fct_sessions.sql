@@ -3,7 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='session_id',
     post_hook=[
-        "{{ remove_merged_sessions() }}",
+        "{{ remove_vanished_sessions() }}",
     ],
 ) }}
 
@@ -28,7 +28,7 @@ with plays as not materialized (
         max(played_at_utc) as ended_at_utc,
         cast(count(*) as bigint) as plays,
         cast(count_if(is_stream) as bigint) as streams,
-        sum(ms_played) / 60000.0 as minutes,
+        cast(sum(ms_played) as bigint) as ms_played,
         cast(count(distinct artist_key) as bigint) as distinct_artists,
         cast(count(*) filter (where is_skip) as bigint) as skips,
         cast(count(is_skip) as bigint) as plays_known
@@ -49,7 +49,8 @@ select
     cast({{ to_local_time('started_at_utc') }} as date) as local_date,
     plays,
     streams,
-    minutes,
+    ms_played / 60000.0 as minutes,
+    ms_played,
     distinct_artists,
     skips,
     plays_known,

@@ -4,7 +4,7 @@ select
     cast(date_trunc('month', local_date) as date) as month,
     cast(count(*) as bigint) as sessions,
     cast(sum(plays) as bigint) as plays,
-    sum(minutes) as minutes,
+    sum(ms_played) / 60000.0 as minutes,
     max(minutes) as longest_session_minutes,
     arg_max(session_id, [minutes, -epoch_ms(started_at_utc)]) as longest_session_id,
     median(minutes) as median_session_minutes,
