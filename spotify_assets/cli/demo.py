@@ -146,5 +146,5 @@ def verify_against_truth(history, settings: SpotifySettings) -> None:
         print("\n".join(mismatches[:20]), file=sys.stderr)
         raise CommandFailed(f"{len(mismatches)} of {compared} figures differ from the synthetic ground truth")
     terminal.say(f"\noracle: all {compared:,} figures (totals, 168 heatmap cells, every calendar day, months, "
-                 "top 10 lists by streams and by minutes, skips, streaks, completion, sessions, discovery, your years, "
-                 "hour drilldowns) match the synthetic ground truth")
+                 "top 10 lists by streams and by minutes, skips, streaks, completion, sessions, discovery, your years, eras, "
+                 "weekends, hour drilldowns) match the synthetic ground truth")

@@ -44,6 +44,7 @@ class OraclePlay:
     played_at: datetime | None = None
     uri: str | None = None
     duration_ms: int | None = None  # the true length of the track played
+    release_year: int | None = None  # the year the track's album came out
 
 
 SESSION_GAP = timedelta(minutes=30)
@@ -81,7 +82,7 @@ class Oracle:
                 artist_key + "\x1f" + normalize(play.item.name), play.item.artist, play.item.name,
                 play.ms_played >= 30_000, play.ms_played, is_skip, platform_of(play) if known else None,
                 play.shuffle if known else None, play.reason_start if known else None, play.offline if known else None,
-                played_at, play.uri if known else None, play.item.duration_ms))
+                played_at, play.uri if known else None, play.item.duration_ms, int(play.item.release_date[:4])))
         self.streams = [p for p in self.plays if p.is_stream]
         self.zone = zone
         self.episode_ms_by_year: Counter = Counter()  # episodes and audiobook chapters
@@ -192,6 +193,29 @@ class Oracle:
         lengths = self.track_lengths()
         known = [min(p.ms_played / lengths[p.track_key], 1.0) for p in self.plays if lengths[p.track_key]]
         return len(known), round(sum(known), 6)
+
+    def release_years(self) -> dict[int | None, tuple[int, int]]:
+        """(streamed tracks, streams) per release year: a track's is the earliest of its URIs the catalog describes."""
+        years: dict[str, int | None] = {}
+        for play in self.plays:
+            known = play.release_year if play.uri and self.catalog_known else None
+            if known is not None:
+                years[play.track_key] = min(years.get(play.track_key) or known, known)
+            else:
+                years.setdefault(play.track_key, None)
+        tracks, streams = Counter(), Counter()
+        for key in {p.track_key for p in self.streams}:
+            tracks[years[key]] += 1
+        for play in self.streams:
+            streams[years[play.track_key]] += 1
+        return {year: (tracks[year], streams[year]) for year in tracks}
+
+    def weekday_weekend_artists(self) -> dict[str, tuple[int, int]]:
+        """Per artist with a stream: (streams Monday to Friday, streams Saturday and Sunday), local."""
+        counts: dict[str, list[int]] = {}
+        for play in self.streams:
+            counts.setdefault(play.artist_key, [0, 0])[play.iso_weekday >= 6] += 1
+        return {key: tuple(value) for key, value in counts.items()}
 
     def sessions(self) -> list[list[OraclePlay]]:
         """The plays of each session, oldest first: a play opens one when it started more than 30 minutes after the
@@ -402,6 +426,13 @@ def compare_section_nine(oracle: Oracle, connection, check) -> None:
     for start, end in oracle.sample_ranges():
         check(f"new artists {start}..{end}", oracle.new_artists(start, end), connection.execute(
             "SELECT artist_key, first_stream_date, streams FROM new_artists(?, ?)", [start, end]).fetchall())
+    check("artists' weekday and weekend streams", oracle.weekday_weekend_artists(), {
+        key: (int(weekday), int(weekend)) for key, weekday, weekend in connection.execute(
+            "SELECT key, weekday_streams, weekend_streams FROM mart_weekday_weekend_shares WHERE dimension = 'artist'"
+        ).fetchall()})
+    check("streams by release year", oracle.release_years(), {
+        year: (tracks, streams) for year, tracks, streams in connection.execute(
+            "SELECT release_year, tracks, streams FROM mart_release_years").fetchall()})
     years = {}
     for row in connection.execute(
             "SELECT year, round(minutes, 6), streams, days_listened, top_artists, top_tracks, new_artists, "
