@@ -5,8 +5,11 @@ Python (the Oracle), never read back from the marts.
 """
 
 import unicodedata
-from datetime import date
+from collections import Counter
+from datetime import date, timezone
 from pathlib import Path
+from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import DEMO_PLAYS, DEMO_SEED, DEMO_ZONE, wait_for
@@ -23,7 +26,7 @@ pytestmark = pytest.mark.slow
 def oracle(tmp_path_factory) -> Oracle:
     history = SyntheticHistory.generate(plays=DEMO_PLAYS, seed=DEMO_SEED)
     history.write_exports(tmp_path_factory.mktemp("exports"))  # decides which plays reach an export
-    return Oracle(history, DEMO_ZONE)
+    return Oracle(history, DEMO_ZONE, catalog_known=True)
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +51,14 @@ def top_list(driver, list_id: str) -> list[tuple[str, int]]:
     return entries
 
 
-def choose_range(driver, start: date, end: date) -> None:
+def choose_range(driver, start: date | str, end: date | str) -> None:
     # Typing into a date input depends on the browser's locale; set the value and fire the change event.
     driver.execute_script("""
         for (const [id, value] of [["range-start", arguments[0]], ["range-end", arguments[1]]]) {
             const input = document.getElementById(id);
             input.value = value;
             input.dispatchEvent(new Event("change"));
-        }""", start.isoformat(), end.isoformat())
+        }""", str(start), str(end))
 
 
 def expected_artists(oracle: Oracle, start: date, end: date) -> list[tuple[str, int]]:
@@ -124,6 +127,113 @@ def test_a_click_on_an_hour_shows_the_tracks_that_filled_it(report, oracle):
     assert report.current_url.endswith(f"#day={local_date.isoformat()}&hour={hour}")
 
 
+def field(container, name: str) -> str:
+    return container.find_element(By.CSS_SELECTOR, f'[data-field="{name}"]').text
+
+
+def test_the_page_fills_the_window_and_the_range_takes_iso_dates(report, oracle):
+    width = report.execute_script("return window.innerWidth")
+    assert report.find_element(By.TAG_NAME, "main").size["width"] >= width - 64  # no fixed maximum width
+    start, end = (report.find_element(By.ID, name) for name in ("range-start", "range-end"))
+    assert start.get_attribute("type") == "text" and start.get_attribute("placeholder") == "YYYY-MM-DD"
+    before = top_list(report, "top-artists")
+    choose_range(report, "03/01/2024", "2024-05-31")  # the browser's locale has no say: only ISO dates are taken
+    assert "YYYY-MM-DD" in report.find_element(By.ID, "range-summary").text and top_list(report, "top-artists") == before
+    choose_range(report, "2024-03-01", "2024-05-31")
+    assert top_list(report, "top-artists") == expected_artists(oracle, date(2024, 3, 1), date(2024, 5, 31))
+
+
+def test_an_artist_page_shows_its_calendar_hours_tracks_skips_first_stream_and_longest_streak(report, oracle):
+    choose_range(report, "1900-01-01", "2100-01-01")
+    second = report.find_elements(By.CSS_SELECTOR, "#top-artists .artist-link")[1]
+    name = nfc(second.text)
+    second.click()
+    wait_for(report, lambda d: d.find_element(By.ID, "artist-panel").is_displayed())
+    key = next(p.artist_key for p in oracle.plays if nfc(p.artist) == name)
+    panel = report.find_element(By.ID, "artist-panel")
+    assert nfc(report.find_element(By.ID, "artist-title").text) == name
+    plays = [p for p in oracle.plays if p.artist_key == key]
+    streams = [p for p in plays if p.is_stream]
+    assert field(panel, "streams") == f"{len(streams):,}"
+    first, longest = oracle.artist_streaks()[key]
+    assert field(panel, "first-stream") == first.isoformat()
+    assert field(panel, "longest-streak") == f"{longest} day{'s' if longest != 1 else ''}"
+    known = [p for p in plays if p.is_skip is not None]
+    assert field(panel, "skip-rate") == f"{100 * sum(bool(p.is_skip) for p in known) / len(known):.1f}%"
+    per_track = Counter(p.track for p in streams)
+    expected = sorted(per_track.items(), key=lambda item: (-item[1], item[0]))[:10]
+    assert top_list(report, "artist-tracks") == [(nfc(track), count) for track, count in expected]
+    days = panel.find_elements(By.CSS_SELECTOR, "#artist-calendar .cell.value")
+    by_day = Counter(p.local_date for p in streams)
+    shown = {tip.split(" ", 1)[0]: int(tip.rsplit(": ", 1)[1].split()[0])
+             for tip in (cell.get_attribute("data-tip") for cell in days)}
+    assert {day: count for day, count in shown.items() if count} == {d.isoformat(): n for d, n in by_day.items()}
+    cells = [int(cell.get_attribute("data-tip").rsplit(", ", 1)[1].split()[0])
+             for cell in panel.find_elements(By.CSS_SELECTOR, "#artist-hours td.cell")]
+    by_hour = Counter((p.iso_weekday, p.local_hour) for p in streams)
+    assert cells == [by_hour[(w, h)] for w in range(1, 8) for h in range(24)]
+    assert nfc(unquote(report.current_url.split("#artist=", 1)[1])) == name
+
+
+def test_the_skips_section_equals_the_truth(report, oracle):
+    known = [p for p in oracle.plays if p.is_skip is not None]
+    skips = sum(bool(p.is_skip) for p in known)
+    assert report.find_element(By.ID, "skips-summary").text.startswith(
+        f"{100 * skips / len(known):.1f}% of {len(known):,} plays whose skip is known were skips ({skips:,}).")
+    tips = [cell.get_attribute("data-tip") for cell in report.find_elements(By.CSS_SELECTOR, "#skips-weekday-hour td.cell")]
+    shown = [(int(tip.split(" of ")[1].split()[0].replace(",", "")), int(tip.split(": ")[1].split()[0].replace(",", "")))
+             for tip in tips]
+    truth = oracle.skips_weekday_hour()
+    assert shown == [truth[(w, h)] for w in range(1, 8) for h in range(24)]
+    rows = [(nfc(row.find_element(By.CSS_SELECTOR, ".track").text), int(row.find_element(By.CSS_SELECTOR, ".plays").text),
+             int(row.find_element(By.CSS_SELECTOR, ".skips").text))
+            for row in report.find_elements(By.CSS_SELECTOR, "#most-skipped tbody tr")]
+    names = {p.track_key: p.track for p in oracle.plays}
+    assert rows == [(nfc(names[key]), plays, skipped)
+                    for key, plays, skipped, _ in oracle.most_skipped(date(1, 1, 1), date(9999, 12, 31))]
+
+
+def test_a_day_lists_its_sessions(report, oracle):
+    sessions = oracle.session_rows()
+    busiest = Counter(row[2] for row in sessions).most_common(1)[0][0]
+    report.find_element(By.CSS_SELECTOR, f'#calendar [data-date="{busiest.isoformat()}"]').click()
+    wait_for(report, lambda d: d.find_element(By.ID, "day-panel").is_displayed())
+    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            for row in report.find_elements(By.CSS_SELECTOR, "#day-sessions tbody tr")]
+    expected = [row for row in sessions if row[2] == busiest]
+    assert len(rows) == len(expected) >= 2
+    assert [(int(r[3]), int(r[4]), r[5]) for r in rows] == [(e[3], e[4], f"{e[5]:,.1f}") for e in expected]
+    for shown, truth in zip(rows, expected):
+        if not isinstance(truth[0], frozenset):
+            local = truth[0].replace(tzinfo=timezone.utc).astimezone(ZoneInfo(DEMO_ZONE))
+            assert shown[1] == local.strftime("%H:%M")
+
+
+def test_the_year_page_shows_any_year(report, oracle):
+    years = oracle.year_in_review(oracle.session_rows())
+    for year in sorted(years)[:2]:
+        report.execute_script("const c = document.getElementById('year-choice'); c.value = arguments[0]; "
+                              "c.dispatchEvent(new Event('change'));", str(year))
+        facts = report.find_element(By.ID, "year-facts")
+        (_, minutes, streams, days, top_artists, top_tracks, new_artists, _, streak, busiest_date, busiest_hour,
+         skip_rate, known, _) = years[year]
+        assert field(facts, "streams") == f"{streams:,}" and field(facts, "days-listened") == f"{days:,}"
+        assert field(facts, "minutes") == f"{round(minutes):,}"
+        assert field(facts, "new-artists") == f"{new_artists:,}"
+        assert field(facts, "longest-streak") == f"{streak} day{'s' if streak != 1 else ''}"
+        assert field(facts, "busiest-date") == busiest_date.isoformat()
+        assert field(facts, "busiest-hour") == f"{busiest_hour:02d}:00"
+        assert field(facts, "skip-rate") == f"{100 * skip_rate:.1f}%"
+        assert [name for name, _ in top_list_names(report, "year-artists")] == [nfc(n) for n in top_artists]
+        assert [name for name, _ in top_list_names(report, "year-tracks")] == [nfc(n) for n in top_tracks]
+        assert report.current_url.endswith(f"#year={year}")
+
+
+def top_list_names(driver, list_id: str) -> list[tuple[str, str]]:
+    return [(nfc(item.find_element(By.CSS_SELECTOR, ".name").get_attribute("textContent")), "")
+            for item in driver.find_elements(By.CSS_SELECTOR, f"#{list_id} li")]
+
+
 def test_the_snapshot_is_a_png_of_the_heatmap_with_axes_and_a_legend(demo_data_dir, oracle):
     """Each cell has the colour of the oracle's count, each legend box the colour of its step and a label; the axes and
     the title are drawn (text pixels where the labels go). Before, the picture had neither axes nor legend text."""
@@ -172,7 +282,9 @@ def test_an_empty_history_renders_without_errors(browser, tmp_path):
 
     empty = {"generated_at": "2026-01-01 00:00 UTC", "timezone": "UTC", "first_date": None, "daily_streams": [],
              "weekday_hour": [[0] * 24 for _ in range(7)], "year_month": [], "artists": [], "tracks": [], "hours": "[]",
-             "totals": {"plays": 0, "streams": 0, "hours_played": 0}}
+             "totals": {"plays": 0, "streams": 0, "hours_played": 0}, "artist_stats": [],
+             "skips": {"weekday_hour": [0] * 336, "by": [], "most_skipped": []}, "sessions": [], "years": [],
+             "discovery": [], "streaks": {"longest": None, "current": None}}
     page = tmp_path / "empty.html"
     page.write_text(render_report(empty))
     browser.get_log("browser")

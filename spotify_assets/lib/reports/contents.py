@@ -60,6 +60,11 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
         SELECT track.track_name, artist.artist_index
         FROM report_tracks AS track JOIN report_artists AS artist USING (artist_key)
         ORDER BY track.track_index""")]
+    artist_stats = [list(row) for row in _rows(connection, """
+        SELECT artist.streams, artist.plays_known, artist.skips, strftime(artist.first_stream_date, '%Y-%m-%d'),
+               artist.longest_streak_days, artist.ms_played
+        FROM report_artists JOIN dim_artist AS artist USING (artist_key)
+        ORDER BY report_artists.artist_index""")]
     hours = _hour_cells_json(connection, first_date) if first_date is not None else "[]"
     totals = _rows(connection, """
         SELECT count(*), coalesce(count_if(is_stream), 0), coalesce(sum(ms_played), 0) FROM fct_plays""")[0]
@@ -75,4 +80,54 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
         "tracks": tracks,
         "hours": hours,  # JSON text, spliced into the page as it is
         "totals": {"plays": int(totals[0]), "streams": int(totals[1]), "hours_played": round(totals[2] / 3.6e6)},
+        "artist_stats": artist_stats,
+        **listening_habits(connection, first_date),
+    }
+
+
+def listening_habits(connection: duckdb.DuckDBPyConnection, first_date: date | None) -> dict:
+    """Section 9 for the page: skips, each day's sessions, streaks and every year in review."""
+    skip_cells = [0] * 336  # (plays whose skip is known, skips) per weekday x hour, Monday 00:00 first
+    for weekday, hour, known, skips in _rows(connection, """
+            SELECT iso_weekday, local_hour, plays_known, skips FROM mart_skips_weekday_hour"""):
+        at = ((weekday - 1) * 24 + hour) * 2
+        skip_cells[at:at + 2] = [int(known), int(skips)]
+    sessions: list[int] = []
+    if first_date is not None:
+        # (day index, start minute of that day, end minute counted from the same midnight, plays, streams, milliseconds
+        # played, skips, plays whose skip is known) per session, by start
+        for row in _rows(connection, f"""
+                SELECT CAST(local_date - DATE '{first_date.isoformat()}' AS INTEGER),
+                       CAST(hour(started_at_local) * 60 + minute(started_at_local) AS INTEGER),
+                       CAST(date_diff('minute', CAST(local_date AS TIMESTAMP), ended_at_local) AS INTEGER),
+                       plays, streams, ms_played, skips, plays_known
+                FROM fct_sessions ORDER BY started_at_utc"""):
+            sessions.extend(int(value) for value in row)
+    years = [dict(zip(("year", "minutes", "streams", "days_listened", "top_artists", "top_tracks", "new_artists",
+                       "longest_session_minutes", "longest_streak_days", "busiest_date", "busiest_local_hour",
+                       "skip_rate", "plays_known", "episode_minutes"), row)) for row in _rows(connection, """
+        SELECT year, minutes, streams, days_listened, top_artists, top_tracks, new_artists, longest_session_minutes,
+               longest_streak_days, strftime(busiest_date, '%Y-%m-%d'), busiest_local_hour, skip_rate, plays_known,
+               episode_minutes
+        FROM mart_year_in_review ORDER BY year""")]
+    discovery = [[month.isoformat(), int(artists), int(tracks), int(discovering), int(returning)]
+                 for month, artists, tracks, discovering, returning in _rows(connection, """
+        SELECT month, new_artists, new_tracks, streams_discovering, streams_returning
+        FROM mart_discovery_monthly ORDER BY month""")]
+    longest = _rows(connection, "SELECT days, strftime(streak_start, '%Y-%m-%d'), strftime(streak_end, '%Y-%m-%d') "
+                                "FROM mart_streaks ORDER BY days DESC, streak_start LIMIT 1")
+    current = _rows(connection, "SELECT days, strftime(streak_start, '%Y-%m-%d') FROM current_streak()")
+    return {
+        "skips": {
+            "weekday_hour": skip_cells,
+            "by": [[dimension, value, int(known), int(skips)] for dimension, value, known, skips in _rows(connection, """
+                SELECT dimension, coalesce(value, 'unknown'), plays_known, skips FROM mart_skips_by
+                ORDER BY dimension, plays_known DESC, value""")],
+            "most_skipped": [list(row) for row in _rows(connection, """
+                SELECT track_name, artist_name, plays_known, skips FROM most_skipped_tracks('0001-01-01', '9999-12-31')""")],
+        },
+        "sessions": sessions,
+        "years": years,
+        "discovery": discovery,
+        "streaks": {"longest": list(longest[0]) if longest else None, "current": list(current[0]) if current else None},
     }
