@@ -29,6 +29,26 @@ from measure import run_measured  # noqa: E402
 from spotify_assets.lib.simulated.spotify import SimulatedSpotify, track_object  # noqa: E402
 
 NEW_PLAYS = 50
+# The models of counting rules section 9 (skips, sessions, streaks, discovery, the year, eras, weekends). fct_plays'
+# session and completion post-hooks run inside fct_plays' own time, reported beside them.
+SECTION_NINE_MODELS = ("int_catalog_tracks_resolved", "fct_sessions", "mart_sessions_monthly", "mart_streaks",
+                       "mart_skips_weekday_hour", "mart_skips_by", "mart_discovery_monthly", "mart_year_in_review",
+                       "mart_weekday_weekend_shares", "mart_release_years")
+
+
+def model_seconds(log: str) -> dict[str, float]:
+    """Each model's time in the last dbt build of a runs.log excerpt (dbt's own "[OK in 0.05s]")."""
+    timings: dict[str, float] = {}
+    for name, seconds in re.findall(r"OK created sql \S+ model \S+?\.(\w+) \.* \[OK in ([\d.]+)s\]", log):
+        timings[name] = float(seconds)
+    return timings
+
+
+def section_nine_share(log: str) -> dict:
+    """What the section 9 models took of a build: their seconds, all models' seconds, and fct_plays' (their hooks)."""
+    timings = model_seconds(log)
+    return {"section_nine_seconds": round(sum(timings.get(m, 0.0) for m in SECTION_NINE_MODELS), 2),
+            "all_models_seconds": round(sum(timings.values()), 2), "fct_plays_seconds": timings.get("fct_plays")}
 
 
 def measure_poll(data_dir: Path, environment: dict[str, str]) -> dict:
@@ -54,7 +74,7 @@ def measure_poll(data_dir: Path, environment: dict[str, str]) -> dict:
     dbt_seconds = [float(s) for s in re.findall(r"in 0 hours 0 minutes and ([\d.]+) seconds", log)]
     return {"plays_in_history": plays, "new_plays": int(received.group(1)) if received else 0,
             "seconds": round(measured.seconds, 2), "peak_mb": round(measured.peak_mb),
-            "dbt_seconds": dbt_seconds[-1] if dbt_seconds else None}
+            "dbt_seconds": dbt_seconds[-1] if dbt_seconds else None, **section_nine_share(log)}
 
 
 def main() -> None:

@@ -33,12 +33,13 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
 from measure import run_measured  # noqa: E402
-from poll_update import measure_poll  # noqa: E402
+from poll_update import measure_poll, section_nine_share  # noqa: E402
 
 from spotify_assets.lib.synthetic.exports import SyntheticHistory  # noqa: E402
 
 ZONE = "Europe/Berlin"
-MACROS = ("top_artists", "top_tracks", "top_artists by minutes", "most_skipped_tracks", "heatmap", "hour_drilldown")
+MACROS = ("top_artists", "top_tracks", "top_artists by minutes", "most_skipped_tracks", "new_artists", "heatmap",
+          "hour_drilldown")
 POLLS = 5
 TARGETS = {  # the README's Performance targets, on a 2-core machine
     "import_seconds_1m": 60, "poll_update_seconds": 15, "poll_update_growth": 1.3, "macro_p95_ms": 50, "peak_mb": 2048,
@@ -68,6 +69,7 @@ def time_macros(marts_path: Path, ranges: int, seed: int) -> dict[str, dict[str,
         queries["top_tracks"].append(("SELECT * FROM top_tracks(?, ?)", [start, end]))
         queries["top_artists by minutes"].append(("SELECT * FROM top_artists(?, ?, order_by := 'minutes')", [start, end]))
         queries["most_skipped_tracks"].append(("SELECT * FROM most_skipped_tracks(?, ?)", [start, end]))
+        queries["new_artists"].append(("SELECT * FROM new_artists(?, ?)", [start, end]))
         queries["heatmap"].append(("SELECT * FROM heatmap(?, ?)", [start, end]))
         queries["hour_drilldown"].append(("SELECT * FROM hour_drilldown(?, ?)", [start, rng.randint(0, 23)]))
     timings = {}
@@ -104,7 +106,8 @@ def bench_size(plays: int, work: Path, ranges: int) -> dict:
     if imported.completed.returncode != 0:
         raise SystemExit(f"import failed: {imported.completed.stderr[-2000:]}")
     result["import"] = {"seconds": round(imported.seconds, 2), "peak_mb": round(imported.peak_mb),
-                        "vs_baseline": round(imported.seconds / baseline.seconds, 2)}
+                        "vs_baseline": round(imported.seconds / baseline.seconds, 2),
+                        **section_nine_share((data_dir / "logs" / "runs.log").read_text())}
     with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as marts:
         result["plays_in_marts"] = marts.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0]
         top = [name for name, _ in marts.execute("SELECT artist_name, streams FROM top_artists('1900-01-01', '2100-01-01')").fetchall()]
@@ -178,10 +181,20 @@ def markdown(report: dict) -> str:
     lines += [""] + [f"Poll updates on {r['plays']:,} plays, in the order they ran: "
                      + ", ".join(f"{run['seconds']} s (dbt {run['dbt_seconds']} s)" for run in r["poll_update"]["runs"]) + "."
                      for r in report["sizes"] if "poll_update" in r]
+    lines += [""] + [f"Section 9 models (sessions, streaks, skips, discovery, years, eras, weekends) at {r['plays']:,} plays: "
+                     + _share(r["import"], "the import") + ("; " + _share(r["poll_update"], "a poll update")
+                                                            if "poll_update" in r else "") + "."
+                     for r in report["sizes"] if "section_nine_seconds" in r["import"]]
     lines += ["", "The pandas baseline reads only the extended history (no account-data export, no cross-source "
               "matching, names as written), so its all-time top 10 artists can differ from the marts': "
               + ", ".join(f"{r['plays']:,}: {_agreement(r['baseline'])}" for r in report["sizes"]) + "."]
     return "\n".join(lines) + "\n"
+
+
+def _share(stage: dict, name: str) -> str:
+    whole = stage["all_models_seconds"] or 1
+    return (f"{stage['section_nine_seconds']} s of {name}'s {stage['all_models_seconds']} s in dbt models "
+            f"({stage['section_nine_seconds'] / whole:.0%}; fct_plays with its session hook {stage['fct_plays_seconds']} s)")
 
 
 def _agreement(baseline: dict) -> str:

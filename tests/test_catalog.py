@@ -71,6 +71,16 @@ def test_lookups_are_bounded_resumable_most_streamed_first_and_reach_the_marts(s
             "SELECT DISTINCT split_part(track_uri, ':', 3), recording_key FROM marts.fct_plays WHERE recording_key IS NOT NULL").fetchall()
         assert all(tracks[track_id].isrc == isrc for track_id, isrc in isrc_pairs)
         assert warehouse.execute("SELECT count(*) FROM marts.dim_track WHERE recording_key IS NOT NULL").fetchall()[0][0] > 0
+        # Plays built before the lookups get their completion once the catalog knows their track's length.
+        with_completion, wrong = warehouse.execute(
+            "SELECT count(p.completion), count(*) FILTER (WHERE p.completion IS DISTINCT FROM CASE WHEN t.duration_ms > 0 "
+            "THEN least(p.ms_played / t.duration_ms, 1.0) END) FROM marts.fct_plays AS p JOIN marts.dim_track AS t "
+            "USING (track_key)").fetchall()[0]
+        assert with_completion > 0 and wrong == 0
+        lengths = warehouse.execute("SELECT track_uris, duration_ms, release_year FROM marts.dim_track "
+                                    "WHERE duration_ms IS NOT NULL").fetchall()
+        assert lengths and all(any(tracks[uri.rsplit(":", 1)[-1]].duration_ms == length for uri in uris
+                                   if uri.rsplit(":", 1)[-1] in tracks) and year == 2020 for uris, length, year in lengths)
         guests = warehouse.execute("SELECT count(DISTINCT track_key) FROM marts.bridge_track_artist "
                                    "WHERE artist_name = 'Guest Singer' AND artist_position = 1").fetchall()[0][0]
         assert guests > 0
