@@ -105,3 +105,28 @@ def test_exports_carry_glitch_copies_repeat_one_bursts_and_podcasts_among_songs(
     assert any(r["artistName"] in shows for r in rows)  # podcast episodes among the songs
     first, second = (json.loads(legacy[f"Spotify Account Data/{n}"]) for n in ("StreamingHistory0.json", "StreamingHistory0_NEW.json"))
     assert first[-1]["endTime"] > second[0]["endTime"]  # the renamed copy overlaps the original
+
+
+def test_pauses_on_the_session_rule_edge_are_planted_and_split_as_the_rule_says(tmp_path):
+    """Groups of four plays whose pauses are exactly 30 minutes (one session), 30:01 (a new one) and 29:59 (the same):
+    the oracle, and through it the demo's comparison, sees every edge at whole minutes, as the account data would."""
+    from datetime import timedelta
+
+    from spotify_assets.lib.synthetic.oracle import Oracle
+
+    history = SyntheticHistory.generate(plays=6_000, seed=9)
+    history.write_exports(tmp_path)
+    oracle = Oracle(history, "Europe/Berlin")
+    pauses = Counter()
+    session_of = {}
+    for number, session in enumerate(oracle.sessions()):
+        for play in session:
+            session_of[id(play)] = number
+    ordered = sorted(oracle.plays, key=lambda play: play.played_at)
+    for previous, play in zip(ordered, ordered[1:]):
+        pause = play.played_at - timedelta(milliseconds=play.ms_played) - previous.played_at
+        if pause in (timedelta(minutes=30), timedelta(minutes=30, seconds=1), timedelta(minutes=29, seconds=59)):
+            pauses[pause] += 1
+            assert (session_of[id(play)] == session_of[id(previous)]) == (pause <= timedelta(minutes=30))
+    assert pauses[timedelta(minutes=30)] >= 5 and pauses[timedelta(minutes=30, seconds=1)] >= 5 \
+        and pauses[timedelta(minutes=29, seconds=59)] >= 5

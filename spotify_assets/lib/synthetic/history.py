@@ -4,7 +4,7 @@ Listening follows a daily and weekly rhythm in the listener's own time zone, in 
 back-to-back plays; it has skips under 30 s, repeats, repeat-one bursts (the same track skipped after the
 same few seconds, several times within a minute: identical account-data rows), two devices ending a play in
 the same second, podcasts, audiobooks, rows without metadata, and sessions across every DST change in the
-range (the last day always starts with a burst).
+range (the last day always starts with a burst), and pauses planted on the session rule's edge (30 minutes, 30:01, 29:59).
 Deterministic for a seed. Exports are rendered from this truth (see `exports.py`).
 """
 
@@ -25,6 +25,12 @@ _WEEKEND_HOURS = [2, 1.5, 1, .5, .3, .2, .2, .5, 1, 2, 4, 5, 5, 5, 4, 4, 4, 5, 6
 _WEEKDAY_FACTOR = [1.0, 1.0, 1.05, 1.0, 1.15, 1.3, 1.2]  # Monday .. Sunday
 _AUDIOBOOKS_FROM = datetime(2023, 6, 1)  # audiobooks exist in Spotify (and exports) only recently
 _SKIP_REASONS = ["fwdbtn", "backbtn", "clickrow", "endplay"]
+# Plays on the session rule's edge (counting rules, section 9), one group on each of a few early mornings: (milliseconds
+# played, pause since the previous play ended). Exactly 30 minutes keeps a session going, 30 minutes 1 second ends it,
+# 29:59 does not. Every end falls on a whole minute, so even the account data (minutes only) keeps the pauses exact.
+_SESSION_EDGES = ((180_000, None), (180_000, timedelta(minutes=30)), (179_000, timedelta(minutes=30, seconds=1)),
+                  (181_000, timedelta(minutes=29, seconds=59)))
+_SESSION_EDGE_DAYS = 6
 
 
 @dataclass(slots=True)
@@ -75,6 +81,40 @@ def _plays_per_day(rng: random.Random, days: list[date], total: int, dst_days: s
 
 def generate_plays(rng: random.Random, catalog: Catalog, first_day: date, last_day: date, total: int,
                    zone: ZoneInfo) -> list[TruePlay]:
+    """`total` plays: listening days of sessions, and a few groups of plays planted on the session rule's edge."""
+    planted = len(_SESSION_EDGES) * _SESSION_EDGE_DAYS
+    plays = _listening_days(rng, catalog, first_day, last_day, total - planted, zone)
+    plays += _session_edges(random.Random(rng.random()), catalog, plays, first_day, last_day, zone, planted)
+    plays.sort(key=lambda play: play.ended_at)
+    return plays
+
+
+def _session_edges(rng: random.Random, catalog: Catalog, plays: list[TruePlay], first_day: date, last_day: date,
+                   zone: ZoneInfo, count: int) -> list[TruePlay]:
+    """`count` plays in groups of _SESSION_EDGES at 04:00 local on days spread over the history where nothing else
+    plays from 03:00 to 07:00."""
+    ends = sorted(play.ended_at for play in plays)
+    span = (last_day - first_day).days
+    planted: list[TruePlay] = []
+    for step in range(1, span):
+        if len(planted) >= count:
+            break
+        day = first_day + timedelta(days=(step * 37) % span)  # spread over the years, month and year ends included
+        start = datetime.combine(day, time(4, 0)).replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+        window = bisect.bisect_left(ends, start - timedelta(hours=1))
+        if window < len(ends) and ends[window] < start + timedelta(hours=3):
+            continue
+        end = start
+        for ms, pause in _SESSION_EDGES:
+            end = end + (pause or timedelta()) + timedelta(milliseconds=ms)
+            track = rng.choice(catalog.tracks)
+            planted.append(TruePlay(end, "music", track, track.uri, ms, False, False, "trackdone", "trackdone",
+                                    0, False, False))
+    return planted[:count]
+
+
+def _listening_days(rng: random.Random, catalog: Catalog, first_day: date, last_day: date, total: int,
+                    zone: ZoneInfo) -> list[TruePlay]:
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
     dst_days = _days_with_dst_change(zone, first_day, last_day)
     counts = _plays_per_day(rng, days, total, dst_days)
