@@ -23,8 +23,13 @@ def test_the_harness_measures_every_stage_and_writes_its_tables(tmp_path):
     assert size["baseline"]["top_10_artists_in_common"] >= 8  # the baseline answers the same question
     assert size["import"]["seconds"] > 0 and size["import"]["peak_mb"] > 50  # the whole process tree is sampled
     assert size["poll_update"]["new_plays"] == 50 and len(size["poll_update"]["runs"]) == 2
-    assert set(size["macros"]) == {"top_artists", "top_tracks", "top_artists by minutes", "most_skipped_tracks", "heatmap",
-                                   "hour_drilldown"}
+    assert set(size["macros"]) == {"top_artists", "top_tracks", "top_artists by minutes", "most_skipped_tracks",
+                                   "new_artists", "heatmap", "hour_drilldown"}
+    # What the section 9 models take of the import's and the poll's dbt time is measured, from dbt's own timings.
+    for stage in (size["import"], size["poll_update"]):
+        assert 0 < stage["section_nine_seconds"] < stage["all_models_seconds"] and stage["fct_plays_seconds"] > 0
+    assert "Section 9 models (sessions, streaks, skips, discovery, years, eras, weekends) at 10,000 plays:" in \
+        completed.stdout
     assert all(0 < timing["p50_ms"] <= timing["p95_ms"] for timing in size["macros"].values())
     judged = {name for name, *_ in report["targets"]}
     assert any(name.startswith("poll update on 10,000") for name in judged) and "peak memory, any stage" in judged

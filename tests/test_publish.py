@@ -29,7 +29,12 @@ def _contents(path) -> dict[str, list[tuple]]:
         database = connection.execute("SELECT current_database()").fetchall()[0][0]
         tables = [name for (name,) in connection.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall()]
-        return {table: sorted(connection.execute(f'FROM "{database}".main.{table}').fetchall()) for table in tables}
+        return {table: sorted(connection.execute(f'FROM "{database}".main.{table}').fetchall(), key=_nulls_first)
+                for table in tables}
+
+
+def _nulls_first(row: tuple) -> list:
+    return [(value is not None, value) if value is not None else (False, 0) for value in row]
 
 
 def test_the_publication_holds_every_marts_table_and_the_range_macros(marts, tmp_path):

@@ -114,7 +114,8 @@ def _run_ids(home: Path) -> set[str]:
 
 # Columns that differ between two polls of the same plays: when the row was built, and an API play's record id (it
 # names the response the play came in, which each poll lands under its own time) with the play id made from it.
-_OF_THE_MOMENT = {"batch_at", "api_record_id", "play_id"}
+# A polled play's id follows its response file's name, and a session's id is its first play's.
+_OF_THE_MOMENT = {"batch_at", "api_record_id", "play_id", "session_id", "longest_session_id"}
 
 
 def _marts(path: Path) -> dict[str, list]:

@@ -48,6 +48,11 @@ def _candidates(published: Path, cached: set[str]) -> list[tuple[str, int]]:
     return [(track_id, streams) for track_id, streams in rows if track_id not in cached]
 
 
+def lookups_pending(settings: SpotifySettings) -> int:
+    """Track ids the catalog has not been asked about yet."""
+    return len(_candidates(settings.published_marts_path, _cached_ids(settings.landing_path / "catalog" / "tracks")))
+
+
 def _row(track_id: str, path: Path, loaded_at: datetime) -> tuple:
     body = json.loads(path.read_bytes())
     if path.name.endswith(".not_found.json"):
