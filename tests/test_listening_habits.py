@@ -47,10 +47,10 @@ def marts(tmp_path_factory):
     (folder / "StreamingHistory_music_0.json").write_text(json.dumps([
         {"endTime": "2024-03-06 08:00", "artistName": "Skipper", "trackName": "C", "msPlayed": 12_000}]))
     data = folder / "data"
-    for name in ("endsong_0.json", "newer/endsong_0.json", "StreamingHistory_music_0.json"):
-        completed = subprocess.run([CLI, "import", str(folder / name)], env=cli_environment(data), capture_output=True,
-                                   text=True, timeout=600)
-        assert completed.returncode == 0, completed.stderr
+    completed = subprocess.run([CLI, "import", *(str(folder / name) for name in (
+        "endsong_0.json", "newer/endsong_0.json", "StreamingHistory_music_0.json"))], env=cli_environment(data),
+        capture_output=True, text=True, timeout=600)  # three exports, one build
+    assert completed.returncode == 0, completed.stderr
     connection = connect_published(data / "marts.duckdb")
     yield connection
     connection.close()
@@ -90,11 +90,13 @@ def test_the_most_skipped_tracks_rank_by_rate_then_skips_among_tracks_played_oft
                          ).fetchall() == [("B",)]  # a range of one day
 
 
-def _import(folder: Path, data: Path, name: str, records: list[dict]) -> None:
-    (folder / name).parent.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(json.dumps(records))
-    completed = subprocess.run([CLI, "import", str(folder / name)], capture_output=True, text=True, timeout=600,
-                               env=cli_environment(data) | {"SPOTIFY_TIMEZONE": "Europe/Berlin"})
+def _import(folder: Path, data: Path, files: dict[str, list[dict]]) -> None:
+    """The files, each an export, imported by one command (one build)."""
+    for name, records in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(json.dumps(records))
+    completed = subprocess.run([CLI, "import", *(str(folder / name) for name in files)], capture_output=True, text=True,
+                               timeout=600, env=cli_environment(data) | {"SPOTIFY_TIMEZONE": "Europe/Berlin"})
     assert completed.returncode == 0, completed.stderr
 
 
@@ -104,7 +106,7 @@ def sessions(tmp_path_factory):
     steps: the second brings a play that closes the gap between two sessions of the first."""
     folder = tmp_path_factory.mktemp("sessions")
     data = folder / "data"
-    _import(folder, data, "endsong_0.json", [
+    _import(folder, data, {"endsong_0.json": [
         _extended("2024-03-04T22:50:00Z", "P1", 180_000, False, "trackdone"),  # starts 22:47 UTC, 23:47 in Berlin
         _extended("2024-03-04T23:23:00Z", "P2", 180_000, False, "trackdone"),  # starts exactly 30 min after P1 ended
         _extended("2024-03-04T23:56:01Z", "P3", 180_000, False, "trackdone"),  # 30 min 1 s after P2: a new session
@@ -113,14 +115,14 @@ def sessions(tmp_path_factory):
         _extended("2024-03-31T01:20:00Z", "P6", 200_000, False, "trackdone"),
         _extended("2024-04-02T10:00:00Z", "P7", 180_000, False, "trackdone"),
         _extended("2024-04-02T11:00:00Z", "P8", 180_000, False, "trackdone"),  # 57 min after P7: a session of its own
-    ])
-    # The account data, to the minute: 12 minutes after P3, the same session across the two sources.
-    _import(folder, data, "StreamingHistory_music_0.json", [
-        {"endTime": "2024-03-05 00:10", "artistName": "Skipper", "trackName": "P4", "msPlayed": 120_000}])
+    ],
+        # The account data, to the minute: 12 minutes after P3, the same session across the two sources.
+        "StreamingHistory_music_0.json": [
+            {"endTime": "2024-03-05 00:10", "artistName": "Skipper", "trackName": "P4", "msPlayed": 120_000}]})
     connection = connect_published(data / "marts.duckdb")
     before = connection.execute("SELECT count(*) FROM fct_sessions").fetchall()[0][0]
     connection.close()
-    _import(folder, data, "later/endsong_1.json", [_extended("2024-04-02T10:30:00Z", "P9", 180_000, False, "trackdone")])
+    _import(folder, data, {"later/endsong_1.json": [_extended("2024-04-02T10:30:00Z", "P9", 180_000, False, "trackdone")]})
     connection = connect_published(data / "marts.duckdb")
     yield before, connection, data
     connection.close()
