@@ -43,14 +43,15 @@
             )
         )
 
+        -- that session's plays and every later one (all plays on a first build, where there is no anchor)
         , plays as (
-            select play_id, played_at_utc, ms_played
-            from {{ this }}
+            select play.play_id, play.played_at_utc, play.ms_played
+            from {{ this }} as play
             where exists (select 1 from first_written)
+              and play.played_at_utc >= coalesce((select played_at_utc from anchor), cast('-infinity' as timestamp))
               and not exists (
                   select 1 from anchor
-                  where played_at_utc < anchor.played_at_utc
-                     or (played_at_utc = anchor.played_at_utc and play_id < anchor.play_id)
+                  where play.played_at_utc = anchor.played_at_utc and play.play_id < anchor.play_id
               )
         )
 

@@ -31,8 +31,9 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int, live: bool = Fals
     outcome = import_paths(demo_exports, settings)
     if outcome.failure():
         raise outcome.failure()
-    enriched = add_genres(settings, history)
-    enriched = add_catalog_details(settings, history) or enriched
+    enriched = add_genres(settings, history) | add_catalog_details(settings, history)
+    if enriched:
+        update_warehouse(settings, "demo")
     if not (outcome.changed or enriched):
         terminal.say("nothing new: no import, no enrichment, no build; the warehouse as it was:")
     print_summary(settings)
@@ -66,8 +67,8 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def add_genres(settings: SpotifySettings, history) -> bool:
-    """The Last.fm enrichment, asked of a simulated Last.fm that knows the synthetic catalog: the sensor's own pass,
-    then the warehouse update. A demo run again asks nothing (every track and artist has been asked): False."""
+    """The Last.fm enrichment, asked of a simulated Last.fm that knows the synthetic catalog: the sensor's own pass.
+    Whether it ran; a demo run again asks nothing (every track and artist has been asked). The caller builds."""
     from spotify_assets.lib.simulated.lastfm import simulated_lastfm_for
 
     with simulated_lastfm_for(history) as lastfm, _environment({
@@ -77,14 +78,13 @@ def add_genres(settings: SpotifySettings, history) -> bool:
                           describe=lambda job, request: f"asking a simulated Last.fm on {lastfm.base_url} for tags")
         if launched.failures:
             raise launched.failure()
-        if launched.results:
-            update_warehouse(settings, "demo")
         return bool(launched.results)
 
 
 def add_catalog_details(settings: SpotifySettings, history) -> bool:
     """The catalog enrichment (track lengths, release dates, ISRCs), asked of a simulated Spotify that knows the
-    synthetic catalog: the daily schedule's own run, then the warehouse update. Run again, it asks nothing: False."""
+    synthetic catalog: the daily schedule's own run. Whether it ran; the schedule asks only while some track is still to
+    be looked up. The caller builds."""
     from spotify_assets.lib.simulated.spotify import DEMO_CREDENTIALS, simulated_catalog
 
     with simulated_catalog(history) as spotify, _environment({
@@ -95,8 +95,6 @@ def add_catalog_details(settings: SpotifySettings, history) -> bool:
                                                         "lengths and release dates")
         if launched.failures:
             raise launched.failure()
-        if launched.results:  # the schedule asks only while some track is still to be looked up
-            update_warehouse(settings, "demo")
         return bool(launched.results)
 
 

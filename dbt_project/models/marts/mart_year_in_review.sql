@@ -42,24 +42,40 @@ with days as (
     qualify row_number() over (partition by year order by streams desc, local_hour) = 1
 )
 
+-- The 5 most streamed of each year: the rows at or above the year's fifth highest count (ties included) are sorted,
+-- not every artist's and track's year.
+, artist_years as (
+    select year(bucket_start) as year, artist_key, streams
+    from {{ ref('agg_artist_buckets') }}
+    where bucket_grain = 'year' and streams > 0
+)
+
 , top_artists as (
     select
-        year(bucket.bucket_start) as year,
-        list(artist.artist_name order by bucket.streams desc, encode(artist.artist_name))[1:5] as top_artists
-    from {{ ref('agg_artist_buckets') }} as bucket
+        artist_years.year,
+        list(artist.artist_name order by artist_years.streams desc, encode(artist.artist_name))[1:5] as top_artists
+    from artist_years
+    inner join (select year, list_min(max(streams, 5)) as fifth from artist_years group by year) as thresholds
+        on thresholds.year = artist_years.year and artist_years.streams >= thresholds.fifth
     inner join {{ ref('dim_artist') }} as artist using (artist_key)
-    where bucket.bucket_grain = 'year' and bucket.streams > 0
     group by 1
+)
+
+, track_years as (
+    select year(bucket_start) as year, track_key, streams
+    from {{ ref('agg_track_buckets') }}
+    where bucket_grain = 'year' and streams > 0
 )
 
 , top_tracks as (
     select
-        year(bucket.bucket_start) as year,
-        list(track.track_name order by bucket.streams desc, encode(track.track_name), encode(track.artist_name))[1:5]
+        track_years.year,
+        list(track.track_name order by track_years.streams desc, encode(track.track_name), encode(track.artist_name))[1:5]
             as top_tracks
-    from {{ ref('agg_track_buckets') }} as bucket
+    from track_years
+    inner join (select year, list_min(max(streams, 5)) as fifth from track_years group by year) as thresholds
+        on thresholds.year = track_years.year and track_years.streams >= thresholds.fifth
     inner join {{ ref('dim_track') }} as track using (track_key)
-    where bucket.bucket_grain = 'year' and bucket.streams > 0
     group by 1
 )
 
