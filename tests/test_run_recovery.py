@@ -132,6 +132,40 @@ def test_a_dead_run_is_failed_and_its_slot_freed_and_a_live_one_kept(tmp_path, m
         instance.dispose()
 
 
+def test_a_run_read_between_its_start_event_and_its_record_update_is_alive(tmp_path, monkeypatch):
+    """The daemon's run worker stores RUN_START, then the run's record turns STARTED with its start time. A check in
+    between judged the worker, started after the run was created, a newer process reusing the pid, and failed a live
+    build (the daemon's import build, seen in the UI test)."""
+    from dagster import DagsterEvent, EventLogEntry, asset
+
+    instance = _pooled_instance(tmp_path, monkeypatch)
+    try:
+        @asset(pool=WAREHOUSE_POOL)
+        def writes_the_warehouse():
+            return 1
+
+        run_id = str(uuid.uuid4())
+        run = instance.create_run_for_job(job_def=_job_of(writes_the_warehouse), run_id=run_id,
+                                          status=DagsterRunStatus.STARTING)
+        time.sleep(2.5)  # the launcher starts the worker: it begins well after the run was created
+        worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            event = DagsterEvent(event_type_value=DagsterEventType.RUN_START.value, job_name=run.job_name,
+                                 message="started", pid=worker.pid)
+            instance.event_log_storage.store_event(EventLogEntry(
+                error_info=None, level="DEBUG", user_message="", run_id=run_id, timestamp=time.time(),
+                dagster_event=event))  # the event only: the run's record is not updated yet
+            assert instance.get_run_record_by_id(run_id).start_time is None
+            assert fail_dead_runs(instance) == []
+            assert instance.get_run_by_id(run_id).status == DagsterRunStatus.STARTING
+        finally:
+            worker.kill()
+            worker.wait()
+        assert fail_dead_runs(instance) == [run_id]  # and once the worker is gone, it is dead
+    finally:
+        instance.dispose()
+
+
 def test_a_run_never_started_whose_process_is_gone_is_failed_and_stops_holding_up_builds(tmp_path, monkeypatch):
     """A command killed between creating its run and starting it left the run NOT_STARTED forever: every later import
     exited 0 saying only that it waited for that run, and the marts were never updated."""

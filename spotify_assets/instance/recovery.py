@@ -81,9 +81,12 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
             continue
         if run.status == DagsterRunStatus.NOT_STARTED:
             pid = int(run.tags[PID_TAG]) if run.tags.get(PID_TAG, "").isdigit() else None
+            started_at = record.create_timestamp.timestamp()
         else:
-            pid = _started_by(instance, run.run_id)
-        if pid is None or is_running(pid, started_before=record.start_time or record.create_timestamp.timestamp()):
+            # The RUN_START event is stored before the run's record says STARTED: a run read in between has no
+            # start time yet, and its process began after the run was created, so the event's own time counts.
+            pid, started_at = _started_by(instance, run.run_id)
+        if pid is None or is_running(pid, started_before=record.start_time or started_at):
             continue
         instance.add_run_tags(run.run_id, {ENDED_TAG: PROCESS_GONE})
         instance.report_run_failed(run, message=f"The process that ran it (pid {pid}) ended without a word (killed, "
@@ -127,9 +130,10 @@ def is_waiting(instance: DagsterInstance, pool: str, run_id: str) -> bool:
     return any(step.run_id == run_id and step.assigned_timestamp is None for step in info.pending_steps)
 
 
-def _started_by(instance: DagsterInstance, run_id: str) -> int | None:
-    """The pid of the process that started the run (every Dagster event records its process)."""
+def _started_by(instance: DagsterInstance, run_id: str) -> tuple[int | None, float | None]:
+    """The pid of the process that started the run (every Dagster event records its process), and when it did."""
     records = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_START, limit=1).records
     if not records or records[0].event_log_entry.dagster_event is None:
-        return None
-    return records[0].event_log_entry.dagster_event.pid
+        return None, None
+    entry = records[0].event_log_entry
+    return entry.dagster_event.pid, entry.timestamp
