@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_harness_measures_every_stage_and_writes_its_tables(tmp_path):
-    # Two polls and 50 ranges: enough to see every stage work (`make bench` runs five and 200).
+    # One poll and 20 ranges: enough to see every stage work (`make bench` runs five polls and 200 ranges).
     completed = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "run.py"), "--sizes", "10000",
                                 "--polls", "1", "--ranges", "20", "--work-dir", str(tmp_path / "work"), "--results", str(tmp_path / "results")],
                                capture_output=True, text=True, timeout=900)
