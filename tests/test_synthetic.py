@@ -130,3 +130,16 @@ def test_pauses_on_the_session_rule_edge_are_planted_and_split_as_the_rule_says(
             assert (session_of[id(play)] == session_of[id(previous)]) == (pause <= timedelta(minutes=30))
     assert pauses[timedelta(minutes=30)] >= 5 and pauses[timedelta(minutes=30, seconds=1)] >= 5 \
         and pauses[timedelta(minutes=29, seconds=59)] >= 5
+    # What the other section 9 figures need: streaks across a month's and a year's end, artists discovered late,
+    # sessions across local midnight, and skips known only by their reason (no flag, a button before 30 s).
+    streaks = oracle.streaks()
+    assert any(start.month != end.month for start, end, *_ in streaks)
+    assert any(start.year != end.year for start, end, *_ in streaks)
+    last = max(p.local_date for p in oracle.plays)
+    assert sum(last - first <= timedelta(days=90) for first in oracle.first_streams("artist_key").values()) >= 3
+    assert any(oracle._local_date(row[0] if not isinstance(row[0], frozenset) else min(row[0])) !=
+               oracle._local_date(row[1]) for row in oracle.session_rows())
+    flagless = [play for export in history.exports for play in history.plays
+                if id(play) in export.skip_flag_missing and play.reason_end in ("fwdbtn", "backbtn")
+                and play.ms_played < 30_000]
+    assert flagless

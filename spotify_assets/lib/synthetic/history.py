@@ -31,6 +31,9 @@ _SKIP_REASONS = ["fwdbtn", "backbtn", "clickrow", "endplay"]
 _SESSION_EDGES = ((180_000, None), (180_000, timedelta(minutes=30)), (179_000, timedelta(minutes=30, seconds=1)),
                   (181_000, timedelta(minutes=29, seconds=59)))
 _SESSION_EDGE_DAYS = 6
+# Artists discovered late (counting rules, section 9: discovery): the least played ones are kept out of the history
+# until one play each in its last weeks.
+_LATE_DISCOVERIES = 3
 
 
 @dataclass(slots=True)
@@ -81,12 +84,38 @@ def _plays_per_day(rng: random.Random, days: list[date], total: int, dst_days: s
 
 def generate_plays(rng: random.Random, catalog: Catalog, first_day: date, last_day: date, total: int,
                    zone: ZoneInfo) -> list[TruePlay]:
-    """`total` plays: listening days of sessions, and a few groups of plays planted on the session rule's edge."""
+    """`total` plays: listening days of sessions, a few groups of plays planted on the session rule's edge, and artists
+    first played in the history's last weeks."""
     planted = len(_SESSION_EDGES) * _SESSION_EDGE_DAYS
-    plays = _listening_days(rng, catalog, first_day, last_day, total - planted, zone)
-    plays += _session_edges(random.Random(rng.random()), catalog, plays, first_day, last_day, zone, planted)
+    late_artists = list(dict.fromkeys(track.artist for track in reversed(catalog.tracks)))[:_LATE_DISCOVERIES]
+    late_tracks = [next(t for t in catalog.tracks if t.artist == artist) for artist in late_artists]
+    weights = [0.0 if track.artist in late_artists else weight
+               for track, weight in zip(catalog.tracks, catalog.track_weights)]
+    plays = _listening_days(rng, catalog, weights, first_day, last_day, total - planted - len(late_tracks), zone)
+    edges = _session_edges(random.Random(rng.random()), catalog, plays, first_day, last_day, zone, planted)
+    plays += edges + _late_discoveries(late_tracks, plays + edges, last_day, zone)
     plays.sort(key=lambda play: play.ended_at)
     return plays
+
+
+def _late_discoveries(tracks: list[Track], plays: list[TruePlay], last_day: date, zone: ZoneInfo) -> list[TruePlay]:
+    """One whole play of each track at 04:30 local on one of the history's last 60 days where nothing else plays
+    near it."""
+    ends = sorted(play.ended_at for play in plays)
+    discovered: list[TruePlay] = []
+    for days_before in range(5, 365):
+        if len(discovered) == len(tracks):
+            break
+        day = last_day - timedelta(days=days_before * 11 % 60 + 1)
+        end = datetime.combine(day, time(4, 30)).replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None)
+        nearby = bisect.bisect_left(ends, end - timedelta(hours=1))
+        if nearby < len(ends) and ends[nearby] < end + timedelta(hours=1):
+            continue
+        track = tracks[len(discovered)]
+        discovered.append(TruePlay(end, "music", track, track.uri, track.duration_ms, False, False, "clickrow",
+                                   "trackdone", 0, False, False))
+        bisect.insort(ends, end)
+    return discovered
 
 
 def _session_edges(rng: random.Random, catalog: Catalog, plays: list[TruePlay], first_day: date, last_day: date,
@@ -107,18 +136,18 @@ def _session_edges(rng: random.Random, catalog: Catalog, plays: list[TruePlay], 
         end = start
         for ms, pause in _SESSION_EDGES:
             end = end + (pause or timedelta()) + timedelta(milliseconds=ms)
-            track = rng.choice(catalog.tracks)
+            track = rng.choice(catalog.tracks[:len(catalog.tracks) // 2])  # the late discoveries are at the end
             planted.append(TruePlay(end, "music", track, track.uri, ms, False, False, "trackdone", "trackdone",
                                     0, False, False))
     return planted[:count]
 
 
-def _listening_days(rng: random.Random, catalog: Catalog, first_day: date, last_day: date, total: int,
-                    zone: ZoneInfo) -> list[TruePlay]:
+def _listening_days(rng: random.Random, catalog: Catalog, weights: list[float], first_day: date, last_day: date,
+                    total: int, zone: ZoneInfo) -> list[TruePlay]:
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
     dst_days = _days_with_dst_change(zone, first_day, last_day)
     counts = _plays_per_day(rng, days, total, dst_days)
-    cumulative = list(itertools.accumulate(catalog.track_weights))
+    cumulative = list(itertools.accumulate(weights))
     plays: list[TruePlay] = []
     for day, count in zip(days, counts):
         hours = _WEEKEND_HOURS if day.weekday() >= 5 else _WEEKDAY_HOURS
@@ -170,16 +199,16 @@ def _session(rng: random.Random, catalog: Catalog, cumulative: list[float], curs
             play = burst[-1]
         else:
             repeat = previous is not None and rng.random() < 0.04
-            track = previous if repeat else catalog.tracks[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+            track = previous if repeat else _weighted_track(rng, catalog, cumulative)
             play = _music_play(rng, track, cursor, device, shuffle, repeat)
             previous = track
         plays.append(play)
         made += 1
         if made < size and play.kind == "music" and rng.random() < 0.003:
             # A second device stops a different track in the very same second.
-            other = rng.choice(catalog.tracks)
+            other = _weighted_track(rng, catalog, cumulative)
             while other.name == play.item.name and other.artist == play.item.artist:
-                other = rng.choice(catalog.tracks)
+                other = _weighted_track(rng, catalog, cumulative)
             twin = _music_play(rng, other, cursor, (device + 1) % 4, shuffle, False)
             twin.ended_at = play.ended_at
             twin.ms_played = max(30_000, twin.ms_played)
@@ -187,6 +216,10 @@ def _session(rng: random.Random, catalog: Catalog, cumulative: list[float], curs
             made += 1
         cursor = play.ended_at + timedelta(milliseconds=rng.randint(50, 3_000))
     return made
+
+
+def _weighted_track(rng: random.Random, catalog: Catalog, cumulative: list[float]) -> Track:
+    return catalog.tracks[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
 
 
 def _music_play(rng: random.Random, track: Track, cursor: datetime, device: int, shuffle: bool, repeat: bool) -> TruePlay:
