@@ -42,41 +42,15 @@ with days as (
     qualify row_number() over (partition by year order by streams desc, local_hour) = 1
 )
 
--- The 5 most streamed of each year: the rows at or above the year's fifth highest count (ties included) are sorted,
--- not every artist's and track's year.
-, artist_years as (
-    select year(bucket_start) as year, artist_key, streams
-    from {{ ref('agg_artist_buckets') }}
-    where bucket_grain = 'year' and streams > 0
-)
-
+-- The 5 most streamed artists and tracks of each year (macro top_five_per_year)
 , top_artists as (
-    select
-        artist_years.year,
-        list(artist.artist_name order by artist_years.streams desc, encode(artist.artist_name))[1:5] as top_artists
-    from artist_years
-    inner join (select year, list_min(max(streams, 5)) as fifth from artist_years group by year) as thresholds
-        on thresholds.year = artist_years.year and artist_years.streams >= thresholds.fifth
-    inner join {{ ref('dim_artist') }} as artist using (artist_key)
-    group by 1
-)
-
-, track_years as (
-    select year(bucket_start) as year, track_key, streams
-    from {{ ref('agg_track_buckets') }}
-    where bucket_grain = 'year' and streams > 0
+    {{ top_five_per_year(ref('agg_artist_buckets'), ref('dim_artist'), 'artist_key', 'entity.artist_name',
+                         'encode(entity.artist_name)') }}
 )
 
 , top_tracks as (
-    select
-        track_years.year,
-        list(track.track_name order by track_years.streams desc, encode(track.track_name), encode(track.artist_name))[1:5]
-            as top_tracks
-    from track_years
-    inner join (select year, list_min(max(streams, 5)) as fifth from track_years group by year) as thresholds
-        on thresholds.year = track_years.year and track_years.streams >= thresholds.fifth
-    inner join {{ ref('dim_track') }} as track using (track_key)
-    group by 1
+    {{ top_five_per_year(ref('agg_track_buckets'), ref('dim_track'), 'track_key', 'entity.track_name',
+                         'encode(entity.track_name), encode(entity.artist_name)') }}
 )
 
 , new_artists as (
@@ -115,8 +89,8 @@ select
     totals.minutes,
     totals.streams,
     totals.days_listened,
-    coalesce(top_artists.top_artists, cast([] as varchar[])) as top_artists,
-    coalesce(top_tracks.top_tracks, cast([] as varchar[])) as top_tracks,
+    coalesce(top_artists.names, cast([] as varchar[])) as top_artists,
+    coalesce(top_tracks.names, cast([] as varchar[])) as top_tracks,
     coalesce(new_artists.new_artists, 0) as new_artists,
     longest_sessions.longest_session_minutes,
     cast(coalesce(streak_years.longest_streak_days, 0) as integer) as longest_streak_days,
