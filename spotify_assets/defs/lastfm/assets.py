@@ -9,6 +9,7 @@ raw.lastfm_artists (the warehouse pool); dbt turns tags into genres.
 
 import hashlib
 import json
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -75,10 +76,13 @@ def _ask_each(context: AssetExecutionContext, what: str, candidates: list[tuple]
     chosen = candidates[:lookups]
     found = 0
     for number, candidate in enumerate(chosen, start=1):
-        envelope = {"key": candidate[0], "names": list(candidate[1:]),
+        # Names as Last.fm keeps them: composed (NFC) and trimmed. An account-data export can spell a name decomposed,
+        # and where that is the only spelling seen, it is the display name; Last.fm would not find it so.
+        names = [unicodedata.normalize("NFC", name).strip() for name in candidate[1:]]
+        envelope = {"key": candidate[0], "names": names,
                     "asked_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         try:
-            envelope |= {"found": True, **ask(*candidate[1:])}
+            envelope |= {"found": True, **ask(*names)}
             found += 1
         except LastfmNotFound:
             envelope |= {"found": False}
