@@ -4,7 +4,8 @@ Listening follows a daily and weekly rhythm in the listener's own time zone, in 
 back-to-back plays; it has skips under 30 s, repeats, repeat-one bursts (the same track skipped after the
 same few seconds, several times within a minute: identical account-data rows), two devices ending a play in
 the same second, podcasts, audiobooks, rows without metadata, and sessions across every DST change in the
-range (the last day always starts with a burst), and pauses planted on the session rule's edge (30 minutes, 30:01, 29:59).
+range (the last day always starts with a burst), pauses planted on the session rule's edge (30 minutes, 30:01,
+29:59), and the least played artists first played in the history's last weeks.
 Deterministic for a seed. Exports are rendered from this truth (see `exports.py`).
 """
 
