@@ -6,13 +6,15 @@
       timestamp's precision: at most 1 + (precision_ms - 1) // ms_played of them (three 20-second skips can
       end in one minute; two 3-minute plays cannot end in one second).
     `records` needs export_hash, source_file, record_index and ms_played; `precision_ms` is a SQL expression.
-    The rows kept carry `copies_seen`, the copies of the record in every file together. -#}
-{% macro plays_among_copies(records, identity, precision_ms, preference) -%}
+    The rows kept carry `copies_seen`, the copies of the record in every file together, and `copies_skip_flag`, the
+    skip flag any copy carries (null when no copy has one; only where `records` has is_skipped). -#}
+{% macro plays_among_copies(records, identity, precision_ms, preference, with_skip_flag=false) -%}
     select * exclude (copy_file, copies_in_file, copy_rank_in_file, kept_file)
     from (
         select
             *,
             count(*) over (partition by {{ identity }}) as copies_seen,
+            {% if with_skip_flag %}bool_or(is_skipped) over (partition by {{ identity }}) as copies_skip_flag,{% endif %}
             first_value(copy_file) over (
                 partition by {{ identity }} order by copies_in_file desc, {{ preference }}
             ) as kept_file

@@ -19,22 +19,14 @@ with records as not materialized (
 
 {{ with_identity_keys('records') }}
 
--- The skip flag any copy of the same record carries (an older export's copy of a play that a newer export flags): a
--- kept copy without one takes it below, so the play's skip is known whichever file's copies are kept (section 9).
-flagged as (
-    select
-        *,
-        bool_or(is_skipped) over (partition by played_at_utc, coalesce(track_uri, track_key), ms_played)
-            as skip_flag_of_copies
-    from keyed
-),
-
+-- A kept copy without a skip flag takes the flag any other copy of the record carries (an older export's copy of a
+-- play that a newer export flags), so the play's skip is known whichever file's copies are kept (section 9).
 copies as (
-    {{ plays_among_copies('flagged', 'played_at_utc, coalesce(track_uri, track_key), ms_played', precision_ms=1000,
-                          preference='is_skipped is null, loaded_at desc, record_id') }}
+    {{ plays_among_copies('keyed', 'played_at_utc, coalesce(track_uri, track_key), ms_played', precision_ms=1000,
+                          preference='is_skipped is null, loaded_at desc, record_id', with_skip_flag=true) }}
 )
 
 select
-    * exclude (skip_flag_of_copies) replace (coalesce(is_skipped, skip_flag_of_copies) as is_skipped),
+    * exclude (copies_skip_flag) replace (coalesce(is_skipped, copies_skip_flag) as is_skipped),
     {{ day_watermark_columns([ref('stg_spotify_export__extended_music_streams')]) }}
 from copies
