@@ -1,4 +1,5 @@
-"""`spotify-assets auth`: authorize your own Spotify app once."""
+"""`spotify-assets auth`: authorize your own Spotify app once, for the recently-played poll and for Spotify's view of
+you (top lists, playlists); run it again to grant a scope you did not approve."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
         exchange_code,
         wait_for_code,
     )
+    from spotify_assets.lib.spotify_view.landing import forget_missing_scopes
 
     client_id = client_id or os.environ.get("SPOTIFY_CLIENT_ID")
     if not client_id:
@@ -34,9 +36,13 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
           f"  {request.url}\n\nWaiting for Spotify to redirect to {redirect_uri} ...", flush=True)
     (open_url or webbrowser.open)(request.url)
     code = wait_for_code(request, timeout_seconds)
-    refresh_token = exchange_code(request, code, client_id, client_secret, accounts)
+    refresh_token, missing = exchange_code(request, code, client_id, client_secret, accounts)
     values = {"SPOTIFY_CLIENT_ID": client_id, "SPOTIFY_CLIENT_SECRET": client_secret or "",
               "SPOTIFY_REFRESH_TOKEN": refresh_token}
+    if missing:
+        print(f"\nSpotify did not grant {', '.join(missing)}: the recently-played poll works, Spotify's top lists "
+              "and your playlists are not pulled until you run `spotify-assets auth` again and approve every scope.")
+    forget_missing_scopes(settings)  # a new authorization: Spotify's view is asked again
     if print_only:
         print("\nAuthorized. Add these lines to your environment:\n")
         print("\n".join(f"export {name}='{value}'" for name, value in values.items()))

@@ -1,5 +1,6 @@
-"""`spotify-assets enrich`: one enrichment pass, Last.fm (LASTFM_API_KEY) and the Spotify catalog (Spotify
-credentials), each when the daemon's own sensor or schedule asks for it, then the warehouse update sensor's build."""
+"""`spotify-assets enrich`: one enrichment pass, Last.fm (LASTFM_API_KEY), the Spotify catalog and Spotify's view of
+you (top lists and playlists, today's pull; Spotify credentials), each when the daemon's own sensor or schedule asks
+for it, then the warehouse update sensor's build."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from spotify_assets.cli.prepare import prepare_dbt_manifest
 from spotify_assets.cli.runs import follow, update_warehouse
 from spotify_assets.settings import SpotifySettings
 
-_SOURCES = {"lastfm_enrichment_sensor": "Last.fm", "catalog_enrichment_schedule": "Spotify catalog"}
-_JOBS = {"lastfm_enrichment_job": "Last.fm", "catalog_enrichment_job": "Spotify catalog"}
+_SOURCES = {"lastfm_enrichment_sensor": "Last.fm", "catalog_enrichment_schedule": "Spotify catalog",
+            "spotify_view_schedule": "Spotify's view"}
+_JOBS = {"lastfm_enrichment_job": "Last.fm", "catalog_enrichment_job": "Spotify catalog",
+         "spotify_view_job": "Spotify's view"}
 
 
 def enrich(settings: SpotifySettings) -> None:
@@ -31,6 +34,12 @@ def enrich(settings: SpotifySettings) -> None:
                 terminal.say(f"{_JOBS[result.dagster_run.job_name]}: {event.asset_key.path[-1]}: "
                              f"{metadata['looked_up'].value} looked up ({metadata['found'].value} found), "
                              f"{metadata['still_to_look_up'].value} left for later passes")
+            elif "lists_asked" in metadata:
+                terminal.say(f"Spotify's view: {metadata['lists_asked'].value} top lists pulled")
+            elif "refetched" in metadata:
+                terminal.say(f"Spotify's view: {metadata['playlists'].value} playlists, "
+                             f"{metadata['refetched'].value} changed and fetched again, "
+                             f"{metadata['unreadable'].value} Spotify would not open")
     if launched.failures:
         raise launched.failure()
     update_warehouse(settings, "enrich")

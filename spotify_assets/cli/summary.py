@@ -121,6 +121,41 @@ def listening_habit_lines(connection) -> list[str]:
     return lines
 
 
+_RANGES = {"short_term": "the last 4 weeks", "medium_term": "the last 6 months", "long_term": "all time"}
+
+
+def spotify_view_lines(connection) -> list[str]:
+    """Spotify's top artist for each of its windows beside yours over the same dates, and the playlists you play
+    (counting rules, section 10); empty until Spotify's view has been pulled."""
+    lines = []
+    rows = connection.execute("""
+        SELECT compared.time_range, compared.item_name, compared.own_rank, compared.window_start, compared.window_end,
+               (SELECT count(*) FROM mart_top_items_compared AS other
+                WHERE other.time_range = compared.time_range AND other.item_type = 'artist'
+                  AND other.spotify_rank <= 10 AND other.own_rank <= 10) AS agreeing
+        FROM mart_top_items_compared AS compared
+        WHERE compared.item_type = 'artist' AND compared.spotify_rank = 1
+        ORDER BY list_position(['short_term', 'medium_term', 'long_term'], compared.time_range)""").fetchall()
+    for time_range, spotify_top, own_rank, start, end, agreeing in rows:
+        own = connection.execute("SELECT artist_name, streams FROM top_artists(coalesce(?, DATE '0001-01-01'), ?, n := 1)",
+                                 [start, end]).fetchall()
+        yours = (f"by your streams {own[0][0]} ({_count(own[0][1], 'stream')})" if own
+                 else "you streamed nothing in that window")
+        where = f"yours #{own_rank}" if own_rank else "not streamed by you then"
+        lines.append(f"  {_RANGES[time_range]} (to {end}): Spotify says {spotify_top} ({where}); {yours}; "
+                     f"{agreeing} of Spotify's top 10 are in your top 10")
+    playlists = connection.execute("""
+        SELECT count(*), sum(tracks), sum(tracks_never_streamed),
+               arg_max(name, streams_last_30_days), max(streams_last_30_days), count_if(streams_last_30_days = 0)
+        FROM mart_playlist_listening""").fetchall()[0]
+    if playlists[0]:
+        count, tracks, never, busiest, busiest_streams, idle = playlists
+        lines.append(f"  playlists: {_count(count, 'playlist')} of {_count(tracks or 0, 'track')}, "
+                     f"{never or 0:,} never streamed; the most played in the last 30 days {busiest} "
+                     f"({_count(busiest_streams or 0, 'stream')}), {idle:,} not played at all then")
+    return lines
+
+
 def print_results(settings: SpotifySettings, top: int = 5) -> None:
     path = settings.published_marts_path
     if not path.exists():
@@ -161,6 +196,10 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
         print("\n".join(heatmap_lines(cells)))
         print("\nhow you listen:")
         print("\n".join(listening_habit_lines(connection)))
+        view = spotify_view_lines(connection)
+        if view:
+            print("\nSpotify's view and yours (SELECT * FROM mart_top_items_compared, mart_playlist_listening):")
+            print("\n".join(view))
     finally:
         connection.close()
     print(f"\npublished marts: {path}  (query them: {Path(sys.executable).with_name('duckdb')} -readonly {path})")

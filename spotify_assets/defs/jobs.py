@@ -11,6 +11,13 @@ from spotify_assets.defs.exports.removal import remove_spotify_export
 from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
 from spotify_assets.defs.reports.assets import listening_report
+from spotify_assets.defs.spotify_view.assets import (
+    PLAYLIST_RESPONSES_KEY,
+    RAW_PLAYLIST_ITEMS_KEY,
+    RAW_PLAYLISTS_KEY,
+    RAW_TOP_ITEMS_KEY,
+    TOP_ITEMS_RESPONSES_KEY,
+)
 from spotify_assets.defs.transformations.assets import warehouse_models
 
 # How often the daemon evaluates the sensors that chain one run to the next (inbox -> import -> build, poll -> days ->
@@ -85,6 +92,15 @@ catalog_enrichment_job = define_asset_job(
     config=CONSOLE_WARNINGS,
     selection=AssetSelection.assets(CATALOG_KEY, RAW_CATALOG_KEY),
     description="Look up tracks seen only in exports in the Spotify catalog (bounded per run), then load them.",
+)
+
+spotify_view_job = define_asset_job(
+    "spotify_view_job",
+    config=CONSOLE_WARNINGS,
+    selection=AssetSelection.assets(TOP_ITEMS_RESPONSES_KEY, PLAYLIST_RESPONSES_KEY, RAW_TOP_ITEMS_KEY, RAW_PLAYLISTS_KEY,
+                                    RAW_PLAYLIST_ITEMS_KEY),
+    description="Pull Spotify's top lists and your playlists for today (a playlist's items only when it changed), "
+    "then load them into raw.*.",
 )
 
 lastfm_enrichment_job = define_asset_job(

@@ -40,23 +40,30 @@ from spotify_assets.defs.jobs import (
     poll_recently_played_job,
     recently_played_items_job,
     remove_spotify_export_job,
+    spotify_view_job,
     update_after_poll_job,
 )
 from spotify_assets.defs.lastfm.assets import RAW_ARTISTS_KEY, RAW_TRACKS_KEY
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY
+from spotify_assets.defs.spotify_view.assets import (
+    RAW_PLAYLIST_ITEMS_KEY,
+    RAW_PLAYLISTS_KEY,
+    RAW_TOP_ITEMS_KEY,
+)
 from spotify_assets.instance.recovery import ended_on_its_own, keyed
 from spotify_assets.lib.transformations import build_state
 from spotify_assets.settings import SpotifySettings
 
 # The raw tables the warehouse's models read, each written by its own asset.
-SOURCES = (EXPORT_FILES_KEY, ITEMS_KEY, RAW_TRACKS_KEY, RAW_ARTISTS_KEY, RAW_CATALOG_KEY)
+SOURCES = (EXPORT_FILES_KEY, ITEMS_KEY, RAW_TRACKS_KEY, RAW_ARTISTS_KEY, RAW_CATALOG_KEY, RAW_TOP_ITEMS_KEY,
+           RAW_PLAYLISTS_KEY, RAW_PLAYLIST_ITEMS_KEY)
 # Which sources a finished run of each warehouse job has taken in.
 COVERS = {build_warehouse_job.name: SOURCES, update_after_poll_job.name: (ITEMS_KEY,)}
 # Runs whose end changes a source or the warehouse: while one is queued or running, the update waits for it.
 _WRITERS = {job.name for job in (build_warehouse_job, update_after_poll_job, import_spotify_export_job,
                                  remove_spotify_export_job,
                                  poll_recently_played_job, recently_played_items_job, lastfm_enrichment_job,
-                                 catalog_enrichment_job)}
+                                 catalog_enrichment_job, spotify_view_job)}
 _UNFINISHED = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
                DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 _FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]

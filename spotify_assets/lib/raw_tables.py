@@ -210,6 +210,27 @@ LASTFM_ARTISTS = SqlTable("lastfm_artists", "One row per artist looked up on Las
     ("artist_key", "VARCHAR PRIMARY KEY"), ("artist_name", "VARCHAR"), ("found", "BOOLEAN"), ("tags_json", "VARCHAR"),
     ("_landed_file", "VARCHAR"), ("_loaded_at", "TIMESTAMP")))
 
+# Spotify's view of the listener (counting rules, section 10), from landing/spotify_view/: its top lists, one row per
+# rank of each day's six lists; the playlists of each day's pull; and each playlist's items at each snapshot_id landed.
+# Owners are reduced to owner_is_me: other people's user ids (and the listener's own) stay in landing.
+SPOTIFY_TOP_ITEMS = SqlTable("spotify_top_items", "One row per rank of a day's top list.", (
+    ("snapshot_date", "DATE NOT NULL"), ("time_range", "VARCHAR NOT NULL"), ("item_type", "VARCHAR NOT NULL"),
+    ("rank", "INTEGER NOT NULL"), ("item_id", "VARCHAR"), ("item_uri", "VARCHAR"), ("item_name", "VARCHAR"),
+    ("artists_json", "VARCHAR"), ("album_name", "VARCHAR"), ("_landed_file", "VARCHAR NOT NULL"),
+    ("_loaded_at", "TIMESTAMP NOT NULL")))
+PLAYLISTS = SqlTable("playlists", "One row per playlist of a day's pull of GET /v1/me/playlists.", (
+    ("pulled_on", "DATE NOT NULL"), ("position", "INTEGER NOT NULL"), ("playlist_id", "VARCHAR"), ("name", "VARCHAR"),
+    ("description", "VARCHAR"), ("owner_is_me", "BOOLEAN"), ("collaborative", "BOOLEAN"), ("public", "BOOLEAN"),
+    ("snapshot_id", "VARCHAR"), ("items_total", "INTEGER"), ("items_status", "VARCHAR"),
+    ("_landed_file", "VARCHAR NOT NULL"), ("_loaded_at", "TIMESTAMP NOT NULL")))
+PLAYLIST_ITEMS = SqlTable("playlist_items", "One row per item of a playlist at one snapshot_id.", (
+    ("playlist_id", "VARCHAR NOT NULL"), ("snapshot_id", "VARCHAR NOT NULL"), ("position", "INTEGER NOT NULL"),
+    ("item_type", "VARCHAR"), ("item_id", "VARCHAR"), ("item_uri", "VARCHAR"), ("item_name", "VARCHAR"),
+    ("artists_json", "VARCHAR"), ("album_name", "VARCHAR"), ("duration_ms", "BIGINT"), ("isrc", "VARCHAR"),
+    ("added_at", "TIMESTAMP"), ("is_local", "BOOLEAN"), ("is_playable", "BOOLEAN"), ("_landed_file", "VARCHAR NOT NULL"),
+    ("_loaded_at", "TIMESTAMP NOT NULL")))
+SPOTIFY_VIEW_TABLES = (SPOTIFY_TOP_ITEMS, PLAYLISTS, PLAYLIST_ITEMS)
+
 # Bookkeeping tables: what each import saw, file by file, and the records it could not read.
 EXPORT_IMPORTS = SqlTable("export_imports", "One row per imported export.", (
     ("export_hash", "VARCHAR PRIMARY KEY"), ("export_name", "VARCHAR"), ("export_kind", "VARCHAR"),
@@ -224,7 +245,8 @@ QUARANTINED_RECORDS = SqlTable("quarantined_records", "Every record an import co
     ("export_hash", "VARCHAR"), ("file_path", "VARCHAR"), ("record_index", "INTEGER"), ("reason", "VARCHAR"),
     ("record_json", "VARCHAR")))
 BOOKKEEPING_TABLES = (EXPORT_IMPORTS, EXPORT_FILES, QUARANTINED_RECORDS)
-SQL_TABLES = (*BOOKKEEPING_TABLES, RECENTLY_PLAYED_ITEMS, CATALOG_TRACKS, LASTFM_TRACKS, LASTFM_ARTISTS)
+SQL_TABLES = (*BOOKKEEPING_TABLES, RECENTLY_PLAYED_ITEMS, CATALOG_TRACKS, LASTFM_TRACKS, LASTFM_ARTISTS,
+              *SPOTIFY_VIEW_TABLES)
 
 
 def create_raw_tables(connection) -> None:

@@ -174,3 +174,13 @@ SELECT streak.streak_start, streak.streak_end, streak.days, streak.streams
 FROM mart_streaks AS streak, warehouse_settings AS setting
 WHERE streak.streak_end >= coalesce(CAST(today AS DATE), CAST(timezone(setting.timezone, current_timestamp) AS DATE)) - 1
   AND streak.streak_end <= coalesce(CAST(today AS DATE), CAST(timezone(setting.timezone, current_timestamp) AS DATE));
+
+-- The rows of a playlist (by name; every playlist of that name) whose track you never streamed up to the pull's day
+-- (counting rules, section 10), in the playlist's order: local files and tracks Spotify no longer has included.
+CREATE OR REPLACE MACRO playlist_tracks_never_streamed(playlist_name) AS TABLE
+SELECT bridge.playlist_id, bridge.position, bridge.track_name, bridge.artist_name, bridge.track_uri, bridge.added_at_utc,
+       bridge.is_local, bridge.is_unavailable
+FROM bridge_playlist_track AS bridge
+JOIN dim_playlist AS playlist ON playlist.playlist_id = bridge.playlist_id
+WHERE playlist.name = playlist_name AND bridge.streams = 0
+ORDER BY bridge.playlist_id, bridge.position;

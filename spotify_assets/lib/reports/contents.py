@@ -6,14 +6,14 @@ offline. Names are sent once and referred to by index, which keeps a million pla
 """
 
 import tempfile
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
 
-def _rows(connection: duckdb.DuckDBPyConnection, query: str) -> list[tuple]:
-    return connection.execute(query).fetchall()
+def _rows(connection: duckdb.DuckDBPyConnection, query: str, parameters: list | None = None) -> list[tuple]:
+    return connection.execute(query, parameters).fetchall()
 
 
 def _hour_cells_json(connection: duckdb.DuckDBPyConnection, first_date: date) -> str:
@@ -81,6 +81,7 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
         "hours": hours,  # JSON text, spliced into the page as it is
         "totals": {"plays": int(totals[0]), "streams": int(totals[1]), "hours_played": round(totals[2] / 3.6e6)},
         "artist_stats": artist_stats,
+        "spotify_view": spotify_view(connection),
         **listening_habits(connection, first_date),
     }
 
@@ -130,4 +131,46 @@ def listening_habits(connection: duckdb.DuckDBPyConnection, first_date: date | N
         "years": years,
         "discovery": discovery,
         "streaks": {"longest": list(longest[0]) if longest else None, "current": list(current[0]) if current else None},
+    }
+
+
+def spotify_view(connection: duckdb.DuckDBPyConnection) -> dict | None:
+    """Section 10 for the page: Spotify's top lists of the latest pulled day beside your ranks, your own number one of
+    each window, the days of the last 30 without a pull, and the playlists with the tracks you never streamed."""
+    latest = _rows(connection, "SELECT max(snapshot_date) FROM fct_spotify_top_items")[0][0]
+    playlists = _rows(connection, """
+        SELECT listening.playlist_id, listening.name, listening.owner_is_me, listening.tracks, listening.tracks_streamed,
+               listening.tracks_never_streamed, listening.streams_last_30_days, listening.items_known,
+               strftime(listening.snapshot_date, '%Y-%m-%d')
+        FROM mart_playlist_listening AS listening
+        ORDER BY listening.streams_last_30_days DESC, encode(listening.name)""")
+    if latest is None and not playlists:
+        return None
+    compared = [list(row) for row in _rows(connection, """
+        SELECT time_range, item_type, spotify_rank, own_rank, item_name, artist_name, streams_in_window
+        FROM mart_top_items_compared ORDER BY time_range, item_type, spotify_rank""")]
+    own_first = {}
+    for time_range, start, end in _rows(connection, """
+            SELECT DISTINCT time_range, coalesce(window_start, DATE '0001-01-01'), window_end
+            FROM mart_top_items_compared"""):
+        artist = _rows(connection, "SELECT artist_name, streams FROM top_artists(?, ?, n := 1)", [start, end])
+        track = _rows(connection, "SELECT track_name, artist_name, streams FROM top_tracks(?, ?, n := 1)", [start, end])
+        own_first[time_range] = {"artist": list(artist[0]) if artist else None, "track": list(track[0]) if track else None}
+    pulled = {day for (day,) in _rows(connection, "SELECT DISTINCT snapshot_date FROM fct_spotify_top_items")}
+    missing = [(latest - timedelta(days=n)).isoformat() for n in range(30) if latest - timedelta(days=n) not in pulled] \
+        if latest else []
+    never = {}
+    for playlist_id, position, track, artist, is_local, is_unavailable in _rows(connection, """
+            SELECT bridge.playlist_id, bridge.position, bridge.track_name, bridge.artist_name, bridge.is_local,
+                   bridge.is_unavailable
+            FROM bridge_playlist_track AS bridge WHERE bridge.streams = 0 ORDER BY bridge.playlist_id, bridge.position"""):
+        never.setdefault(playlist_id, []).append([position, track, artist, is_local, is_unavailable])
+    return {
+        "snapshot_date": latest.isoformat() if latest else None,
+        "missing_days": missing,
+        "compared": compared,
+        "own_first": own_first,
+        "playlists": [[name, owner_is_me, tracks, streamed, never_streamed, recent, known, day,
+                       never.get(playlist_id, [])]
+                      for playlist_id, name, owner_is_me, tracks, streamed, never_streamed, recent, known, day in playlists],
     }

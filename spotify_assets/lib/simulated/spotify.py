@@ -2,10 +2,12 @@
 the tests and benchmarks run the real clients against.
 
 It behaves like the real one where this project depends on it: the token endpoint (Basic header or
-PKCE client id, refresh-token rotation, invalid_grant), recently-played keeping only the 50 most recent
-plays up to a controllable clock with `after`/`before` cursors, GET /v1/tracks/{id}, scopes, and
-faults injected per route (status codes with any Retry-After spelling, slow answers, malformed bodies,
-access tokens that expire).
+PKCE client id, refresh-token rotation, invalid_grant, the granted scopes), recently-played keeping only the 50 most
+recent plays up to a controllable clock with `after`/`before` cursors, GET /v1/tracks/{id}, the listener's top lists
+(GET /v1/me/top/{type}), profile (GET /v1/me) and playlists (GET /v1/me/playlists, GET /v1/playlists/{id}/items or,
+with `legacy_playlist_items`, only the former /tracks route and its `track` entries), paged with offset, limit and
+next; scopes per route, and faults injected per route (status codes with any Retry-After spelling, slow answers,
+malformed bodies, access tokens that expire).
 """
 
 from __future__ import annotations
@@ -58,13 +60,33 @@ class SimulatedSpotify(LoopbackService):
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.requests: list[tuple[str, str, dict]] = []  # (route, path, query)
         self.authorization_codes: dict[str, tuple[str, str | None]] = {}  # code -> (redirect_uri, challenge)
+        self.user_id = "simulated-listener"
+        self.top_items: dict[tuple[str, str], list[dict]] = {}  # (artists|tracks, time_range) -> objects, best first
+        self.playlists: list[dict] = []  # playlist objects with "entries" (and "readable": False for a 403)
+        self.legacy_playlist_items = False  # serve only /v1/playlists/{id}/tracks, entries with `track` alone
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ control
 
     def inject(self, route: str, *faults: Fault) -> None:
-        """Queue faults for the next requests to a route: 'token', 'recently-played' or 'tracks'."""
+        """Queue faults for the next requests to a route: 'token', 'recently-played', 'tracks', 'me', 'top',
+        'playlists', 'playlist-items' or 'playlist-tracks'."""
         self.faults[route].extend(faults)
+
+    def add_playlist(self, playlist_id: str, name: str, entries: list[dict], owner_id: str | None = None,
+                     readable: bool = True, collaborative: bool = False) -> dict:
+        playlist = {"id": playlist_id, "name": name, "description": "", "collaborative": collaborative, "public": False,
+                    "owner": {"id": owner_id or self.user_id, "display_name": owner_id or "You", "type": "user"},
+                    "snapshot_id": secrets.token_urlsafe(24) + "+/=", "type": "playlist",
+                    "uri": f"spotify:playlist:{playlist_id}", "entries": entries, "readable": readable}
+        self.playlists.append(playlist)
+        return playlist
+
+    def change_playlist(self, playlist_id: str, entries: list[dict]) -> None:
+        """New items, and with them a new snapshot_id, as any edit of a playlist gives it."""
+        playlist = next(p for p in self.playlists if p["id"] == playlist_id)
+        playlist["entries"] = entries
+        playlist["snapshot_id"] = secrets.token_urlsafe(24)
 
     def add_play(self, played_at_ms: int, track: dict, context: dict | None = None) -> None:
         with self._lock:
@@ -162,6 +184,67 @@ class SimulatedSpotify(LoopbackService):
         return 200, {"items": [item for _, item in chosen], "next": None, "cursors": cursors, "limit": limit,
                      "href": f"{self.base_url}/v1/me/player/recently-played"}
 
+    def _page(self, items: list, query: dict, path: str, default_limit: int = 20) -> tuple[int, dict]:
+        try:
+            limit, offset = int(query.get("limit", default_limit)), int(query.get("offset", 0))
+        except ValueError:
+            return 400, {"error": {"status": 400, "message": "Invalid limit or offset"}}
+        if not 1 <= limit <= 50 or offset < 0:
+            return 400, {"error": {"status": 400, "message": "Invalid limit"}}
+        following = offset + limit < len(items)
+        return 200, {"href": f"{self.base_url}{path}?offset={offset}&limit={limit}", "items": items[offset:offset + limit],
+                     "limit": limit, "offset": offset, "total": len(items),
+                     "next": f"{self.base_url}{path}?offset={offset + limit}&limit={limit}" if following else None,
+                     "previous": f"{self.base_url}{path}?offset={max(0, offset - limit)}&limit={limit}" if offset else None}
+
+    def _lacks(self, scope: str) -> tuple[int, dict] | None:
+        if scope not in self.scopes:
+            return 403, {"error": {"status": 403, "message": "Insufficient client scope"}}
+        return None
+
+    def me(self) -> tuple[int, dict]:
+        return 200, {"id": self.user_id, "display_name": "Simulated Listener", "type": "user",
+                     "uri": f"spotify:user:{self.user_id}", "followers": {"total": 3}}
+
+    def top(self, item_type: str, query: dict) -> tuple[int, dict]:
+        if refused := self._lacks("user-top-read"):
+            return refused
+        time_range = query.get("time_range", "medium_term")
+        if item_type not in ("artists", "tracks") or time_range not in ("short_term", "medium_term", "long_term"):
+            return 400, {"error": {"status": 400, "message": "Invalid time range"}}
+        return self._page(self.top_items.get((item_type, time_range), []), query, f"/v1/me/top/{item_type}")
+
+    def _playlist_object(self, playlist: dict) -> dict:
+        shown = {k: v for k, v in playlist.items() if k not in ("entries", "readable")}
+        counted = {"href": f"{self.base_url}/v1/playlists/{playlist['id']}/tracks", "total": len(playlist["entries"])}
+        if self.legacy_playlist_items:
+            return shown | {"tracks": counted}
+        return shown | {"items": counted | {"href": counted["href"].replace("/tracks", "/items")}, "tracks": counted}
+
+    def my_playlists(self, query: dict) -> tuple[int, dict]:
+        if refused := self._lacks("playlist-read-private"):
+            return refused
+        return self._page([self._playlist_object(p) for p in self.playlists], query, "/v1/me/playlists")
+
+    def playlist_items(self, playlist_id: str, route: str, query: dict) -> tuple[int, dict]:
+        if refused := self._lacks("playlist-read-private"):
+            return refused
+        if route == "playlist-items" and self.legacy_playlist_items:
+            return 404, {"error": {"status": 404, "message": "Service not found"}}
+        playlist = next((p for p in self.playlists if p["id"] == playlist_id), None)
+        if playlist is None:
+            return 404, {"error": {"status": 404, "message": "Resource not found"}}
+        if not playlist["readable"]:
+            return 403, {"error": {"status": 403, "message": "Forbidden"}}
+        entries = []
+        for entry in playlist["entries"]:
+            item = entry.get("item")
+            if route == "playlist-tracks" or self.legacy_playlist_items:
+                entries.append({k: v for k, v in entry.items() if k != "item"} | {"track": item})
+            else:
+                entries.append(entry | {"track": item})  # `track` still sent beside `item`, deprecated
+        return self._page(entries, query, f"/v1/playlists/{playlist_id}/{route.split('-')[1]}", default_limit=50)
+
     def track(self, track_id: str) -> tuple[int, dict]:
         if track_id in self.tracks:
             return 200, self.tracks[track_id]
@@ -187,6 +270,16 @@ class _Handler(BaseHTTPRequestHandler):
             return "recently-played"
         if path.startswith("/v1/tracks/"):
             return "tracks"
+        if path == "/v1/me":
+            return "me"
+        if path.startswith("/v1/me/top/"):
+            return "top"
+        if path == "/v1/me/playlists":
+            return "playlists"
+        if path.startswith("/v1/playlists/") and path.endswith("/items"):
+            return "playlist-items"
+        if path.startswith("/v1/playlists/") and path.endswith("/tracks"):
+            return "playlist-tracks"
         return "unknown"
 
     def _fault(self, route: str, body: str = "") -> bool:
@@ -235,6 +328,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(*self.fake.recently_played(query))
         if route == "tracks":
             return self._answer(*self.fake.track(parsed.path.rsplit("/", 1)[-1]))
+        if route == "me":
+            return self._answer(*self.fake.me())
+        if route == "top":
+            return self._answer(*self.fake.top(parsed.path.rsplit("/", 1)[-1], query))
+        if route == "playlists":
+            return self._answer(*self.fake.my_playlists(query))
+        if route in ("playlist-items", "playlist-tracks"):
+            return self._answer(*self.fake.playlist_items(parsed.path.split("/")[3], route, query))
         self._answer(404, {"error": {"status": 404, "message": "Service not found"}})
 
 
@@ -260,6 +361,27 @@ def track_object(track_id: str, name: str, artists: list[str], album: str, durat
                   "release_date_precision": "day", "images": [], "artists": artist_objects[:1]},
         "artists": artist_objects,
     }
+
+
+def playlist_entry(item: dict | None, added_at: str = "2024-01-01T12:00:00Z", is_local: bool = False) -> dict:
+    """An entry of a playlist as GET /v1/playlists/{id}/items gives it (`item` None: a track Spotify no longer has)."""
+    return {"added_at": added_at, "added_by": {"id": "simulated-listener", "type": "user"}, "is_local": is_local,
+            "primary_color": None, "item": item}
+
+
+def local_file(name: str, artist: str, album: str, duration_ms: int) -> dict:
+    """A local file in a playlist: no id, a spotify:local: URI."""
+    from urllib.parse import quote_plus
+
+    return {"id": None, "uri": f"spotify:local:{quote_plus(artist)}:{quote_plus(album)}:{quote_plus(name)}:"
+            f"{duration_ms // 1000}", "name": name, "type": "track", "is_local": True, "duration_ms": duration_ms,
+            "artists": [{"id": None, "name": artist, "type": "artist", "uri": None}],
+            "album": {"id": None, "name": album, "type": "album"}, "external_ids": {}}
+
+
+def artist_object(name: str) -> dict:
+    return {"id": stable_id(name), "name": name, "uri": f"spotify:artist:{stable_id(name)}", "type": "artist",
+            "genres": [], "popularity": 50}
 
 
 # What `spotify-assets demo --live` polls: the simulated clock of each poll (minutes before now) and the plays the

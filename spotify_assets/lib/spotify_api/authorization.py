@@ -1,6 +1,8 @@
 """The one-time authorization of the listener's own Spotify app (authorization-code flow).
 
-The listener opens the printed URL, approves the scope, and Spotify redirects the browser to
+The listener opens the printed URL, approves the scopes (user-read-recently-played for the poll; user-top-read,
+playlist-read-private and playlist-read-collaborative for Spotify's top lists and the playlists), and Spotify
+redirects the browser to
 http://127.0.0.1:<port>/callback, where a one-request server takes the code. The code is exchanged for
 a refresh token, which is stored with the app's id (and secret) in `$SPOTIFY_DATA_DIR/spotify.env`,
 mode 0600; the command line loads that file into its environment, so EnvVar finds the values.
@@ -23,6 +25,7 @@ from spotify_assets.lib.configuration import read_credentials, write_credentials
 from spotify_assets.lib.redaction import Redactor
 from spotify_assets.lib.spotify_api.client import (
     RECENTLY_PLAYED_SCOPE,
+    SCOPES,
     SpotifyAuthError,
 )
 
@@ -38,7 +41,7 @@ class AuthorizationRequest:
 def authorization_request(client_id: str, redirect_uri: str, accounts_base_url: str, pkce: bool) -> AuthorizationRequest:
     state = secrets.token_urlsafe(16)
     params = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri,
-              "scope": RECENTLY_PLAYED_SCOPE, "state": state}
+              "scope": " ".join(SCOPES), "state": state}
     verifier = None
     if pkce:
         verifier = secrets.token_urlsafe(64)
@@ -88,8 +91,9 @@ def wait_for_code(request: AuthorizationRequest, timeout_seconds: float = 300) -
 
 
 def exchange_code(request: AuthorizationRequest, code: str, client_id: str, client_secret: str | None,
-                  accounts_base_url: str) -> str:
-    """Trade the code for tokens; returns the refresh token."""
+                  accounts_base_url: str) -> tuple[str, list[str]]:
+    """Trade the code for tokens; returns the refresh token and the scopes of SCOPES the listener did not grant
+    (the recently-played one is required)."""
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": request.redirect_uri}
     headers = {}
     if client_secret:
@@ -110,7 +114,12 @@ def exchange_code(request: AuthorizationRequest, code: str, client_id: str, clie
     if RECENTLY_PLAYED_SCOPE not in granted.split():
         raise SpotifyAuthError(redact(f"the authorization lacks the scope {RECENTLY_PLAYED_SCOPE} "
                                       f"(granted: {granted or 'none'})"))
-    return payload["refresh_token"]
+    return payload["refresh_token"], missing_scopes(granted)
+
+
+def missing_scopes(granted: str) -> list[str]:
+    """The scopes of SCOPES that a token answer's space-separated `scope` does not grant."""
+    return [scope for scope in SCOPES if scope not in granted.split()]
 
 
 def remember_rotated_refresh_token(path: Path, old_token: str, new_token: str) -> None:

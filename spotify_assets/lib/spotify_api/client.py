@@ -29,6 +29,10 @@ from spotify_assets.lib.http_retry import (
 from spotify_assets.lib.redaction import Redactor
 
 RECENTLY_PLAYED_SCOPE = "user-read-recently-played"
+TOP_ITEMS_SCOPE = "user-top-read"
+PLAYLIST_SCOPES = ("playlist-read-private", "playlist-read-collaborative")
+# What `spotify-assets auth` asks for: the recently-played poll's scope, then what Spotify's view of you needs.
+SCOPES = (RECENTLY_PLAYED_SCOPE, TOP_ITEMS_SCOPE, *PLAYLIST_SCOPES)
 
 
 class SpotifyError(Exception):
@@ -37,6 +41,19 @@ class SpotifyError(Exception):
 
 class SpotifyAuthError(SpotifyError):
     """The credentials need the listener's attention (expired, revoked, wrong, or missing a scope)."""
+
+
+class SpotifyMissingScope(SpotifyAuthError):
+    """The authorization does not grant a scope an endpoint needs."""
+
+    def __init__(self, scope: str):
+        self.scope = scope
+        super().__init__(f"the authorization lacks the scope {scope}: run `spotify-assets auth` again, which asks "
+                         f"for it")
+
+
+class SpotifyForbidden(SpotifyAuthError):
+    """403 for a reason other than a scope: the app may not read this object (or not serve this listener)."""
 
 
 class SpotifyNotFound(SpotifyError):
@@ -81,6 +98,7 @@ class SpotifyClient:
                                           headers={"User-Agent": "spotify-assets (personal listening history)"})
         self._access_token: str | None = None
         self._expires_at = 0.0
+        self.granted_scopes: frozenset[str] | None = None  # as the newest token answer lists them, if it does
         # Everything from outside (error messages, stored answers) passes through it: see redaction.py.
         self._redact = Redactor(refresh_token)
         self._redact.add_basic(client_id, client_secret)
@@ -118,6 +136,8 @@ class SpotifyClient:
             self._access_token = str(payload["access_token"])
             self._redact.add(self._access_token)
             self._expires_at = time.monotonic() + float(payload.get("expires_in", 3600)) - 60
+            if isinstance(payload.get("scope"), str):
+                self.granted_scopes = frozenset(payload["scope"].split())
         except (KeyError, TypeError, ValueError):
             raise SpotifyError("token refresh: the answer has no access_token") from None
         new_refresh_token = payload.get("refresh_token")
@@ -165,15 +185,22 @@ class SpotifyClient:
         """Spotify's own words about a failure, with any credential an echoing server sent back taken out."""
         return self._redact(_spotify_message(response))
 
+    def require_scope(self, scope: str) -> None:
+        """Raise SpotifyMissingScope, before any API request, when the token answer lists its scopes without `scope`."""
+        self._bearer()
+        if self.granted_scopes is not None and scope not in self.granted_scopes:
+            raise SpotifyMissingScope(scope)
+
     def get(self, path: str, params: dict | None = None) -> Any:
         """GET an API path; JSON of a 2xx answer. Malformed bodies count as a transient fault."""
         return self._json(self.get_response(path, params), path)
 
-    def get_response(self, path: str, params: dict | None = None) -> httpx.Response:
+    def get_response(self, path: str, params: dict | None = None, scope: str = RECENTLY_PLAYED_SCOPE) -> httpx.Response:
         """GET an API path; the 2xx response, whose body is known to be JSON (landing stores it as sent, with any
-        credential an echoing server sent back taken out). A body that is not JSON is asked for again."""
+        credential an echoing server sent back taken out). A body that is not JSON is asked for again. `scope`: the
+        one a 403 about scopes names."""
         def attempt() -> httpx.Response:
-            response = self._authorized_get(path, params)
+            response = self._authorized_get(path, params, scope)
             try:
                 response.json()
             except ValueError:
@@ -186,7 +213,7 @@ class SpotifyClient:
         except GaveUp:
             raise SpotifyError(f"{path}: Spotify kept answering with bodies that are not JSON") from None
 
-    def _authorized_get(self, path: str, params: dict | None) -> httpx.Response:
+    def _authorized_get(self, path: str, params: dict | None, scope: str) -> httpx.Response:
         """The 2xx answer to a GET with a valid access token (refreshed once on a 401), or the error it means."""
         url = f"{self._api}{path}"
         for refreshed in (False, True):
@@ -199,9 +226,8 @@ class SpotifyClient:
         if response.status_code == 403:
             message = self._message(response)
             if "scope" in message.lower():
-                raise SpotifyAuthError(f"{path}: the authorization lacks a scope ({message}); run `spotify-assets auth` "
-                                       f"again, which asks for {RECENTLY_PLAYED_SCOPE}")
-            raise SpotifyAuthError(f"{path}: forbidden ({message}); development-mode apps need the listener added "
+                raise SpotifyMissingScope(scope)
+            raise SpotifyForbidden(f"{path}: forbidden ({message}); development-mode apps need the listener added "
                                    "as a user in the Spotify developer dashboard")
         if response.status_code == 404:
             raise SpotifyNotFound(f"{path}: not found")
@@ -223,3 +249,25 @@ class SpotifyClient:
 
     def track(self, track_id: str) -> dict:
         return self.get(f"/v1/tracks/{track_id}")
+
+    def top_items_response(self, item_type: str, time_range: str) -> bytes:
+        """The body of GET /v1/me/top/{artists|tracks}?time_range=…&limit=50, unchanged (scope user-top-read)."""
+        return self.get_response(f"/v1/me/top/{item_type}", {"time_range": time_range, "limit": 50},
+                                 scope=TOP_ITEMS_SCOPE).content
+
+    def profile_response(self) -> bytes:
+        """The body of GET /v1/me (the listener's own user id tells their playlists from others')."""
+        return self.get_response("/v1/me").content
+
+    def playlists_page(self, offset: int, limit: int = 50) -> bytes:
+        """One page of GET /v1/me/playlists, unchanged (scopes playlist-read-private and -collaborative)."""
+        return self.get_response("/v1/me/playlists", {"offset": offset, "limit": limit}, scope=PLAYLIST_SCOPES[0]).content
+
+    def playlist_items_page(self, playlist_id: str, offset: int, limit: int = 50) -> bytes:
+        """One page of a playlist's items, unchanged: GET /v1/playlists/{id}/items, or where a server does not know
+        that route (404) its former name /tracks, whose entries carry `track` where the new ones carry `item`."""
+        params = {"offset": offset, "limit": limit, "additional_types": "track,episode"}
+        try:
+            return self.get_response(f"/v1/playlists/{playlist_id}/items", params, scope=PLAYLIST_SCOPES[0]).content
+        except SpotifyNotFound:
+            return self.get_response(f"/v1/playlists/{playlist_id}/tracks", params, scope=PLAYLIST_SCOPES[0]).content

@@ -48,6 +48,8 @@ class OraclePlay:
 
 
 SESSION_GAP = timedelta(minutes=30)
+# Section 10: the local dates each of Spotify's time ranges is compared over, ending on the pull's day (None: all).
+SPOTIFY_WINDOW_DAYS = {"short_term": 28, "medium_term": 182, "long_term": None}
 DISCOVERY_DAYS = 30
 
 
@@ -120,6 +122,33 @@ class Oracle:
         ranked = streams if order_by == "streams" else ms_played
         keys = sorted((k for k in ranked if ranked[k] > 0), key=lambda k: (-ranked[k], self._names[k]))[:n]
         return [(k, streams[k], ms_played[k] / 60000) for k in keys]
+
+    def spotify_compared(self, lists: dict[tuple[str, str], list[dict]], day: date) \
+            -> dict[tuple[str, str], list[tuple[int, int | None]]]:
+        """(Spotify's rank, your rank) of each item of Spotify's lists pulled on `day`, per (time range, artist or
+        track): your rank by streams over the matching window, met through the items' names (section 10)."""
+        result = {}
+        for time_range, days in SPOTIFY_WINDOW_DAYS.items():
+            start = day - timedelta(days=days - 1) if days else date.min
+            for item_type, key in (("artists", "artist_key"), ("tracks", "track_key")):
+                order = {k: rank for rank, (k, _) in enumerate(self.top(key, start, day, n=len(self._names)), start=1)}
+                ranks = []
+                for rank, item in enumerate(lists.get((item_type, time_range), []), start=1):
+                    item_key = (normalize(item["name"]) if item_type == "artists" else
+                                normalize(item["artists"][0]["name"]) + "\x1f" + normalize(item["name"]))
+                    ranks.append((rank, order.get(item_key)))
+                result[(time_range, item_type[:-1])] = ranks
+        return result
+
+    def playlist_listening(self, entries: list[dict], day: date) -> tuple[int, int, int, int]:
+        """(tracks, tracks streamed up to `day`, tracks never streamed, streams on `day`-29..`day` of its distinct
+        tracks) of a playlist's entries as Spotify gives them (section 10)."""
+        keys = [normalize(item["artists"][0]["name"]) + "\x1f" + normalize(item["name"])
+                if (item := entry.get("item")) and item.get("type") == "track" else None for entry in entries]
+        ever = Counter(p.track_key for p in self.streams if p.local_date <= day)
+        recent = Counter(p.track_key for p in self.streams if day - timedelta(days=29) <= p.local_date <= day)
+        streamed = sum(1 for k in keys if ever[k])
+        return len(keys), streamed, len(keys) - streamed, sum(recent[k] for k in set(keys) if k)
 
     def skips_weekday_hour(self) -> dict[tuple[int, int], tuple[int, int]]:
         """(plays whose skip is known, skips) per ISO weekday and local hour, all 168 cells."""
