@@ -16,6 +16,7 @@ from conftest import DEMO_PLAYS, DEMO_SEED, DEMO_ZONE, wait_for
 from selenium.webdriver.common.by import By
 
 from spotify_assets.lib.reports.snapshot import weekday_hour_png
+from spotify_assets.lib.simulated.spotify import simulated_catalog
 from spotify_assets.lib.synthetic.exports import SyntheticHistory
 from spotify_assets.lib.synthetic.oracle import Oracle
 
@@ -23,9 +24,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def oracle(tmp_path_factory) -> Oracle:
+def history(tmp_path_factory) -> SyntheticHistory:
     history = SyntheticHistory.generate(plays=DEMO_PLAYS, seed=DEMO_SEED)
     history.write_exports(tmp_path_factory.mktemp("exports"))  # decides which plays reach an export
+    return history
+
+
+@pytest.fixture(scope="module")
+def oracle(history) -> Oracle:
     return Oracle(history, DEMO_ZONE, catalog_known=True)
 
 
@@ -227,6 +233,42 @@ def test_the_year_page_shows_any_year(report, oracle):
         assert [name for name, _ in top_list_names(report, "year-artists")] == [nfc(n) for n in top_artists]
         assert [name for name, _ in top_list_names(report, "year-tracks")] == [nfc(n) for n in top_tracks]
         assert report.current_url.endswith(f"#year={year}")
+
+
+def test_spotifys_view_beside_yours_and_the_playlists_equal_the_truth(report, oracle, history):
+    spotify = simulated_catalog(history)  # what the demo's simulated Spotify answered
+    summary = report.find_element(By.ID, "spotify-view-summary").text
+    day = date.fromisoformat(summary.split("pulled on ")[1][:10])
+    expected = oracle.spotify_compared(spotify.top_items, day)
+    names = {("artist", rank): item["name"] for (kind, time_range), items in spotify.top_items.items()
+             if kind == "artists" and time_range == "long_term" for rank, item in enumerate(items, start=1)}
+    for label, time_range in (("all time", "long_term"), ("4 weeks", "short_term")):
+        next(b for b in report.find_elements(By.CSS_SELECTOR, ".range-choice") if b.text == label).click()
+        rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                for row in report.find_elements(By.CSS_SELECTOR, "#spotify-artists tbody tr")]
+        assert [(int(r[0][1:]), None if r[2] == "not streamed" else int(r[2][1:])) for r in rows] == \
+            expected[(time_range, "artist")]
+        if time_range == "long_term":
+            assert [nfc(r[1]) for r in rows] == [nfc(names[("artist", rank)]) for rank in range(1, len(rows) + 1)]
+            own_first = oracle.top("artist_key", date.min, day, n=1)[0]
+            assert nfc(report.find_element(By.ID, "spotify-view-first").text).endswith(
+                f"by your streams it is {nfc(oracle._names[own_first[0]][0])} ({own_first[1]:,} streams).")
+    playlists = {row.find_element(By.TAG_NAME, "button").text: [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                 for row in report.find_elements(By.CSS_SELECTOR, "#playlists tbody tr")}
+    for playlist in spotify.playlists:
+        shown = playlists[playlist["name"]]
+        if not playlist["readable"]:
+            assert shown[2] == "unreadable"
+            continue
+        tracks, streamed, never, recent = oracle.playlist_listening(playlist["entries"], day)
+        assert [int(text.replace(",", "")) for text in shown[2:]] == [tracks, streamed, never, recent]
+    rarities = next(p for p in spotify.playlists if p["name"] == "Rarities")
+    next(b for b in report.find_elements(By.CSS_SELECTOR, "#playlists button") if b.text == "Rarities").click()
+    wait_for(report, lambda d: d.find_element(By.ID, "playlist-never").is_displayed())
+    listed = [row.find_elements(By.TAG_NAME, "td")[1].text
+              for row in report.find_elements(By.CSS_SELECTOR, "#playlist-never-rows tbody tr")]
+    assert len(listed) == oracle.playlist_listening(rarities["entries"], day)[2] >= 5
+    assert {f"Never Played {n}" for n in range(5)} <= set(listed)
 
 
 def top_list_names(driver, list_id: str) -> list[tuple[str, str]]:

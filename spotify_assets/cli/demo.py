@@ -31,7 +31,7 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int, live: bool = Fals
     outcome = import_paths(demo_exports, settings)
     if outcome.failure():
         raise outcome.failure()
-    enriched = add_genres(settings, history) | add_catalog_details(settings, history)
+    enriched = add_genres(settings, history) | add_spotify_details(settings, history)
     if enriched:
         update_warehouse(settings, "demo")
     if not (outcome.changed or enriched):
@@ -81,18 +81,20 @@ def add_genres(settings: SpotifySettings, history) -> bool:
         return bool(launched.results)
 
 
-def add_catalog_details(settings: SpotifySettings, history) -> bool:
-    """The catalog enrichment (track lengths, release dates, ISRCs), asked of a simulated Spotify that knows the
-    synthetic catalog: the daily schedule's own run. Whether it ran; the schedule asks only while some track is still to
-    be looked up. The caller builds."""
+def add_spotify_details(settings: SpotifySettings, history) -> bool:
+    """The catalog enrichment (track lengths, release dates, ISRCs) and today's pull of Spotify's view (its top lists,
+    the playlists), asked of a simulated Spotify that knows the synthetic catalog and listener: the daily schedules'
+    own runs. Whether any ran; each schedule asks only while something is left (a track to look up, today's pull). The
+    caller builds."""
     from spotify_assets.lib.simulated.spotify import DEMO_CREDENTIALS, simulated_catalog
 
+    asks = {"catalog_enrichment_job": "track lengths and release dates",
+            "spotify_view_job": "its top lists and the listener's playlists"}
     with simulated_catalog(history) as spotify, _environment({
             **DEMO_CREDENTIALS, "SPOTIFY_API_BASE_URL": spotify.base_url, "SPOTIFY_ACCOUNTS_BASE_URL": spotify.base_url,
             "SPOTIFY_CATALOG_REQUESTS_PER_SECOND": "1000", "SPOTIFY_CATALOG_LOOKUPS_PER_RUN": "1000000"}):
-        launched = follow(settings, ["catalog_enrichment_schedule"], "demo", once=True,
-                          describe=lambda job, request: f"asking a simulated Spotify on {spotify.base_url} for track "
-                                                        "lengths and release dates")
+        launched = follow(settings, ["catalog_enrichment_schedule", "spotify_view_schedule"], "demo", once=True,
+                          describe=lambda job, request: f"asking a simulated Spotify on {spotify.base_url} for {asks[job]}")
         if launched.failures:
             raise launched.failure()
         return bool(launched.results)
@@ -130,11 +132,13 @@ def poll_live(settings: SpotifySettings, history) -> None:
 def verify_against_truth(history, settings: SpotifySettings) -> None:
     """The demo checks itself: the published marts against figures computed from the true plays."""
     from spotify_assets.lib.publishing.publish import connect_published
+    from spotify_assets.lib.simulated.spotify import simulated_catalog
     from spotify_assets.lib.synthetic.oracle import Oracle, compare_with_marts
 
     connection = connect_published(settings.published_marts_path)
     try:
-        compared, mismatches = compare_with_marts(Oracle(history, settings.timezone_name, catalog_known=True), connection)
+        compared, mismatches = compare_with_marts(Oracle(history, settings.timezone_name, catalog_known=True), connection,
+                                                  spotify=simulated_catalog(history))
     finally:
         connection.close()
     if mismatches:
@@ -142,4 +146,4 @@ def verify_against_truth(history, settings: SpotifySettings) -> None:
         raise CommandFailed(f"{len(mismatches)} of {compared} figures differ from the synthetic ground truth")
     terminal.say(f"\noracle: all {compared:,} figures (totals, 168 heatmap cells, every calendar day, months, "
                  "top 10 lists by streams and by minutes, skips, streaks, completion, sessions, discovery, your years, eras, "
-                 "weekends, hour drilldowns) match the synthetic ground truth")
+                 "weekends, hour drilldowns, Spotify's ranks beside yours, playlists) match the synthetic ground truth")

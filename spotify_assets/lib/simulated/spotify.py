@@ -418,10 +418,14 @@ def simulated_listener(history, now_ms: int, seed: int = 0) -> tuple[SimulatedSp
 
 def simulated_catalog(history) -> SimulatedSpotify:
     """A simulated Spotify whose catalog (GET /v1/tracks/{id}) knows every track the synthetic history plays, under
-    each of its URIs (album and single), with the demo's credentials."""
+    each of its URIs (album and single), and which has its own view of the listener (add_spotify_view), with the demo's
+    credentials and every scope."""
     service = SimulatedSpotify(client_id=DEMO_CREDENTIALS["SPOTIFY_CLIENT_ID"],
                                client_secret=DEMO_CREDENTIALS["SPOTIFY_CLIENT_SECRET"],
-                               refresh_token=DEMO_CREDENTIALS["SPOTIFY_REFRESH_TOKEN"])
+                               refresh_token=DEMO_CREDENTIALS["SPOTIFY_REFRESH_TOKEN"],
+                               scopes=("user-read-recently-played", "user-top-read", "playlist-read-private",
+                                       "playlist-read-collaborative"))
+    add_spotify_view(service, history)
     for track in {play.item for play in history.plays if play.kind == "music"}:
         for uri, album in ((track.uri, track.album), (track.single_uri, f"{track.name} - Single")):
             if uri:
@@ -429,3 +433,57 @@ def simulated_catalog(history) -> SimulatedSpotify:
                 service.tracks[track_id] = track_object(track_id, track.name, [track.artist], album, track.duration_ms,
                                                         track.isrc, track.release_date)
     return service
+
+
+def add_spotify_view(service: SimulatedSpotify, history) -> None:
+    """Spotify's view of the synthetic listener, as of the history's last day: top lists that follow the listener's
+    streams over Spotify's windows with neighbours swapped and a few artists and tracks never played (Spotify weighs
+    signals nobody sees), and playlists: two of the listener's own (favourites, a local file and a track Spotify no
+    longer has among them), one with the rarely played tracks and a few never played, one Spotify made, a friend's,
+    and one Spotify will not open."""
+    import random
+    from collections import Counter
+    from datetime import timedelta
+
+    rng = random.Random(history.seed)
+    music = [play for play in history.plays if play.kind == "music"]
+    tracks = {play.item.uri: play.item for play in music}
+
+    def ranked(days: int | None, key) -> list:
+        start = history.last_day - timedelta(days=days - 1) if days else None
+        counts = Counter(key(play) for play in music if play.ms_played >= 30_000
+                         and (start is None or play.ended_at.date() >= start))
+        order = sorted(counts, key=lambda item: (-counts[item], str(item)))[:46]
+        for index in range(1, len(order) - 1, 3):  # Spotify's own order: neighbours swapped
+            order[index], order[index + 1] = order[index + 1], order[index]
+        return order
+
+    for time_range, days in (("short_term", 28), ("medium_term", 182), ("long_term", None)):
+        artists = [artist_object(name) for name in ranked(days, lambda play: play.item.artist)]
+        service.top_items[("artists", time_range)] = (artists + [artist_object(f"Chart Act {n}") for n in range(4)])[:50]
+        top = [tracks[uri] for uri in ranked(days, lambda play: play.item.uri)]
+        service.top_items[("tracks", time_range)] = ([
+            track_object(t.uri.rsplit(":", 1)[-1], t.name, [t.artist], t.album, t.duration_ms, t.isrc, t.release_date)
+            for t in top] + [track_object(stable_id(f"chart {n}"), f"Chart Hit {n}", [f"Chart Act {n}"], "Charts", 200_000,
+                                          f"CHART{n:07d}") for n in range(4)])[:50]
+
+    def entries(chosen, added: str = "2024-06-01T18:00:00Z") -> list[dict]:
+        return [playlist_entry(track_object(t.uri.rsplit(":", 1)[-1], t.name, [t.artist], t.album, t.duration_ms,
+                                            t.isrc, t.release_date), added) for t in chosen]
+
+    counts = Counter(play.item.uri for play in music)
+    by_plays = sorted(tracks.values(), key=lambda t: (-counts[t.uri], t.uri))
+    unheard = [track_object(stable_id(f"unheard {n}"), f"Never Played {n}", ["Somebody New"], "Fresh", 180_000,
+                            f"NEW{n:08d}") for n in range(5)]
+    favourites = entries(by_plays[:40]) + [
+        playlist_entry(local_file(by_plays[0].name, by_plays[0].artist, "My Rips", by_plays[0].duration_ms), is_local=True),
+        playlist_entry(local_file("Voice Memo", "Me", "Recordings", 95_000), is_local=True),
+        playlist_entry(None)]
+    service.add_playlist(stable_id("favourites"), "Favourites", favourites)
+    service.add_playlist(stable_id("rarities"), "Rarities", entries(by_plays[-25:]) + [playlist_entry(t) for t in unheard])
+    service.add_playlist(stable_id("weekly"), "Discover Weekly", entries(rng.sample(by_plays, 10)) +
+                         [playlist_entry(t) for t in unheard[:3]], owner_id="spotify")
+    service.add_playlist(stable_id("friend"), "Road Trip (with a friend)", entries(rng.sample(by_plays, 20)),
+                         owner_id="a-friend", collaborative=True)
+    service.add_playlist(stable_id("closed"), "Somebody's Private Mix", entries(by_plays[:5]), owner_id="someone",
+                         readable=False)

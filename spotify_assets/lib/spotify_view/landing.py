@@ -175,8 +175,11 @@ def land_playlists(client: SpotifyClient, root: Path, day: date) -> PlaylistPull
         try:
             pages = _pages(lambda offset: client.playlist_items_page(playlist_id, offset, PAGE_SIZE))
         except (SpotifyForbidden, SpotifyNotFound) as error:
-            _write_atomically(unreadable, json.dumps({"playlist_id": playlist_id, "reason": str(error)}).encode())
-            pull.unreadable.append(f"playlist {playlist_id}: {error}")
+            reason = ("403: a development-mode app reads the items of your own and collaborative playlists only"
+                      if isinstance(error, SpotifyForbidden) else "404: not found")
+            _write_atomically(unreadable, json.dumps({"playlist_id": playlist_id, "reason": reason}).encode())
+            pull.unreadable.append(f"playlist {playlist_id} ({str(playlist.get('name'))[:80]!r}): Spotify would not "
+                                   f"give its items ({reason}); kept without them")
             continue
         _land_folder(target, pages)
         pull.fetched.append(playlist_id)

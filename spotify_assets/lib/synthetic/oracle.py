@@ -361,8 +361,9 @@ class Oracle:
                 (middle, middle + timedelta(days=45)), (last - timedelta(days=6), last), (middle, middle)]
 
 
-def compare_with_marts(oracle: Oracle, connection) -> tuple[int, list[str]]:
-    """(figures compared, the ones that differ) against a connection to the published marts."""
+def compare_with_marts(oracle: Oracle, connection, spotify=None) -> tuple[int, list[str]]:
+    """(figures compared, the ones that differ) against a connection to the published marts; with `spotify` (the
+    simulated Spotify the marts pulled its view from), its top lists and playlists too."""
     compared, mismatches = 0, []
 
     def check(name: str, expected, actual) -> None:
@@ -421,7 +422,33 @@ def compare_with_marts(oracle: Oracle, connection) -> tuple[int, list[str]]:
         got = Counter({(unicodedata.normalize("NFC", t), unicodedata.normalize("NFC", a)): s for t, a, s in rows})
         check(f"drilldown {local_date} {hour}:00", oracle.drilldown(local_date, hour), got)
     compare_section_nine(oracle, connection, check)
+    if spotify is not None:
+        compare_section_ten(oracle, connection, spotify, check)
     return compared, mismatches
+
+
+def compare_section_ten(oracle: Oracle, connection, spotify, check) -> None:
+    """Spotify's ranks beside yours and the playlists you play (counting rules, section 10), against what the simulated
+    Spotify answered, on the day the marts say it was pulled."""
+    day = connection.execute("SELECT max(snapshot_date) FROM fct_spotify_top_items").fetchall()[0][0]
+    check("Spotify's view pulled", True, day is not None)
+    if day is None:
+        return
+    got: dict = {}
+    for time_range, item_type, spotify_rank, own_rank in connection.execute(
+            "SELECT time_range, item_type, spotify_rank, own_rank FROM mart_top_items_compared "
+            "ORDER BY time_range, item_type, spotify_rank").fetchall():
+        got.setdefault((time_range, item_type), []).append((spotify_rank, own_rank))
+    for key, expected in oracle.spotify_compared(spotify.top_items, day).items():
+        check(f"Spotify's {key[1]}s, {key[0]}, beside yours", expected, got.get(key))
+    listening = {row[0]: tuple(row[1:]) for row in connection.execute(
+        "SELECT name, tracks, tracks_streamed, tracks_never_streamed, streams_last_30_days FROM mart_playlist_listening "
+        "WHERE items_known").fetchall()}
+    readable = [playlist for playlist in spotify.playlists if playlist["readable"]]
+    check("playlists whose items are known", sorted(p["name"] for p in readable), sorted(listening))
+    for playlist in readable:
+        check(f"playlist {playlist['name']}", oracle.playlist_listening(playlist["entries"], day),
+              listening.get(playlist["name"]))
 
 
 def _nfc(names: list[str]) -> list[str]:
