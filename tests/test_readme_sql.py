@@ -40,7 +40,8 @@ def readme_demo(tmp_path_factory) -> Path:
 
 def test_the_readme_has_examples_of_every_macro_and_of_both_names():
     queries = readme_queries()
-    for name in ("top_artists(", "top_tracks(", "heatmap(", "hour_drilldown(", "top_genres("):
+    for name in ("top_artists(", "top_tracks(", "heatmap(", "hour_drilldown(", "top_genres(", "most_skipped_tracks(",
+                 "new_artists(", "current_streak(", "playlist_tracks_never_streamed("):
         assert any(name in query for query in queries), name
     assert any("FROM marts." in query for query in queries)  # the file's own name
     assert len(queries) >= 15
