@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -79,6 +80,25 @@ def test_pkce_flow_for_apps_without_a_secret(settings, accounts_env, capsys):
         assert not (settings.data_path / "spotify.env").exists()
         token = next(line for line in out.splitlines() if "SPOTIFY_REFRESH_TOKEN" in line).split("'")[1]
         assert token in fake.valid_refresh_tokens
+
+
+def test_auth_asks_for_every_scope_names_those_not_granted_and_lets_spotifys_view_ask_again(settings, accounts_env,
+                                                                                          capsys):
+    from spotify_assets.lib.spotify_view.landing import missing_scopes, record_missing_scope, view_root
+
+    record_missing_scope(view_root(settings.landing_path), "user-top-read", date(2026, 1, 1))
+    asked = []
+    with SimulatedSpotify(scopes=("user-read-recently-played",)) as fake:
+        accounts_env(fake, "fake-client-secret")
+        approve = browser(fake)
+        authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=False,
+                  timeout_seconds=10, open_url=lambda url: (asked.append(url), approve(url)))
+    scopes = parse_qs(urlparse(asked[0]).query)["scope"][0].split()
+    assert scopes == ["user-read-recently-played", "user-top-read", "playlist-read-private",
+                      "playlist-read-collaborative"]
+    out = capsys.readouterr().out
+    assert "Spotify did not grant user-top-read, playlist-read-private, playlist-read-collaborative" in out
+    assert missing_scopes(view_root(settings.landing_path)) == {}  # the next pull asks again
 
 
 def test_a_denied_authorization_says_so(settings, accounts_env):
