@@ -84,7 +84,11 @@ def test_pkce_flow_for_apps_without_a_secret(settings, accounts_env, capsys):
 
 def test_auth_asks_for_every_scope_names_those_not_granted_and_lets_spotifys_view_ask_again(settings, accounts_env,
                                                                                           capsys):
-    from spotify_assets.lib.spotify_view.landing import missing_scopes, record_missing_scope, view_root
+    from spotify_assets.lib.spotify_view.landing import (
+        missing_scopes,
+        record_missing_scope,
+        view_root,
+    )
 
     record_missing_scope(view_root(settings.landing_path), "user-top-read", date(2026, 1, 1))
     asked = []
