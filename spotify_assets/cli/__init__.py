@@ -56,12 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("name", metavar="NAME", help="the export's name or the start of its content hash")
     remove.add_argument("--no-build", action="store_true", help="leave the rebuild to the next build or the daemon")
 
+    catalog = command("catalog", "import a catalog file of tracks with audio features (CSV or Parquet)")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True, metavar="ACTION", title="actions")
+    catalog_import = catalog_commands.add_parser(
+        "import", help="land a catalog file and read its tracks and features; bad rows are quarantined and counted",
+        description="Land a CSV or Parquet of tracks with audio features (such as the public Kaggle Spotify tracks "
+        "datasets), read it into raw.catalog_file_tracks, then update the warehouse.")
+    catalog_import.add_argument("file", type=Path, metavar="FILE", help="a .csv, .tsv, .csv.gz or .parquet file")
+
     build = command("build", "build, test and publish the warehouse from what has landed",
                     "Exports that landed but were never imported are imported first.")
     build.add_argument("--full-refresh", action="store_true", help="rebuild every model from the raw tables")
 
     command("poll", "poll recently played once (what the schedule does every 30 minutes), then update the warehouse")
-    command("enrich", "one Last.fm and Spotify catalog enrichment pass, then update the warehouse")
+    command("enrich", "one Last.fm, Spotify catalog and Spotify's-view (top lists, playlists) pass, then update "
+            "the warehouse")
     command("summary", "print what the warehouse holds: the exports, the totals, the top lists, the heatmap")
 
     sql = command("sql", "run SQL against the published marts (read-only)",
@@ -90,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                                           description="Take a setting out of the settings file.")
     unsetter.add_argument("key", metavar="KEY", type=_setting_key, help="a setting's name")
 
-    auth = command("auth", "authorize your own Spotify app once; the credentials are kept in the data folder (0600)")
+    auth = command("auth", "authorize your own Spotify app once (recently played, top lists, playlists); the "
+                   "credentials are kept in the data folder (0600)")
     auth.add_argument("--client-id", metavar="ID", help="your app's Client ID (default: $SPOTIFY_CLIENT_ID)")
     auth.add_argument("--redirect-uri", default="http://127.0.0.1:8888/callback", metavar="URI",
                       help="as registered in your app's settings (default: %(default)s)")
@@ -240,6 +250,12 @@ def _exports(settings, arguments) -> None:
         remove_export(settings, arguments.name, build=not arguments.no_build)
 
 
+def _catalog(settings, arguments) -> None:
+    from spotify_assets.cli.catalog import import_catalog_file
+
+    import_catalog_file(settings, arguments.file)
+
+
 def _build(settings, arguments) -> None:
     from spotify_assets.cli.import_exports import import_pending
     from spotify_assets.cli.runs import build_warehouse
@@ -323,7 +339,7 @@ def _prepare(settings, arguments) -> None:
     prepare_dbt_manifest(settings, force=True)
 
 
-_COMMANDS = {"demo": _demo, "import": _import, "exports": _exports, "build": _build, "poll": _poll,
+_COMMANDS = {"demo": _demo, "import": _import, "exports": _exports, "catalog": _catalog, "build": _build, "poll": _poll,
              "enrich": _enrich, "summary": _summary, "sql": _sql, "config": _config, "auth": _auth, "ui": _ui,
              "docs": _docs, "healthcheck": _healthcheck, "prepare": _prepare}
 

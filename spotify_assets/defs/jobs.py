@@ -4,6 +4,7 @@ the same way (defs/warehouse_updates.py says which one follows a change of a sou
 from dagster import AssetKey, AssetSelection, define_asset_job, job
 from dagster_dbt import build_dbt_asset_selection
 
+from spotify_assets.defs.audio_features.assets import RAW_CATALOG_FILE_KEY
 from spotify_assets.defs.catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
 from spotify_assets.defs.dbt_docs.assets import DOCS_KEY
 from spotify_assets.defs.exports.assets import import_spotify_export
@@ -92,6 +93,14 @@ catalog_enrichment_job = define_asset_job(
     config=CONSOLE_WARNINGS,
     selection=AssetSelection.assets(CATALOG_KEY, RAW_CATALOG_KEY),
     description="Look up tracks seen only in exports in the Spotify catalog (bounded per run), then load them.",
+)
+
+catalog_file_job = define_asset_job(
+    "catalog_file_job",
+    config=CONSOLE_WARNINGS,
+    selection=AssetSelection.assets(RAW_CATALOG_FILE_KEY),
+    description="Read the catalog files of audio features that landed since the last read (`spotify-assets catalog "
+    "import FILE`).",
 )
 
 spotify_view_job = define_asset_job(

@@ -231,6 +231,23 @@ PLAYLIST_ITEMS = SqlTable("playlist_items", "One row per item of a playlist at o
     ("_loaded_at", "TIMESTAMP NOT NULL")))
 SPOTIFY_VIEW_TABLES = (SPOTIFY_TOP_ITEMS, PLAYLISTS, PLAYLIST_ITEMS)
 
+# A catalog file of tracks with audio features (counting rules, section 11), from landing/catalog_files/: its rows that
+# are tracks with plausible features, the rows it could not take (with the reasons and the row), and each file's counts.
+_FEATURE_COLUMNS = tuple((name, "DOUBLE") for name in (
+    "danceability", "energy", "valence", "acousticness", "instrumentalness", "speechiness", "liveness", "tempo",
+    "loudness", "duration_ms"))
+CATALOG_FILE_TRACKS = SqlTable("catalog_file_tracks", "One row per track of a landed catalog file.", (
+    ("file_hash", "VARCHAR NOT NULL"), ("row_index", "BIGINT NOT NULL"), ("track_id", "VARCHAR"), ("isrc", "VARCHAR"),
+    ("track_name", "VARCHAR NOT NULL"), ("artist_name", "VARCHAR"), ("artists", "VARCHAR"), ("album_name", "VARCHAR"),
+    *_FEATURE_COLUMNS, ("_loaded_at", "TIMESTAMP NOT NULL")))
+CATALOG_FILE_QUARANTINE = SqlTable("catalog_file_quarantine", "Every catalog-file row not taken, with its reasons.", (
+    ("file_hash", "VARCHAR NOT NULL"), ("row_index", "BIGINT NOT NULL"), ("reason", "VARCHAR NOT NULL"),
+    ("row_json", "VARCHAR")))
+CATALOG_FILES = SqlTable("catalog_files", "One row per landed catalog file read.", (
+    ("file_hash", "VARCHAR PRIMARY KEY"), ("file_name", "VARCHAR"), ("rows_accepted", "BIGINT"),
+    ("rows_quarantined", "BIGINT"), ("loaded_at", "TIMESTAMP")))
+CATALOG_FILE_TABLES = (CATALOG_FILE_TRACKS, CATALOG_FILE_QUARANTINE, CATALOG_FILES)
+
 # Bookkeeping tables: what each import saw, file by file, and the records it could not read.
 EXPORT_IMPORTS = SqlTable("export_imports", "One row per imported export.", (
     ("export_hash", "VARCHAR PRIMARY KEY"), ("export_name", "VARCHAR"), ("export_kind", "VARCHAR"),
@@ -246,7 +263,7 @@ QUARANTINED_RECORDS = SqlTable("quarantined_records", "Every record an import co
     ("record_json", "VARCHAR")))
 BOOKKEEPING_TABLES = (EXPORT_IMPORTS, EXPORT_FILES, QUARANTINED_RECORDS)
 SQL_TABLES = (*BOOKKEEPING_TABLES, RECENTLY_PLAYED_ITEMS, CATALOG_TRACKS, LASTFM_TRACKS, LASTFM_ARTISTS,
-              *SPOTIFY_VIEW_TABLES)
+              *SPOTIFY_VIEW_TABLES, *CATALOG_FILE_TABLES)
 
 
 def create_raw_tables(connection) -> None:

@@ -24,6 +24,9 @@ with plays as not materialized (
     union
     -- tracks whose length the catalog learnt since
     select track_key from {{ ref('int_catalog_tracks_resolved') }} where batch_at > {{ last_batch_at() }}
+    union
+    -- tracks whose audio features a catalog file gave since
+    select track_key from {{ ref('int_track_features_resolved') }} where loaded_at > {{ last_batch_at() }}
 )
 {% endif %}
 
@@ -51,10 +54,16 @@ select
     max(recording_key) as recording_key,
     any_value(catalog.duration_ms) as duration_ms,
     any_value(catalog.release_year) as release_year,
+    {% for feature in ['danceability', 'energy', 'valence', 'tempo', 'acousticness', 'instrumentalness', 'speechiness',
+                       'liveness', 'loudness'] -%}
+    any_value(features.{{ feature }}) as {{ feature }},
+    {% endfor -%}
+    any_value(features.features_source) as features_source,
     {{ play_stats() }},
     {{ current_batch_at() }} as batch_at
 from plays
 left join {{ ref('int_catalog_tracks_resolved') }} as catalog using (track_key)
+left join {{ ref('int_track_features_resolved') }} as features using (track_key)
 {% if is_incremental() %}
 where track_key in (select track_key from touched)
 {% endif %}

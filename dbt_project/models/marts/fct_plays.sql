@@ -8,6 +8,7 @@
         "{{ refresh_display_names('album', 'album_key', 'album_name') }}",
         "{{ refresh_recording_keys('catalog.track_uri = target.track_uri') }}",
         "{{ refresh_completion() }}",
+        "{{ refresh_mood() }}",
         "{{ assign_sessions() }}",
     ],
 ) }}
@@ -41,6 +42,8 @@ select
     -- Completion (section 9): the share of the track's length played, where the catalog knows the length.
     -- (DuckDB's least skips NULLs: without a length it would say 1.0.)
     case when durations.duration_ms > 0 then least(plays.ms_played / durations.duration_ms, 1.0) end as completion,
+    -- The mood quadrant of the track's valence and energy (section 11), where a catalog file gave them.
+    {{ mood_quadrant('features.valence', 'features.energy') }} as mood,
     -- The play's session (section 9), set by the post-hook assign_sessions once every play of the run is in.
     cast(null as varchar) as session_id,
     plays.is_shuffle as shuffle,
@@ -67,6 +70,8 @@ left join {{ ref('int_catalog_tracks_resolved') }} as durations
     on durations.track_key = plays.track_key
 left join {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
     on catalog.track_uri = plays.track_uri and catalog.is_found
+left join {{ ref('int_track_features_resolved') }} as features
+    on features.track_key = plays.track_key
 {% if is_incremental() %}
 where plays.batch_at > {{ last_batch_at() }}
 {% endif %}

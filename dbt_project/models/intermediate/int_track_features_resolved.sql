@@ -1,0 +1,50 @@
+-- Audio features per track of the history (counting rules, section 11). A catalog file's row meets a track by its
+-- Spotify id (the id of one of the track's URIs), else by ISRC (the play's or the catalog's), else by the identity key of
+-- its names; the first level that meets wins, then the most recently read file, then the file's earliest row.
+-- loaded_at: when that row was read (dim_track and fct_plays take in the tracks whose features arrived since).
+with track_ids as (
+    select distinct
+        plays.track_key,
+        split_part(plays.track_uri, ':', 3) as track_id,
+        coalesce(plays.isrc, catalog.isrc) as isrc
+    from {{ ref('int_plays_localized') }} as plays
+    left join {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
+        on catalog.track_uri = plays.track_uri and catalog.is_found
+),
+
+catalog_rows as (
+    select * from {{ ref('stg_catalog_file__tracks') }}
+),
+
+matches as (
+    select ids.track_key, 1 as match_level, catalog_rows.*
+    from (select distinct track_key, track_id from track_ids where track_id <> '') as ids
+    inner join catalog_rows on catalog_rows.track_id = ids.track_id
+    union all
+    select ids.track_key, 2 as match_level, catalog_rows.*
+    from (select distinct track_key, isrc from track_ids where isrc is not null) as ids
+    inner join catalog_rows on catalog_rows.isrc = ids.isrc
+    union all
+    select catalog_rows.catalog_track_key as track_key, 3 as match_level, catalog_rows.*
+    from catalog_rows
+    where catalog_rows.catalog_track_key in (select track_key from track_ids)
+)
+
+select
+    track_key,
+    danceability,
+    energy,
+    valence,
+    tempo,
+    acousticness,
+    instrumentalness,
+    speechiness,
+    liveness,
+    loudness,
+    'catalog_file' as features_source,
+    case match_level when 1 then 'spotify_id' when 2 then 'isrc' else 'names' end as matched_by,
+    file_hash,
+    row_index,
+    loaded_at
+from matches
+qualify row_number() over (partition by track_key order by match_level, loaded_at desc, file_hash, row_index) = 1

@@ -1,0 +1,45 @@
+"""`spotify-assets catalog import FILE`: a catalog file of tracks with audio features (CSV or Parquet), landed and read
+as the daemon's own sensor would have it read, then the warehouse update."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spotify_assets.cli import terminal
+from spotify_assets.cli.failures import CommandFailed
+from spotify_assets.cli.prepare import prepare_dbt_manifest
+from spotify_assets.cli.runs import follow, update_warehouse
+from spotify_assets.settings import SpotifySettings
+
+
+def import_catalog_file(settings: SpotifySettings, path: Path) -> None:
+    from spotify_assets.lib.audio_features.catalog_file import (
+        CatalogFileError,
+        land_catalog_file,
+    )
+
+    try:
+        landed = land_catalog_file(path, settings.landing_path)
+    except CatalogFileError as error:
+        raise CommandFailed(str(error)) from None
+    terminal.say(f"{path.name}: landed as {landed.file_hash[:12]}")
+    prepare_dbt_manifest(settings)
+    launched = follow(settings, ["catalog_files_sensor"], "catalog import", once=True,
+                      on_skip=lambda name, message: terminal.say(message),
+                      describe=lambda job, request: "reading the catalog file")
+    if launched.failures:
+        raise launched.failure()
+    unreadable = []
+    for result in launched.results:
+        for event in result.get_asset_materialization_events():
+            metadata = event.materialization.metadata
+            for item in metadata["files_read"].value:
+                terminal.say(f"{item['file']}: {item['rows']:,} tracks read, {item['quarantined']:,} rows quarantined "
+                             "(raw.catalog_file_quarantine says why)")
+            unreadable += metadata["unreadable_files"].value
+        for check in result.get_asset_check_evaluations():
+            if not check.passed:
+                terminal.say(f"warning: {check.description}")
+    if unreadable:
+        raise CommandFailed("; ".join(unreadable))
+    update_warehouse(settings, "catalog import")
