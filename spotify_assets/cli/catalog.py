@@ -34,8 +34,9 @@ def import_catalog_file(settings: SpotifySettings, path: Path) -> None:
         for event in result.get_asset_materialization_events():
             metadata = event.materialization.metadata
             for item in metadata["files_read"].value:
-                terminal.say(f"{item['file']}: {item['rows']:,} tracks read, {item['quarantined']:,} rows quarantined "
-                             "(raw.catalog_file_quarantine says why)")
+                quarantined = item["quarantined"]
+                terminal.say(f"{item['file']}: {item['rows']:,} tracks read, {quarantined:,} "
+                             f"row{'' if quarantined == 1 else 's'} quarantined (raw.catalog_file_quarantine says why)")
             unreadable += metadata["unreadable_files"].value
         for check in result.get_asset_check_evaluations():
             if not check.passed:

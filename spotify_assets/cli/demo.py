@@ -31,7 +31,7 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int, live: bool = Fals
     outcome = import_paths(demo_exports, settings)
     if outcome.failure():
         raise outcome.failure()
-    enriched = add_genres(settings, history) | add_spotify_details(settings, history)
+    enriched = add_genres(settings, history) | add_spotify_details(settings, history) | add_audio_features(settings, history)
     if enriched:
         update_warehouse(settings, "demo")
     if not (outcome.changed or enriched):
@@ -79,6 +79,23 @@ def add_genres(settings: SpotifySettings, history) -> bool:
         if launched.failures:
             raise launched.failure()
         return bool(launched.results)
+
+
+def add_audio_features(settings: SpotifySettings, history) -> bool:
+    """A synthetic catalog file of audio features for the history's tracks (lib/synthetic/catalog_file.py), landed and
+    read as `spotify-assets catalog import` does. Whether a file was read; a demo run again reads nothing. The caller
+    builds."""
+    from spotify_assets.lib.audio_features.catalog_file import land_catalog_file
+    from spotify_assets.lib.synthetic.catalog_file import write_catalog_file
+
+    path = settings.data_path / "synthetic" / "audio_features.csv"
+    write_catalog_file(history, path)
+    land_catalog_file(path, settings.landing_path)
+    launched = follow(settings, ["catalog_files_sensor"], "demo", once=True,
+                      describe=lambda job, request: f"reading a synthetic catalog file of audio features ({path.name})")
+    if launched.failures:
+        raise launched.failure()
+    return bool(launched.results)
 
 
 def add_spotify_details(settings: SpotifySettings, history) -> bool:
@@ -133,12 +150,13 @@ def verify_against_truth(history, settings: SpotifySettings) -> None:
     """The demo checks itself: the published marts against figures computed from the true plays."""
     from spotify_assets.lib.publishing.publish import connect_published
     from spotify_assets.lib.simulated.spotify import simulated_catalog
+    from spotify_assets.lib.synthetic.catalog_file import catalog_rows
     from spotify_assets.lib.synthetic.oracle import Oracle, compare_with_marts
 
     connection = connect_published(settings.published_marts_path)
     try:
         compared, mismatches = compare_with_marts(Oracle(history, settings.timezone_name, catalog_known=True), connection,
-                                                  spotify=simulated_catalog(history))
+                                                  spotify=simulated_catalog(history), catalog_rows=catalog_rows(history))
     finally:
         connection.close()
     if mismatches:
@@ -146,4 +164,5 @@ def verify_against_truth(history, settings: SpotifySettings) -> None:
         raise CommandFailed(f"{len(mismatches)} of {compared} figures differ from the synthetic ground truth")
     terminal.say(f"\noracle: all {compared:,} figures (totals, 168 heatmap cells, every calendar day, months, "
                  "top 10 lists by streams and by minutes, skips, streaks, completion, sessions, discovery, your years, eras, "
-                 "weekends, hour drilldowns, Spotify's ranks beside yours, playlists) match the synthetic ground truth")
+                 "weekends, hour drilldowns, Spotify's ranks beside yours, playlists, audio features and moods) match the "
+                 "synthetic ground truth")

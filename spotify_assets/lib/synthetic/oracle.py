@@ -150,6 +150,50 @@ class Oracle:
         streamed = sum(1 for k in keys if ever[k])
         return len(keys), streamed, len(keys) - streamed, sum(recent[k] for k in set(keys) if k)
 
+    def catalog_features(self, rows: list[list]) -> dict[str, dict[str, float]]:
+        """Section 11: per track key, the features of the catalog-file row (lib/synthetic/catalog_file.py's layout)
+        that meets it by the Spotify id of a URI its plays carry, else by the key of its names; the first row of the
+        better level. Rows without an artist or a name, or with a feature out of 0..1, meet nothing."""
+        ids: dict[str, set[str]] = {}
+        for play in self.plays:
+            if play.uri:
+                ids.setdefault(play.track_key, set()).add(play.uri.rsplit(":", 1)[-1])
+        by_id = {track_id: key for key, track_ids in ids.items() for track_id in track_ids}
+        best: dict[str, tuple] = {}
+        for index, row in enumerate(rows):
+            track_id, artist, _, name = row[:4]
+            danceability, energy, valence, _, acousticness = row[6:11]
+            if not artist or not name or not all(0 <= v <= 1 for v in (danceability, energy, valence, acousticness)):
+                continue
+            features = {"danceability": danceability, "energy": energy, "valence": valence,
+                        "acousticness": acousticness}
+            for level, key in ((1, by_id.get(track_id)), (3, normalize(artist) + "\x1f" + normalize(name))):
+                if key in self._names and (key not in best or (level, index) < best[key][0]):
+                    best[key] = ((level, index), features)
+        return {key: features for key, (_, features) in best.items()}
+
+    @staticmethod
+    def mood(features: dict[str, float] | None) -> str | None:
+        if features is None:
+            return None
+        return {(True, True): "happy-energetic", (True, False): "calm-content", (False, True): "tense-angry",
+                (False, False): "sad-low"}[(features["valence"] >= 0.5, features["energy"] >= 0.5)]
+
+    def mood_cells(self, features: dict[str, dict[str, float]], cell) -> dict:
+        """Per cell (`cell(play)`, e.g. its weekday and hour): (streams, streams with features, streams per quadrant in
+        happy-energetic, calm-content, tense-angry, sad-low order, mean valence of those with features or None)."""
+        cells: dict = {}
+        for play in self.streams:
+            figures = cells.setdefault(cell(play), [0, 0, Counter(), []])
+            figures[0] += 1
+            if play.track_key in features:
+                figures[1] += 1
+                figures[2][self.mood(features[play.track_key])] += 1
+                figures[3].append(features[play.track_key]["valence"])
+        quadrants = ("happy-energetic", "calm-content", "tense-angry", "sad-low")
+        return {key: (s, f, tuple(q[m] for m in quadrants), sum(v) / len(v) if v else None)
+                for key, (s, f, q, v) in cells.items()}
+
     def skips_weekday_hour(self) -> dict[tuple[int, int], tuple[int, int]]:
         """(plays whose skip is known, skips) per ISO weekday and local hour, all 168 cells."""
         known = Counter((p.iso_weekday, p.local_hour) for p in self.plays if p.is_skip is not None)
@@ -361,9 +405,10 @@ class Oracle:
                 (middle, middle + timedelta(days=45)), (last - timedelta(days=6), last), (middle, middle)]
 
 
-def compare_with_marts(oracle: Oracle, connection, spotify=None) -> tuple[int, list[str]]:
+def compare_with_marts(oracle: Oracle, connection, spotify=None, catalog_rows=None) -> tuple[int, list[str]]:
     """(figures compared, the ones that differ) against a connection to the published marts; with `spotify` (the
-    simulated Spotify the marts pulled its view from), its top lists and playlists too."""
+    simulated Spotify the marts pulled its view from), its top lists and playlists too; with `catalog_rows` (the
+    catalog file imported), the audio features and moods."""
     compared, mismatches = 0, []
 
     def check(name: str, expected, actual) -> None:
@@ -424,7 +469,30 @@ def compare_with_marts(oracle: Oracle, connection, spotify=None) -> tuple[int, l
     compare_section_nine(oracle, connection, check)
     if spotify is not None:
         compare_section_ten(oracle, connection, spotify, check)
+    if catalog_rows is not None:
+        compare_section_eleven(oracle, connection, catalog_rows, check)
     return compared, mismatches
+
+
+def compare_section_eleven(oracle: Oracle, connection, catalog_rows: list[list], check) -> None:
+    """Audio features from the catalog file, each play's mood and the mood marts (counting rules, section 11)."""
+    features = oracle.catalog_features(catalog_rows)
+    check("tracks with features", features, {key: {"danceability": d, "energy": e, "valence": v, "acousticness": a}
+                                             for key, d, e, v, a in connection.execute(
+        "SELECT track_key, danceability, energy, valence, acousticness FROM dim_track WHERE features_source IS NOT NULL"
+    ).fetchall()})
+    check("plays per mood", Counter(oracle.mood(features.get(p.track_key)) for p in oracle.plays),
+          Counter(mood for (mood,) in connection.execute("SELECT mood FROM fct_plays").fetchall()))
+    expected = oracle.mood_cells(features, lambda play: (play.iso_weekday, play.local_hour))
+    got = {(w, h): (s, f, (a, b, c, d), v) for w, h, s, f, a, b, c, d, v in connection.execute(
+        "SELECT iso_weekday, local_hour, streams, streams_with_features, happy_energetic, calm_content, tense_angry, "
+        "sad_low, round(mean_valence, 9) FROM mart_mood_weekday_hour WHERE streams > 0").fetchall()}
+    check("mood by weekday x hour", {cell: (*figures[:3], None if figures[3] is None else round(figures[3], 9))
+                                     for cell, figures in expected.items()}, got)
+    months = oracle.mood_cells(features, lambda play: play.local_date.replace(day=1))
+    got_months = {month: (s, f) for month, s, f in connection.execute(
+        "SELECT month, streams, streams_with_features FROM mart_mood_monthly").fetchall()}
+    check("mood per month", {month: figures[:2] for month, figures in months.items()}, got_months)
 
 
 def compare_section_ten(oracle: Oracle, connection, spotify, check) -> None:
