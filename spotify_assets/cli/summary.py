@@ -118,6 +118,15 @@ def listening_habit_lines(connection) -> list[str]:
         lines.append(f"  {number}: {minutes:,.0f} minutes on {_count(days, 'day')}, {_count(new_artists, 'new artist')}"
                      + (f", most streamed: {', '.join(top_artists[:3])}" if top_artists else "")
                      + " (every year: SELECT * FROM mart_year_in_review)")
+    mood = connection.execute("""
+        SELECT sum(streams), sum(streams_with_features), sum(happy_energetic), sum(calm_content), sum(tense_angry),
+               sum(sad_low) FROM mart_mood_monthly""").fetchall()[0]
+    if mood[1]:
+        streams, featured, *quadrants = mood
+        shares = ", ".join(f"{name} {count / featured:.0%}" for name, count in
+                           zip(("happy-energetic", "calm-content", "tense-angry", "sad-low"), quadrants))
+        lines.append(f"  mood: {shares} of the {featured / streams:.0%} of streams whose track has audio features "
+                     "(SELECT * FROM mart_mood_monthly)")
     return lines
 
 

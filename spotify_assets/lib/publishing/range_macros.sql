@@ -184,3 +184,13 @@ FROM bridge_playlist_track AS bridge
 JOIN dim_playlist AS playlist ON playlist.playlist_id = bridge.playlist_id
 WHERE playlist.name = playlist_name AND bridge.streams = 0
 ORDER BY bridge.playlist_id, bridge.position;
+
+-- The audio features of the top tracks of a range (counting rules, section 11): top_tracks' list, each track with its
+-- features where a catalog gave them (null otherwise), and features_source.
+CREATE OR REPLACE MACRO top_track_features(start_date, end_date, n := 10) AS TABLE
+SELECT top.track_name, top.artist_name, top.streams, track.danceability, track.energy, track.valence, track.tempo,
+       track.acousticness, track.instrumentalness, track.speechiness, track.liveness, track.loudness,
+       track.features_source
+FROM top_tracks(start_date, end_date, n := n) AS top
+JOIN dim_track AS track ON track.track_key = top.track_key
+ORDER BY top.streams DESC, encode(top.track_name), encode(top.artist_name);
