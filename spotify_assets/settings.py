@@ -50,6 +50,10 @@ class SpotifySettings(ConfigurableResource):
         return int(self.setting("lastfm_lookups_per_run"))
 
     @property
+    def reccobeats_lookups(self) -> int:
+        return int(self.setting("reccobeats_lookups_per_run"))
+
+    @property
     def dbt_docs_base_url(self) -> str:
         return str(self.setting("dbt_docs_url")).rstrip("/")
 

@@ -2,6 +2,7 @@
 history by Spotify id, then ISRC, then names, and the mood marts against plain Python over the synthetic truth."""
 
 import csv
+import os
 from collections import Counter
 
 import duckdb
@@ -9,7 +10,11 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from spotify_assets.definitions import defs
-from spotify_assets.defs.audio_features.assets import catalog_file_tracks
+from spotify_assets.defs.audio_features.assets import (
+    catalog_file_tracks,
+    raw_reccobeats_audio_features,
+    reccobeats_audio_features,
+)
 from spotify_assets.defs.exports.assets import import_spotify_export
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.defs.publishing.assets import published_marts_database
@@ -22,6 +27,7 @@ from spotify_assets.lib.audio_features.catalog_file import (
 )
 from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.raw_tables import create_raw_tables
+from spotify_assets.lib.simulated.reccobeats import SimulatedReccoBeats
 from spotify_assets.lib.synthetic.catalog_file import write_catalog_file
 from spotify_assets.lib.synthetic.oracle import Oracle
 
@@ -79,14 +85,34 @@ def featured_marts(small_history, tmp_path_factory):
     # The warehouse is built before the catalog file arrives: the file's features reach the plays already built.
     assert materialize([warehouse_models, published_marts_database], resources=resources, instance=instance).success
     land_catalog_file(path, settings.landing_path)
-    read = materialize([catalog_file_tracks], resources=resources, instance=instance)
+    # ReccoBeats knows the 30 most streamed tracks with a URI but two; its features win over the file's.
+    oracle = Oracle(small_history, "UTC")
+    by_streams = Counter(p.uri.rsplit(":", 1)[-1] for p in oracle.streams if p.uri)
+    top = sorted(by_streams, key=lambda track_id: (-by_streams[track_id], track_id))[:30]
+    known = {track_id: {"danceability": 0.11, "energy": 0.22 + n / 1000, "valence": 0.91, "acousticness": 0.5,
+                        "tempo": 99.5, "loudness": -6.0} for n, track_id in enumerate(top) if n not in (3, 7)}
+    with SimulatedReccoBeats(known) as reccobeats:
+        os.environ["RECCOBEATS_API_BASE_URL"] = reccobeats.base_url
+        os.environ["RECCOBEATS_LOOKUPS_PER_RUN"] = "30"
+        reccobeats.inject(429, {"Retry-After": "0.01"})
+        try:
+            asked = materialize([reccobeats_audio_features], resources=resources, instance=instance)
+            again = materialize([reccobeats_audio_features], resources=resources, instance=instance)
+        finally:
+            del os.environ["RECCOBEATS_API_BASE_URL"], os.environ["RECCOBEATS_LOOKUPS_PER_RUN"]
+    metadata = asked.get_asset_materialization_events()[0].materialization.metadata
+    assert (metadata["looked_up"].value, metadata["found"].value, metadata["requests"].value) == (30, 28, 2)
+    assert reccobeats.requests[1] == top  # most streamed first, 30 ids in one call (after the 429)
+    assert again.success and len(reccobeats.requests) == 3
+    asked_ids = [track_id for request in reccobeats.requests[1:] for track_id in request]
+    assert len(asked_ids) == len(set(asked_ids)) == 60  # the next 30 the next run: none asked twice
+    read = materialize([catalog_file_tracks, raw_reccobeats_audio_features], resources=resources, instance=instance)
     assert read.success
     checks = read.get_asset_check_evaluations()
     assert len(checks) == 1 and not checks[0].passed and "row " in checks[0].description
     assert materialize([warehouse_models, published_marts_database], resources=resources, instance=instance).success
-    oracle = Oracle(small_history, "UTC")
     with duckdb.connect(str(settings.published_marts_path), read_only=True) as marts:
-        yield marts, oracle, oracle.catalog_features(rows)
+        yield marts, oracle, oracle.catalog_features(rows, known)
 
 
 def test_every_track_gets_the_features_of_the_row_that_meets_it_first(featured_marts):
@@ -94,8 +120,10 @@ def test_every_track_gets_the_features_of_the_row_that_meets_it_first(featured_m
     got = {key: {"danceability": d, "energy": e, "valence": v, "acousticness": a}
            for key, d, e, v, a in marts.execute(
                "SELECT track_key, danceability, energy, valence, acousticness FROM dim_track "
-               "WHERE features_source = 'catalog_file'").fetchall()}
+               "WHERE features_source IS NOT NULL").fetchall()}
     assert got == expected and len(expected) > 50
+    sources = dict(marts.execute("SELECT features_source, count(*) FROM dim_track GROUP BY 1").fetchall())
+    assert 20 <= sources["reccobeats"] <= 28 and sources["catalog_file"] > 50
     assert marts.execute("SELECT count(*) FROM dim_track WHERE features_source IS NULL").fetchall() == [
         (len({p.track_key for p in oracle.plays} - set(expected)),)]
 
@@ -117,3 +145,32 @@ def test_each_plays_mood_and_the_mood_marts_equal_plain_python(featured_marts):
             "SELECT month, streams, coverage, mean_valence FROM mart_mood_monthly").fetchall():
         s, f, _, v = oracle.mood_cells(features, lambda play: play.local_date.replace(day=1))[month]
         assert (streams, coverage) == (s, pytest.approx(f / s)) and mean_valence == (None if v is None else pytest.approx(v))
+
+
+def test_reccobeats_answers_land_unchanged_in_batches_of_40_through_faults(tmp_path):
+    from spotify_assets.lib.audio_features.reccobeats import (
+        ReccoBeatsClient,
+        asked_ids,
+        feature_sets,
+        land_answers,
+        landed_answers,
+    )
+    from spotify_assets.lib.http_retry import RetryPolicy
+
+    ids = [f"track{n:017d}" for n in range(95)]
+    known = {track_id: {"danceability": 0.5, "energy": 0.25, "valence": 0.75} for track_id in ids[::2]}
+    sleeps = []
+    with SimulatedReccoBeats(known) as fake:
+        fake.inject(503)
+        fake.inject(200, body=b"<html>busy</html>")
+        fake.inject(429, {"retry-after": "3"})
+        with ReccoBeatsClient(fake.base_url, RetryPolicy(backoff_seconds=0.01), sleep=sleeps.append) as client:
+            assert land_answers(client, tmp_path, ids) == len(known)  # ids without features are left out
+        assert [len(request) for request in fake.requests] == [40, 40, 40, 40, 40, 15]
+        assert 3 in sleeps
+    answers = landed_answers(tmp_path)
+    assert [len(asked) for _, asked in answers] == [40, 40, 15] and asked_ids(tmp_path) == set(ids)
+    received = [s for answer, _ in answers for s in feature_sets(answer.read_bytes())]
+    assert sorted(s["spotify_id"] for s in received) == sorted(known) and received[0]["energy"] == 0.25
+    with pytest.raises(ValueError):
+        ReccoBeatsClient("http://127.0.0.1:1").audio_features_response(ids[:41])

@@ -11,18 +11,19 @@ from spotify_assets.cli.runs import follow, update_warehouse
 from spotify_assets.settings import SpotifySettings
 
 _SOURCES = {"lastfm_enrichment_sensor": "Last.fm", "catalog_enrichment_schedule": "Spotify catalog",
-            "spotify_view_schedule": "Spotify's view"}
+            "spotify_view_schedule": "Spotify's view", "reccobeats_schedule": "ReccoBeats"}
 _JOBS = {"lastfm_enrichment_job": "Last.fm", "catalog_enrichment_job": "Spotify catalog",
-         "spotify_view_job": "Spotify's view"}
+         "spotify_view_job": "Spotify's view", "reccobeats_job": "ReccoBeats"}
 
 
 def enrich(settings: SpotifySettings) -> None:
     from spotify_assets.defs.lastfm.resources import lastfm_configured
     from spotify_assets.defs.spotify_api.resources import credentials_configured
 
-    if not lastfm_configured() and not credentials_configured():
-        raise CommandFailed("nothing to enrich with: set LASTFM_API_KEY (tags and genres) and/or the Spotify "
-                            "credentials (`spotify-assets auth`, for ISRCs and credited artists)")
+    if not lastfm_configured() and not credentials_configured() and settings.reccobeats_lookups <= 0:
+        raise CommandFailed("nothing to enrich with: set LASTFM_API_KEY (tags and genres), the Spotify credentials "
+                            "(`spotify-assets auth`: ISRCs, credited artists, top lists, playlists) and/or "
+                            "reccobeats_lookups_per_run (audio features)")
     prepare_dbt_manifest(settings)
     launched = follow(settings, list(_SOURCES), "enrich", once=True,
                       on_skip=lambda name, message: terminal.say(f"{_SOURCES[name]}: {message}"),

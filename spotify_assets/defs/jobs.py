@@ -4,7 +4,11 @@ the same way (defs/warehouse_updates.py says which one follows a change of a sou
 from dagster import AssetKey, AssetSelection, define_asset_job, job
 from dagster_dbt import build_dbt_asset_selection
 
-from spotify_assets.defs.audio_features.assets import RAW_CATALOG_FILE_KEY
+from spotify_assets.defs.audio_features.assets import (
+    RAW_CATALOG_FILE_KEY,
+    RAW_RECCOBEATS_KEY,
+    RECCOBEATS_KEY,
+)
 from spotify_assets.defs.catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
 from spotify_assets.defs.dbt_docs.assets import DOCS_KEY
 from spotify_assets.defs.exports.assets import import_spotify_export
@@ -101,6 +105,14 @@ catalog_file_job = define_asset_job(
     selection=AssetSelection.assets(RAW_CATALOG_FILE_KEY),
     description="Read the catalog files of audio features that landed since the last read (`spotify-assets catalog "
     "import FILE`).",
+)
+
+reccobeats_job = define_asset_job(
+    "reccobeats_job",
+    config=CONSOLE_WARNINGS,
+    selection=AssetSelection.assets(RECCOBEATS_KEY, RAW_RECCOBEATS_KEY),
+    description="Ask ReccoBeats for the audio features of the most streamed tracks not asked before (bounded per run), "
+    "then load the answers.",
 )
 
 spotify_view_job = define_asset_job(

@@ -29,7 +29,10 @@ from dagster import (
     sensor,
 )
 
-from spotify_assets.defs.audio_features.assets import RAW_CATALOG_FILE_KEY
+from spotify_assets.defs.audio_features.assets import (
+    RAW_CATALOG_FILE_KEY,
+    RAW_RECCOBEATS_KEY,
+)
 from spotify_assets.defs.catalog.assets import RAW_CATALOG_KEY
 from spotify_assets.defs.exports.assets import EXPORT_FILES_KEY
 from spotify_assets.defs.jobs import (
@@ -40,6 +43,7 @@ from spotify_assets.defs.jobs import (
     import_spotify_export_job,
     lastfm_enrichment_job,
     poll_recently_played_job,
+    reccobeats_job,
     recently_played_items_job,
     remove_spotify_export_job,
     spotify_view_job,
@@ -58,14 +62,16 @@ from spotify_assets.settings import SpotifySettings
 
 # The raw tables the warehouse's models read, each written by its own asset.
 SOURCES = (EXPORT_FILES_KEY, ITEMS_KEY, RAW_TRACKS_KEY, RAW_ARTISTS_KEY, RAW_CATALOG_KEY, RAW_TOP_ITEMS_KEY,
-           RAW_PLAYLISTS_KEY, RAW_PLAYLIST_ITEMS_KEY, RAW_CATALOG_FILE_KEY)
+           RAW_PLAYLISTS_KEY, RAW_PLAYLIST_ITEMS_KEY, RAW_CATALOG_FILE_KEY,
+           RAW_RECCOBEATS_KEY)
 # Which sources a finished run of each warehouse job has taken in.
 COVERS = {build_warehouse_job.name: SOURCES, update_after_poll_job.name: (ITEMS_KEY,)}
 # Runs whose end changes a source or the warehouse: while one is queued or running, the update waits for it.
 _WRITERS = {job.name for job in (build_warehouse_job, update_after_poll_job, import_spotify_export_job,
                                  remove_spotify_export_job,
                                  poll_recently_played_job, recently_played_items_job, lastfm_enrichment_job,
-                                 catalog_enrichment_job, spotify_view_job, catalog_file_job)}
+                                 catalog_enrichment_job, spotify_view_job, catalog_file_job,
+                                 reccobeats_job)}
 _UNFINISHED = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
                DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 _FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]

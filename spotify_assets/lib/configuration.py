@@ -58,6 +58,16 @@ def _cron(text: str) -> str:
     return text
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("not a whole number") from None
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
 def _memory(text: str) -> str:
     if not re.fullmatch(r"\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", text, re.IGNORECASE):
         raise ValueError("not an amount of memory such as 1GB or 512MB")
@@ -94,6 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Last.fm: tracks and artists (each) looked up per enrichment run", _positive(int)),
     Setting("lastfm_requests_per_second", "LASTFM_REQUESTS_PER_SECOND", "4", "Last.fm: request pace",
             _positive(float)),
+    Setting("reccobeats_lookups_per_run", "RECCOBEATS_LOOKUPS_PER_RUN", "0",
+            "ReccoBeats audio features: tracks looked up per enrichment run, most streamed first (0: never asked, your "
+            "track ids stay home)", _count),
     Setting("duckdb_memory_limit", "SPOTIFY_DUCKDB_MEMORY_LIMIT", "1GB",
             "DuckDB's memory cap in dbt builds (it spills to disk beyond it)", _memory),
     Setting("dbt_docs_url", "SPOTIFY_DBT_DOCS_URL", "http://127.0.0.1:8080",
@@ -102,6 +115,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("spotify_accounts_base_url", "SPOTIFY_ACCOUNTS_BASE_URL", "https://accounts.spotify.com",
             "Spotify accounts (token) root", _url),
     Setting("lastfm_api_base_url", "LASTFM_API_BASE_URL", "https://ws.audioscrobbler.com/2.0/", "Last.fm API root",
+            _url),
+    Setting("reccobeats_api_base_url", "RECCOBEATS_API_BASE_URL", "https://api.reccobeats.com", "ReccoBeats API root",
             _url),
     Setting("spotify_client_id", "SPOTIFY_CLIENT_ID", None, "your Spotify app's Client ID (`spotify-assets auth`)",
             secret=True),

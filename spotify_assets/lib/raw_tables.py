@@ -246,7 +246,11 @@ CATALOG_FILE_QUARANTINE = SqlTable("catalog_file_quarantine", "Every catalog-fil
 CATALOG_FILES = SqlTable("catalog_files", "One row per landed catalog file read.", (
     ("file_hash", "VARCHAR PRIMARY KEY"), ("file_name", "VARCHAR"), ("rows_accepted", "BIGINT"),
     ("rows_quarantined", "BIGINT"), ("loaded_at", "TIMESTAMP")))
-CATALOG_FILE_TABLES = (CATALOG_FILE_TRACKS, CATALOG_FILE_QUARANTINE, CATALOG_FILES)
+# ReccoBeats' answers: one row per Spotify track it gave features for (landing/reccobeats/).
+RECCOBEATS_FEATURES = SqlTable("reccobeats_audio_features", "One row per Spotify track ReccoBeats has features for.", (
+    ("spotify_id", "VARCHAR PRIMARY KEY"), ("reccobeats_id", "VARCHAR"), *_FEATURE_COLUMNS[:-1],
+    ("_landed_file", "VARCHAR NOT NULL"), ("_loaded_at", "TIMESTAMP NOT NULL")))
+CATALOG_FILE_TABLES = (CATALOG_FILE_TRACKS, CATALOG_FILE_QUARANTINE, CATALOG_FILES, RECCOBEATS_FEATURES)
 
 # Bookkeeping tables: what each import saw, file by file, and the records it could not read.
 EXPORT_IMPORTS = SqlTable("export_imports", "One row per imported export.", (

@@ -1,6 +1,7 @@
--- Audio features per track of the history (counting rules, section 11). A catalog file's row meets a track by its
--- Spotify id (the id of one of the track's URIs), else by ISRC (the play's or the catalog's), else by the identity key of
--- its names; the first level that meets wins, then the most recently read file, then the file's earliest row.
+-- Audio features per track of the history (counting rules, section 11). ReccoBeats' features of one of the track's
+-- Spotify ids come first; else a catalog file's row meets the track by Spotify id, else by ISRC (the play's or the
+-- catalog lookup's), else by the identity key of its names. The first level that meets wins, then the most recently
+-- read source, then the file's earliest row (for ReccoBeats, the smallest id).
 -- loaded_at: when that row was read (dim_track and fct_plays take in the tracks whose features arrived since).
 with track_ids as (
     select distinct
@@ -16,6 +17,20 @@ catalog_rows as (
     select * from {{ ref('stg_catalog_file__tracks') }}
 ),
 
+reccobeats as (
+    select
+        ids.track_key,
+        0 as match_level,
+        'reccobeats' as features_source,
+        features.spotify_id as file_hash,
+        cast(0 as bigint) as row_index,
+        features.danceability, features.energy, features.valence, features.tempo, features.acousticness,
+        features.instrumentalness, features.speechiness, features.liveness, features.loudness,
+        features.loaded_at
+    from (select distinct track_key, track_id from track_ids where track_id <> '') as ids
+    inner join {{ ref('stg_reccobeats__audio_features') }} as features on features.spotify_id = ids.track_id
+),
+
 matches as (
     select ids.track_key, 1 as match_level, catalog_rows.*
     from (select distinct track_key, track_id from track_ids where track_id <> '') as ids
@@ -28,6 +43,15 @@ matches as (
     select catalog_rows.catalog_track_key as track_key, 3 as match_level, catalog_rows.*
     from catalog_rows
     where catalog_rows.catalog_track_key in (select track_key from track_ids)
+),
+
+candidates as (
+    select
+        track_key, match_level, 'catalog_file' as features_source, file_hash, row_index, danceability, energy, valence,
+        tempo, acousticness, instrumentalness, speechiness, liveness, loudness, loaded_at
+    from matches
+    union all
+    select * from reccobeats
 )
 
 select
@@ -41,10 +65,11 @@ select
     speechiness,
     liveness,
     loudness,
-    'catalog_file' as features_source,
-    case match_level when 1 then 'spotify_id' when 2 then 'isrc' else 'names' end as matched_by,
+    features_source,
+    case match_level when 0 then 'reccobeats' when 1 then 'spotify_id' when 2 then 'isrc' else 'names' end
+        as matched_by,
     file_hash,
     row_index,
     loaded_at
-from matches
+from candidates
 qualify row_number() over (partition by track_key order by match_level, loaded_at desc, file_hash, row_index) = 1

@@ -150,10 +150,12 @@ class Oracle:
         streamed = sum(1 for k in keys if ever[k])
         return len(keys), streamed, len(keys) - streamed, sum(recent[k] for k in set(keys) if k)
 
-    def catalog_features(self, rows: list[list]) -> dict[str, dict[str, float]]:
-        """Section 11: per track key, the features of the catalog-file row (lib/synthetic/catalog_file.py's layout)
-        that meets it by the Spotify id of a URI its plays carry, else by the key of its names; the first row of the
-        better level. Rows without an artist or a name, or with a feature out of 0..1, meet nothing."""
+    def catalog_features(self, rows: list[list], reccobeats: dict[str, dict] | None = None) \
+            -> dict[str, dict[str, float]]:
+        """Section 11: per track key, ReccoBeats' features for the smallest of the Spotify ids its plays carry that
+        `reccobeats` (Spotify id -> features) answered for; else the features of the catalog-file row
+        (lib/synthetic/catalog_file.py's layout) that meets it by such an id, else by the key of its names; the first
+        row of the better level. Rows without an artist or a name, or with a feature out of 0..1, meet nothing."""
         ids: dict[str, set[str]] = {}
         for play in self.plays:
             if play.uri:
@@ -170,6 +172,11 @@ class Oracle:
             for level, key in ((1, by_id.get(track_id)), (3, normalize(artist) + "\x1f" + normalize(name))):
                 if key in self._names and (key not in best or (level, index) < best[key][0]):
                     best[key] = ((level, index), features)
+        for key, track_ids in ids.items():
+            answered = sorted(track_ids & set(reccobeats or {}))
+            if answered:
+                best[key] = ((0, 0), {name: (reccobeats or {})[answered[0]][name]
+                                      for name in ("danceability", "energy", "valence", "acousticness")})
         return {key: features for key, (_, features) in best.items()}
 
     @staticmethod
