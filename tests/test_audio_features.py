@@ -29,7 +29,7 @@ from spotify_assets.lib.exports.landing import receive_export
 from spotify_assets.lib.raw_tables import create_raw_tables
 from spotify_assets.lib.simulated.reccobeats import SimulatedReccoBeats
 from spotify_assets.lib.synthetic.catalog_file import write_catalog_file
-from spotify_assets.lib.synthetic.oracle import Oracle
+from spotify_assets.lib.synthetic.oracle import Oracle, normalize
 
 
 def test_rows_are_read_by_their_names_and_bad_ones_quarantined_with_every_reason(tmp_path):
@@ -174,3 +174,49 @@ def test_reccobeats_answers_land_unchanged_in_batches_of_40_through_faults(tmp_p
     assert sorted(s["spotify_id"] for s in received) == sorted(known) and received[0]["energy"] == 0.25
     with pytest.raises(ValueError):
         ReccoBeatsClient("http://127.0.0.1:1").audio_features_response(ids[:41])
+
+
+def test_the_modes_found_are_the_planted_ones_and_the_same_every_time(small_history):
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from spotify_assets.lib.audio_features.modes import fit_modes
+    from spotify_assets.lib.synthetic.catalog_file import catalog_rows, planted_modes
+
+    planted = planted_modes(small_history)
+    by_artist = {artist.upper(): mode for artist, mode in planted.items()} | planted
+    rows = [row for row in catalog_rows(small_history) if row[1] in by_artist]
+    values = np.array([[row[8], row[7], row[10], row[6]] for row in rows])  # valence, energy, acousticness, danceability
+    weights = np.array([1.0 + (index % 7) for index in range(len(rows))])
+    first, second = fit_modes(values, weights), fit_modes(values, weights)
+    assert first == second and first.k == 3 and first.silhouette > 0.5
+    assert adjusted_rand_score([by_artist[row[1]] for row in rows], first.labels) >= 0.9
+
+
+def test_each_play_has_its_tracks_mode_and_recommendations_explain_themselves(featured_marts):
+    marts, oracle, features = featured_marts
+    modes = marts.execute("SELECT mode_id, tracks, streams, centre_valence, centre_energy FROM mart_listening_modes "
+                          "ORDER BY mode_id").fetchall()
+    assert len(modes) >= 2 and [m[0] for m in modes] == list(range(1, len(modes) + 1))
+    assert [m[3] for m in modes] == sorted((m[3] for m in modes), reverse=True)  # numbered by valence
+    per_mode = dict(marts.execute("SELECT mode_id, count(*) FROM fct_plays WHERE is_stream AND mode_id IS NOT NULL "
+                                  "GROUP BY 1").fetchall())
+    assert {m[0]: m[2] for m in modes} == per_mode
+    assert sum(m[2] for m in modes) == sum(1 for p in oracle.streams if p.track_key in features)
+    streamed = {p.track_key for p in oracle.streams}
+    for policy in ("mirror", "coach"):
+        rows = marts.execute("SELECT track_name, artist_name, score, reason_valence, reason_energy, "
+                             "reason_acousticness, reason_danceability, target_mode "
+                             f"FROM recommendations(policy := '{policy}', mode_id := 1, n := 5)").fetchall()
+        assert len(rows) == 5 and all(row[7] == 1 for row in rows)
+        assert all(abs(sum(row[3:7]) - row[2]) < 1e-12 for row in rows)  # the reasons sum to the score
+        assert [row[2] for row in rows] == sorted((row[2] for row in rows), reverse=True)
+        assert not {normalize(a) + "\x1f" + normalize(t) for t, a, *_ in rows} & streamed  # never streamed
+    centre = marts.execute("SELECT centre_valence, centre_energy, centre_acousticness, centre_danceability "
+                           "FROM mart_listening_modes WHERE mode_id = 1").fetchall()[0]
+    target = (min(centre[0] + 0.25, 1.0), min(centre[1] + 0.25, 1.0), centre[2], centre[3])
+    candidates = marts.execute("SELECT track_name, valence, energy, acousticness, danceability "
+                               "FROM mart_catalog_candidates").fetchall()
+    best = max(candidates, key=lambda c: (sum(1 - abs(v - t) for v, t in zip(c[1:], target)) / 4))
+    assert marts.execute("SELECT track_name FROM recommendations(policy := 'coach', mode_id := 1, n := 1)"
+                         ).fetchall() == [(best[0],)]

@@ -37,3 +37,17 @@
     cast(count(*) filter (where {{ streams }}.mood = 'tense-angry') as bigint) as tense_angry,
     cast(count(*) filter (where {{ streams }}.mood = 'sad-low') as bigint) as sad_low
 {%- endmacro %}
+
+{#- Post-hook of fct_plays: each play's listening mode as int_track_modes has it now (the modes are fitted again with
+    every build, so a track may change mode; a track without one any more has none). -#}
+{% macro refresh_modes() -%}
+    update {{ this }} as target
+    set mode_id = modes.mode_id
+    from {{ ref('int_track_modes') }} as modes
+    where modes.track_key = target.track_key
+      and target.mode_id is distinct from modes.mode_id;
+    update {{ this }} as target
+    set mode_id = null
+    where target.mode_id is not null
+      and not exists (select 1 from {{ ref('int_track_modes') }} as modes where modes.track_key = target.track_key)
+{%- endmacro %}

@@ -9,6 +9,7 @@
         "{{ refresh_recording_keys('catalog.track_uri = target.track_uri') }}",
         "{{ refresh_completion() }}",
         "{{ refresh_mood() }}",
+        "{{ refresh_modes() }}",
         "{{ assign_sessions() }}",
     ],
 ) }}
@@ -44,6 +45,8 @@ select
     case when durations.duration_ms > 0 then least(plays.ms_played / durations.duration_ms, 1.0) end as completion,
     -- The mood quadrant of the track's valence and energy (section 11), where a catalog file gave them.
     {{ mood_quadrant('features.valence', 'features.energy') }} as mood,
+    -- The listening mode of the track (section 11, int_track_modes), where it has features and a stream.
+    modes.mode_id,
     -- The play's session (section 9), set by the post-hook assign_sessions once every play of the run is in.
     cast(null as varchar) as session_id,
     plays.is_shuffle as shuffle,
@@ -72,6 +75,8 @@ left join {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
     on catalog.track_uri = plays.track_uri and catalog.is_found
 left join {{ ref('int_track_features_resolved') }} as features
     on features.track_key = plays.track_key
+left join {{ ref('int_track_modes') }} as modes
+    on modes.track_key = plays.track_key
 {% if is_incremental() %}
 where plays.batch_at > {{ last_batch_at() }}
 {% endif %}

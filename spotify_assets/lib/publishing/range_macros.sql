@@ -194,3 +194,44 @@ SELECT top.track_name, top.artist_name, top.streams, track.danceability, track.e
 FROM top_tracks(start_date, end_date, n := n) AS top
 JOIN dim_track AS track ON track.track_key = top.track_key
 ORDER BY top.streams DESC, encode(top.track_name), encode(top.artist_name);
+
+-- Recommendations that explain themselves (counting rules, section 11), for reflection: tracks you never streamed
+-- (mart_catalog_candidates), ranked by closeness to a target on valence, energy, acousticness and danceability. The
+-- target is the centre of listening mode `mode_id` (NULL: the current local hour's usual mode, mart_modes_by_hour) for
+-- 'mirror'; for 'coach', that centre with valence and energy each raised by a step of at most 0.25 (never above 1).
+-- score = the mean over the four features of (1 - |feature - target|); reason_<feature> is each feature's share of it,
+-- so the reasons sum to the score; target_mode says which mode's centre was the start. (A column named like a
+-- parameter would read as the parameter inside the macro, hence chosen.* qualified throughout.)
+CREATE OR REPLACE MACRO recommendations(policy := 'mirror', mode_id := NULL, n := 10) AS TABLE
+WITH chosen AS (
+    SELECT mode.*
+    FROM mart_listening_modes AS mode, warehouse_settings AS setting
+    WHERE mode.mode_id = coalesce(
+        mode_id,
+        (SELECT hour.mode_id FROM mart_modes_by_hour AS hour
+         WHERE hour.local_hour = hour(timezone(setting.timezone, current_timestamp))))
+),
+target AS (
+    SELECT chosen.mode_id AS target_mode_id,
+           CASE WHEN policy = 'coach' THEN least(chosen.centre_valence + 0.25, 1.0) ELSE chosen.centre_valence END
+               AS valence,
+           CASE WHEN policy = 'coach' THEN least(chosen.centre_energy + 0.25, 1.0) ELSE chosen.centre_energy END
+               AS energy,
+           chosen.centre_acousticness AS acousticness, chosen.centre_danceability AS danceability
+    FROM chosen
+    WHERE policy IN ('mirror', 'coach')
+),
+scored AS (
+    SELECT candidate.track_id, candidate.track_name, candidate.artist_name, target.target_mode_id AS target_mode,
+           (1 - abs(candidate.valence - target.valence)) / 4 AS reason_valence,
+           (1 - abs(candidate.energy - target.energy)) / 4 AS reason_energy,
+           (1 - abs(candidate.acousticness - target.acousticness)) / 4 AS reason_acousticness,
+           (1 - abs(candidate.danceability - target.danceability)) / 4 AS reason_danceability
+    FROM mart_catalog_candidates AS candidate, target
+)
+SELECT track_id, track_name, artist_name,
+       reason_valence + reason_energy + reason_acousticness + reason_danceability AS score,
+       reason_valence, reason_energy, reason_acousticness, reason_danceability, target_mode
+FROM scored
+ORDER BY score DESC, encode(track_name), encode(artist_name), track_id
+LIMIT n;

@@ -23,11 +23,17 @@ def _clip(value: float) -> float:
     return round(min(1.0, max(0.0, value)), 4)
 
 
+def planted_modes(history, rng: random.Random | None = None) -> dict[str, int]:
+    """The planted listening mode (an index into MODES) of each artist of the history."""
+    rng = rng or random.Random(history.seed * 7919 + 11)
+    artists = sorted({play.item.artist for play in history.plays if play.kind == "music"})
+    return {artist: rng.randrange(len(MODES)) for artist in artists}
+
+
 def catalog_rows(history) -> list[list]:
     rng = random.Random(history.seed * 7919 + 11)
     tracks = sorted({play.item for play in history.plays if play.kind == "music"}, key=lambda t: t.uri)
-    artists = sorted({track.artist for track in tracks})
-    mode_of = {artist: rng.randrange(len(MODES)) for artist in artists}
+    mode_of = planted_modes(history, rng)
     rows = []
     for number, track in enumerate(tracks):
         if number % 10 == 9:
