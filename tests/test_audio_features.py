@@ -220,3 +220,32 @@ def test_each_play_has_its_tracks_mode_and_recommendations_explain_themselves(fe
     best = max(candidates, key=lambda c: (sum(1 - abs(v - t) for v, t in zip(c[1:], target)) / 4))
     assert marts.execute("SELECT track_name FROM recommendations(policy := 'coach', mode_id := 1, n := 1)"
                          ).fetchall() == [(best[0],)]
+
+
+def test_feature_correlations_equal_numpys_on_the_same_tracks(featured_marts):
+    import numpy as np
+
+    marts, oracle, features = featured_marts
+
+    def part(hour: int) -> str:
+        return "night" if hour < 6 else "morning" if hour < 12 else "afternoon" if hour < 18 else "evening"
+
+    for time_of_day in ("all day", "evening"):
+        streams, known, skips = Counter(), Counter(), Counter()
+        for play in oracle.plays:
+            if time_of_day == "all day" or part(play.local_hour) == time_of_day:
+                streams[play.track_key] += play.is_stream
+                known[play.track_key] += play.is_skip is not None
+                skips[play.track_key] += bool(play.is_skip)
+        tracks = sorted(key for key in streams if key in features)
+        for feature in ("valence", "energy"):
+            values = [features[key][feature] for key in tracks]
+            expected = np.corrcoef(values, [streams[key] for key in tracks])[0, 1]
+            rated = [key for key in tracks if known[key]]
+            expected_skips = np.corrcoef([features[key][feature] for key in rated],
+                                         [skips[key] / known[key] for key in rated])[0, 1]
+            got = dict((measure, (n, r)) for measure, n, r in marts.execute(
+                "SELECT measure, tracks, correlation FROM mart_feature_correlations WHERE feature = ? AND "
+                "time_of_day = ?", [feature, time_of_day]).fetchall())
+            assert got["streams"] == (len(tracks), pytest.approx(expected))
+            assert got["skip_rate"] == (len(rated), pytest.approx(expected_skips))
