@@ -271,6 +271,34 @@ def test_spotifys_view_beside_yours_and_the_playlists_equal_the_truth(report, or
     assert {f"Never Played {n}" for n in range(5)} <= set(listed)
 
 
+def test_mood_modes_and_recommendations_equal_the_marts_and_the_truth(report, oracle, history, demo_data_dir):
+    from spotify_assets.lib.publishing.publish import connect_published
+    from spotify_assets.lib.synthetic.catalog_file import catalog_rows
+
+    features = oracle.catalog_features(catalog_rows(history))
+    featured = [p for p in oracle.streams if p.track_key in features]
+    moods = Counter(oracle.mood(features[p.track_key]) for p in featured)
+    summary = report.find_element(By.ID, "mood-summary").text
+    assert summary.startswith(f"{100 * len(featured) / len(oracle.streams):.1f}% of your streams ({len(featured):,} of "
+                              f"{len(oracle.streams):,}) have audio features: ")
+    assert f"sad-low {100 * moods['sad-low'] / len(featured):.1f}%" in summary
+    with connect_published(demo_data_dir / "marts.duckdb") as marts:
+        modes = marts.execute("SELECT mode_id, round(centre_valence, 2), tracks, streams FROM mart_listening_modes "
+                              "ORDER BY mode_id").fetchall()
+        second = marts.execute("SELECT track_name FROM recommendations(policy := 'coach', mode_id := 2, n := 5)"
+                               ).fetchall()
+    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            for row in report.find_elements(By.CSS_SELECTOR, "#modes tbody tr")]
+    assert [(int(r[0]), float(r[1]), int(r[5].replace(",", "")), int(r[6].replace(",", ""))) for r in rows] == modes
+    assert report.find_element(By.ID, "modes-picture").get_attribute("src").startswith("data:image/png;base64,")
+    next(b for b in report.find_elements(By.CSS_SELECTOR, "#recommendation-choices button")
+         if b.text == "mode 2, coach").click()
+    shown = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+             for row in report.find_elements(By.CSS_SELECTOR, "#recommendations tbody tr")]
+    assert [nfc(r[0]) for r in shown] == [nfc(name) for (name,) in second]
+    assert all(abs(sum(float(x) for x in r[3:7]) - float(r[2])) <= 0.002 for r in shown)  # the reasons make the score
+
+
 def top_list_names(driver, list_id: str) -> list[tuple[str, str]]:
     return [(nfc(item.find_element(By.CSS_SELECTOR, ".name").get_attribute("textContent")), "")
             for item in driver.find_elements(By.CSS_SELECTOR, f"#{list_id} li")]

@@ -18,7 +18,7 @@ from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.lib.publishing.publish import connect_published, marts_timezone
 from spotify_assets.lib.reports.contents import report_contents
 from spotify_assets.lib.reports.render import render_report, write_atomically
-from spotify_assets.lib.reports.snapshot import weekday_hour_png
+from spotify_assets.lib.reports.snapshot import modes_png, weekday_hour_png
 from spotify_assets.settings import SpotifySettings
 
 REPORT_KEY = AssetKey(["reports", "listening_report"])
@@ -40,7 +40,8 @@ def _top_five_table(connection) -> str:
     kinds={"html", "python"},
     description="$SPOTIFY_DATA_DIR/reports/listening_report.html: one self-contained page (no network needed) with "
     "a calendar per year, the weekday x hour and year x month heatmaps, the top 10 artists and tracks of any "
-    "range with their own heatmaps, and the tracks of any hour of any day. Open it in a browser.",
+    "range with their own heatmaps, the tracks of any hour of any day, skips, sessions, your years, Spotify's view "
+    "beside yours, mood, listening modes and recommendations. Open it in a browser.",
 )
 def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
     connection = connect_published(spotify_settings.published_marts_path)
@@ -49,6 +50,9 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
         top_artists = _top_five_table(connection)
     finally:
         connection.close()
+    modes = contents["mood"]["modes"]
+    modes_picture = base64.b64encode(modes_png(modes)).decode("ascii") if modes else None
+    contents["mood"]["picture"] = modes_picture
     page = render_report(contents).encode("utf-8")
     snapshot = weekday_hour_png(contents["weekday_hour"], contents["timezone"])
     report_path = spotify_settings.reports_path / REPORT_FILE_NAME
@@ -65,4 +69,9 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
         "weekday_hour_heatmap": MetadataValue.md(
             f"![weekday x hour heatmap](data:image/png;base64,{picture})"),
         "top_artists": MetadataValue.md(top_artists),
+        **({"listening_modes": MetadataValue.md(
+            f"![listening modes](data:image/png;base64,{modes_picture})\n\n" + "\n".join(
+                ["| mode | valence | energy | tracks | streams | top artists |", "|---|---|---|---|---|---|"]
+                + [f"| {m['mode_id']} | {m['centre_valence']:.2f} | {m['centre_energy']:.2f} | {m['tracks']:,} | "
+                   f"{m['streams']:,} | {', '.join(m['top_artists'])} |" for m in modes]))} if modes else {}),
     })

@@ -82,6 +82,7 @@ def report_contents(connection: duckdb.DuckDBPyConnection, timezone_name: str) -
         "totals": {"plays": int(totals[0]), "streams": int(totals[1]), "hours_played": round(totals[2] / 3.6e6)},
         "artist_stats": artist_stats,
         "spotify_view": spotify_view(connection),
+        "mood": mood_and_modes(connection),
         **listening_habits(connection, first_date),
     }
 
@@ -174,3 +175,29 @@ def spotify_view(connection: duckdb.DuckDBPyConnection) -> dict | None:
                        never.get(playlist_id, [])]
                       for playlist_id, name, owner_is_me, tracks, streamed, never_streamed, recent, known, day in playlists],
     }
+
+
+def mood_and_modes(connection: duckdb.DuckDBPyConnection) -> dict:
+    """Section 11 for the page: coverage, mood by weekday x hour and by month, the listening modes, and the top
+    recommendations (mirror and coach) of each mode with their reasons."""
+    cells = [[None] * 24 for _ in range(7)]  # (streams, with features, mean valence, mean energy)
+    for weekday, hour, streams, featured, valence, energy in _rows(connection, """
+            SELECT iso_weekday, local_hour, streams, streams_with_features, mean_valence, mean_energy
+            FROM mart_mood_weekday_hour"""):
+        cells[weekday - 1][hour] = [int(streams), int(featured), valence, energy]
+    months = [[month.isoformat(), int(streams), int(featured), valence, energy, int(a), int(b), int(c), int(d)]
+              for month, streams, featured, valence, energy, a, b, c, d in _rows(connection, """
+        SELECT month, streams, streams_with_features, mean_valence, mean_energy, happy_energetic, calm_content,
+               tense_angry, sad_low FROM mart_mood_monthly ORDER BY month""")]
+    modes = [dict(zip(("mode_id", "centre_valence", "centre_energy", "centre_acousticness", "centre_danceability",
+                       "tracks", "streams", "top_artists", "typical_hours"), row)) for row in _rows(connection, """
+        SELECT mode_id, centre_valence, centre_energy, centre_acousticness, centre_danceability, tracks, streams,
+               top_artists, typical_hours FROM mart_listening_modes ORDER BY mode_id""")]
+    recommendations = {}
+    for mode in modes:
+        for policy in ("mirror", "coach"):
+            recommendations[f"{mode['mode_id']}-{policy}"] = [list(row) for row in _rows(connection, """
+                SELECT track_name, artist_name, score, reason_valence, reason_energy, reason_acousticness,
+                       reason_danceability FROM recommendations(policy := ?, mode_id := ?, n := 5)""",
+                [policy, mode["mode_id"]])]
+    return {"cells": cells, "months": months, "modes": modes, "recommendations": recommendations}

@@ -67,3 +67,36 @@ def weekday_hour_png(streams: list[list[int]], timezone: str = "UTC") -> bytes:
 def _legend_labels(maximum: int) -> list[str]:
     return ["none"] + ["-" if low > high else f"{low:,}" if low == high else f"{low:,}-{high:,}"
                        for low, high in step_bounds(maximum)]
+
+
+def modes_png(modes: list[dict]) -> bytes:
+    """The listening modes on the valence x energy plane: each a disc at its centre, its area its share of the streams,
+    labelled with its id, over the four mood quadrants (counting rules, section 11)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    side, margin = 300, 48
+    picture = Image.new("RGB", (side + 2 * margin, side + 2 * margin + 16), BACKGROUND)
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=12)
+    draw.text((margin, 6), "Listening modes: centre valence x energy, area = streams", fill=TEXT, font=font)
+    top = margin + 16
+    draw.rectangle((margin, top, margin + side, top + side), outline=TEXT)
+    middle = side // 2
+    draw.line((margin + middle, top, margin + middle, top + side), fill=(200, 200, 200))
+    draw.line((margin, top + middle, margin + side, top + middle), fill=(200, 200, 200))
+    for x, y, label in ((4, 4, "tense-angry"), (middle + 4, 4, "happy-energetic"), (4, side - 16, "sad-low"),
+                        (middle + 4, side - 16, "calm-content")):
+        draw.text((margin + x, top + y), label, fill=(150, 150, 150), font=font)
+    draw.text((margin + side // 2 - 20, top + side + 6), "valence", fill=TEXT, font=font)
+    draw.text((4, top + side // 2), "energy", fill=TEXT, font=font)
+    total = sum(mode["streams"] for mode in modes) or 1
+    for mode in modes:
+        radius = max(4, int(60 * (mode["streams"] / total) ** 0.5))
+        x = margin + mode["centre_valence"] * side
+        y = top + (1 - mode["centre_energy"]) * side
+        colour = STEP_COLOURS[min(len(STEP_COLOURS) - 1, mode["mode_id"] - 1)]
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour, outline=TEXT)
+        draw.text((x - 3, y - 6), str(mode["mode_id"]), fill=TEXT, font=font)
+    output = io.BytesIO()
+    picture.save(output, format="PNG", optimize=True)
+    return output.getvalue()
