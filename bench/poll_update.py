@@ -39,7 +39,7 @@ SECTION_NINE_MODELS = ("int_catalog_tracks_resolved", "fct_sessions", "mart_sess
 def model_seconds(log: str) -> dict[str, float]:
     """Each model's time in the last dbt build of a runs.log excerpt (dbt's own "[OK in 0.05s]")."""
     timings: dict[str, float] = {}
-    for name, seconds in re.findall(r"OK created sql \S+ model \S+?\.(\w+) \.* \[OK in ([\d.]+)s\]", log):
+    for name, seconds in re.findall(r"OK created (?:sql|python) \S+ model \S+?\.(\w+) \.* \[OK in ([\d.]+)s\]", log):
         timings[name] = float(seconds)
     return timings
 

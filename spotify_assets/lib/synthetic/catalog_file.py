@@ -30,7 +30,7 @@ def planted_modes(history, rng: random.Random | None = None) -> dict[str, int]:
     return {artist: rng.randrange(len(MODES)) for artist in artists}
 
 
-def catalog_rows(history) -> list[list]:
+def catalog_rows(history, unplayed: int = 40) -> list[list]:
     rng = random.Random(history.seed * 7919 + 11)
     tracks = sorted({play.item for play in history.plays if play.kind == "music"}, key=lambda t: t.uri)
     mode_of = planted_modes(history, rng)
@@ -48,7 +48,7 @@ def catalog_rows(history) -> list[list]:
         else:
             rows.append(["", track.artist.upper(), track.album, track.name.upper(), rng.randrange(100), track.duration_ms,
                          *features])
-    for number in range(40):  # never played: what recommendations draw from
+    for number in range(unplayed):  # never played: what recommendations draw from
         mode = MODES[number % len(MODES)]
         valence, energy, acousticness, danceability = (_clip(c + rng.gauss(0, 0.07)) for c in mode)
         rows.append([f"unplayed{number:014d}", f"New Voice {number % 9}", "Fresh", f"Unplayed Song {number}",
@@ -59,9 +59,10 @@ def catalog_rows(history) -> list[list]:
     return rows
 
 
-def write_catalog_file(history, path: Path) -> list[list]:
-    """Write the history's catalog file as CSV; returns its rows (without the header)."""
-    rows = catalog_rows(history)
+def write_catalog_file(history, path: Path, unplayed: int = 40) -> list[list]:
+    """Write the history's catalog file as CSV, with `unplayed` tracks nobody played; returns its rows (without the
+    header)."""
+    rows = catalog_rows(history, unplayed)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         csv.writer(handle).writerows([HEADER, *rows])
