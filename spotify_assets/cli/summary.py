@@ -127,6 +127,13 @@ def listening_habit_lines(connection) -> list[str]:
                            zip(("happy-energetic", "calm-content", "tense-angry", "sad-low"), quadrants))
         lines.append(f"  mood: {shares} of the {featured / streams:.0%} of streams whose track has audio features "
                      "(SELECT * FROM mart_mood_monthly)")
+    modes = connection.execute("SELECT mode_id, centre_valence, centre_energy, top_artists[1], silhouette "
+                               "FROM mart_listening_modes ORDER BY mode_id").fetchall()
+    if modes:
+        described = "; ".join(f"{mode_id}: valence {valence:.2f}, energy {energy:.2f} ({artist})"
+                              for mode_id, valence, energy, artist, _ in modes)
+        lines.append(f"  listening modes (silhouette {modes[0][4]:.2f}): {described} "
+                     "(SELECT * FROM recommendations(mode_id := 1))")
     return lines
 
 
