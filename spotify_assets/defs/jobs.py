@@ -67,7 +67,11 @@ build_warehouse_job = define_asset_job(
 KEY_TESTS = build_dbt_asset_selection([warehouse_models],
                                       dbt_select="test_name:unique test_name:not_null test_name:unique_combination",
                                       dbt_exclude="config.materialized:table")
-AFTER_POLL = AssetSelection.assets(ITEMS_KEY).downstream(include_self=False) & WAREHOUSE
+# The listening modes (a k-means over every streamed track) are fitted again by the whole builds (an import, an
+# enrichment, a catalog file, the daily pull of Spotify's view), not after every poll: 50 plays barely move them, and
+# the polled plays take their track's mode from the last fit.
+LISTENING_MODES = build_dbt_asset_selection([warehouse_models], dbt_select="int_track_modes")
+AFTER_POLL = (AssetSelection.assets(ITEMS_KEY).downstream(include_self=False) & WAREHOUSE) - LISTENING_MODES
 
 update_after_poll_job = define_asset_job(
     "update_after_poll_job",
