@@ -44,3 +44,23 @@ def import_catalog_file(settings: SpotifySettings, path: Path) -> None:
     if unreadable:
         raise CommandFailed("; ".join(unreadable))
     update_warehouse(settings, "catalog import")
+    _say_what_it_met(settings)
+
+
+def _say_what_it_met(settings: SpotifySettings) -> None:
+    """How much of the history the catalog files now cover, and how many of their tracks are new to the listener."""
+    from spotify_assets.lib.publishing.publish import connect_published
+
+    if not settings.published_marts_path.exists():
+        return
+    connection = connect_published(settings.published_marts_path)
+    try:
+        featured, tracks = connection.execute("SELECT count(features_source), count(*) FROM dim_track "
+                                              "WHERE streams > 0").fetchall()[0]
+        coverage = connection.execute("SELECT sum(streams_with_features) / nullif(sum(streams), 0) "
+                                      "FROM mart_mood_monthly").fetchall()[0][0]
+        candidates = connection.execute("SELECT count(*) FROM mart_catalog_candidates").fetchall()[0][0]
+    finally:
+        connection.close()
+    terminal.say(f"audio features for {featured:,} of the {tracks:,} tracks you streamed ({(coverage or 0):.0%} of your "
+                 f"streams); {candidates:,} tracks of the catalog you never streamed (what recommendations() draws on)")

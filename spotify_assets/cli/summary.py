@@ -132,8 +132,13 @@ def listening_habit_lines(connection) -> list[str]:
     if modes:
         described = "; ".join(f"{mode_id}: valence {valence:.2f}, energy {energy:.2f} ({artist})"
                               for mode_id, valence, energy, artist, _ in modes)
-        lines.append(f"  listening modes (silhouette {modes[0][4]:.2f}): {described} "
-                     "(SELECT * FROM recommendations(mode_id := 1))")
+        lines.append(f"  listening modes (silhouette {modes[0][4]:.2f}): {described}")
+        suggested = connection.execute("SELECT track_name, artist_name, score FROM recommendations(mode_id := 1, n := 3)"
+                                       ).fetchall()
+        if suggested:
+            lines.append("  never streamed, closest to mode 1: " + ", ".join(
+                f"{track} by {artist} ({score:.2f})" for track, artist, score in suggested)
+                + " (SELECT * FROM recommendations(policy := 'coach', mode_id := 1), for reflection, not diagnosis)")
     return lines
 
 
