@@ -38,16 +38,24 @@
     cast(count(*) filter (where {{ streams }}.mood = 'sad-low') as bigint) as sad_low
 {%- endmacro %}
 
-{#- Post-hook of fct_plays: each play's listening mode as int_track_modes has it now (the modes are fitted again with
-    every build, so a track may change mode; a track without one any more has none). -#}
+{#- Post-hook of fct_plays: each play's listening mode as int_track_modes has it now, after a build that fitted the
+    modes again (a track may change mode; a track without one any more has none). A poll's update, which does not fit
+    them, skips it: its new plays took their track's mode when written. -#}
 {% macro refresh_modes() -%}
+    {%- set fitted_since_last_run -%}
+        exists (select 1 from {{ ref('int_track_modes') }} as fit
+                where fit.fitted_at > coalesce((select max(batch_at) from {{ this }} where batch_at < {{ current_batch_at() }}),
+                                               cast('1970-01-01' as timestamp)))
+    {%- endset -%}
     update {{ this }} as target
     set mode_id = modes.mode_id
     from {{ ref('int_track_modes') }} as modes
     where modes.track_key = target.track_key
-      and target.mode_id is distinct from modes.mode_id;
+      and target.mode_id is distinct from modes.mode_id
+      and {{ fitted_since_last_run }};
     update {{ this }} as target
     set mode_id = null
     where target.mode_id is not null
+      and {{ fitted_since_last_run }}
       and not exists (select 1 from {{ ref('int_track_modes') }} as modes where modes.track_key = target.track_key)
 {%- endmacro %}

@@ -67,11 +67,16 @@ build_warehouse_job = define_asset_job(
 KEY_TESTS = build_dbt_asset_selection([warehouse_models],
                                       dbt_select="test_name:unique test_name:not_null test_name:unique_combination",
                                       dbt_exclude="config.materialized:table")
-# The listening modes (a k-means over every streamed track) are fitted again by the whole builds (an import, an
-# enrichment, a catalog file, the daily pull of Spotify's view), not after every poll: 50 plays barely move them, and
-# the polled plays take their track's mode from the last fit.
-LISTENING_MODES = build_dbt_asset_selection([warehouse_models], dbt_select="int_track_modes")
-AFTER_POLL = (AssetSelection.assets(ITEMS_KEY).downstream(include_self=False) & WAREHOUSE) - LISTENING_MODES
+# What the whole builds (an import, an enrichment, a catalog file, the daily pull of Spotify's view) refit and the
+# after-poll update leaves as it is: the statistics of the whole history that 50 plays barely move (the listening
+# modes' k-means, the features' correlations, which catalog tracks are new to you, which features meet which tracks)
+# and the comparisons with Spotify's view, which end on the day of its pull. The polled plays take their track's
+# features and mode from the last build. Measured: they cost a 1M poll about 3 s (bench/RESULTS.md).
+REFIT_BY_WHOLE_BUILDS = build_dbt_asset_selection(
+    [warehouse_models], dbt_select="int_track_modes int_track_features_resolved mart_feature_correlations "
+    "mart_catalog_candidates mart_listening_modes mart_modes_by_hour mart_top_items_compared bridge_playlist_track "
+    "mart_playlist_listening")
+AFTER_POLL = (AssetSelection.assets(ITEMS_KEY).downstream(include_self=False) & WAREHOUSE) - REFIT_BY_WHOLE_BUILDS
 
 update_after_poll_job = define_asset_job(
     "update_after_poll_job",

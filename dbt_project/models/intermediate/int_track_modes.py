@@ -4,6 +4,8 @@ danceability, weighted by streams; k in 2..6 by silhouette; a fixed seed)."""
 
 
 def model(dbt, session):
+    from datetime import datetime, timezone
+
     import pandas as pd
 
     from spotify_assets.lib.audio_features.modes import FEATURES, fit_modes
@@ -18,6 +20,8 @@ def model(dbt, session):
     if modes is None:
         return pd.DataFrame({"track_key": pd.Series(dtype="str"), "mode_id": pd.Series(dtype="int32"),
                              "distance_to_centre": pd.Series(dtype="float64"), "modes": pd.Series(dtype="int32"),
-                             "silhouette": pd.Series(dtype="float64")})
+                             "silhouette": pd.Series(dtype="float64"),
+                             "fitted_at": pd.Series(dtype="datetime64[us]")})
     return pd.DataFrame({"track_key": tracks["track_key"].to_numpy(), "mode_id": modes.labels,
-                         "distance_to_centre": modes.distances, "modes": modes.k, "silhouette": modes.silhouette})
+                         "distance_to_centre": modes.distances, "modes": modes.k, "silhouette": modes.silhouette,
+                         "fitted_at": datetime.now(timezone.utc).replace(tzinfo=None)})
