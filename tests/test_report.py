@@ -354,7 +354,9 @@ def test_an_empty_history_renders_without_errors(browser, tmp_path):
              "weekday_hour": [[0] * 24 for _ in range(7)], "year_month": [], "artists": [], "tracks": [], "hours": "[]",
              "totals": {"plays": 0, "streams": 0, "hours_played": 0}, "artist_stats": [],
              "skips": {"weekday_hour": [0] * 336, "by": [], "most_skipped": []}, "sessions": [], "years": [],
-             "discovery": [], "streaks": {"longest": None, "current": None}}
+             "discovery": [], "streaks": {"longest": None, "current": None}, "spotify_view": None,
+             "mood": {"cells": [[None] * 24 for _ in range(7)], "months": [], "modes": [], "recommendations": {},
+                      "picture": None}}
     page = tmp_path / "empty.html"
     page.write_text(render_report(empty))
     browser.get_log("browser")
