@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import httpx
 import tenacity
 
 T = TypeVar("T")
@@ -67,3 +68,17 @@ def retry_after_seconds(value: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds and seconds > 0 else None
+
+
+def send(http: httpx.Client, method: str, url: str, **kwargs) -> httpx.Response:
+    """One HTTP request; a timeout, a network fault, 429 or 5xx raises Transient (with the server's Retry-After, any
+    spelling: httpx headers are case-insensitive). Any other answer returns."""
+    try:
+        response = http.request(method, url, **kwargs)
+    except httpx.TimeoutException:
+        raise Transient("timed out") from None
+    except httpx.TransportError as error:
+        raise Transient(f"network error ({type(error).__name__})") from None
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Transient(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
+    return response

@@ -24,7 +24,7 @@ from spotify_assets.lib.http_retry import (
     RetryPolicy,
     Transient,
     call_with_retries,
-    retry_after_seconds,
+    send,
 )
 
 BATCH = 40
@@ -63,14 +63,8 @@ class ReccoBeatsClient:
 
         def attempt() -> bytes:
             self.requests_made += 1
-            try:
-                response = self._http.get(f"{self._base}/v1/audio-features", params={"ids": ",".join(spotify_ids)})
-            except httpx.TimeoutException:
-                raise Transient("timed out") from None
-            except httpx.TransportError as error:
-                raise Transient(f"network error ({type(error).__name__})") from None
-            if response.status_code == 429 or response.status_code >= 500:
-                raise Transient(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
+            response = send(self._http, "GET", f"{self._base}/v1/audio-features",
+                            params={"ids": ",".join(spotify_ids)})
             if response.status_code >= 400:
                 raise ReccoBeatsError(f"/v1/audio-features: HTTP {response.status_code}")
             try:

@@ -24,7 +24,7 @@ from spotify_assets.lib.http_retry import (
     RetryPolicy,
     Transient,
     call_with_retries,
-    retry_after_seconds,
+    send,
 )
 from spotify_assets.lib.redaction import Redactor
 
@@ -158,16 +158,7 @@ class SpotifyClient:
         """One logical request, retried on 429, 5xx and network faults (http_retry.py). Other statuses return."""
         def attempt() -> httpx.Response:
             self.requests_made += 1
-            try:
-                response = self._http.request(method, url, **kwargs)
-            except httpx.TimeoutException:
-                raise Transient("timed out") from None
-            except httpx.TransportError as error:
-                raise Transient(f"network error ({type(error).__name__})") from None
-            if response.status_code == 429 or response.status_code >= 500:
-                # httpx headers are case-insensitive: Retry-After and retry-after alike.
-                raise Transient(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
-            return response
+            return send(self._http, method, url, **kwargs)
 
         try:
             return call_with_retries(attempt, self._retry, self._sleep)
