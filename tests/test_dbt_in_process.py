@@ -64,3 +64,27 @@ def test_a_polls_update_reports_the_models_and_checks_dagster_dbt_reports(demo_d
                             instance=DagsterInstance.ephemeral())
     assert reference.success
     assert _outcomes(reference) == (materialized, checks)
+
+
+def test_a_connection_left_in_a_reference_cycle_does_not_stop_the_next_read(tmp_path):
+    """A dbt Python model's relations can keep dbt's read-write connection alive in a reference cycle after dbt let go
+    of it; opening the warehouse read-only for the build's metadata then failed now and then ("different
+    configuration than existing connections") until the heap was next collected."""
+    import gc
+
+    import duckdb
+
+    from spotify_assets.lib.warehouse import warehouse_connection
+
+    settings = SpotifySettings(data_dir=str(tmp_path / "data"))
+    settings.data_path.mkdir(parents=True)
+    gc.disable()  # the cycle outlives this test's statements, as it outlives dbt's command until the next collection
+    try:
+        cycle = {"connection": duckdb.connect(str(settings.warehouse_path))}
+        cycle["self"] = cycle
+        cycle["connection"].execute("CREATE TABLE plays AS SELECT 1 AS n")
+        del cycle
+        with warehouse_connection(settings, read_only=True) as connection:
+            assert connection.execute("SELECT n FROM plays").fetchall() == [(1,)]
+    finally:
+        gc.enable()

@@ -42,7 +42,7 @@ def warehouse_connection(settings: SpotifySettings, read_only: bool = False, wit
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            connection = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+            connection = _connect(settings.warehouse_path, read_only)
             break
         except duckdb.IOException as error:
             if not _held_by_another_process(error) or not wait_seconds:
@@ -57,6 +57,22 @@ def warehouse_connection(settings: SpotifySettings, read_only: bool = False, wit
         yield connection
     finally:
         connection.close()
+
+
+def _connect(path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection to the file. DuckDB keeps a file open in a process while any connection to it lives, and refuses a
+    connection of another mode (read-only after read-write) meanwhile. dbt in the Dagster process closes its
+    connection after each command, but a dbt Python model's relations can keep one alive in a reference cycle until the
+    heap is next collected: collecting it then drops the connection, and the second attempt opens the file."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.ConnectionException as error:
+        if "different configuration" not in str(error):
+            raise
+    import gc
+
+    gc.collect()
+    return duckdb.connect(str(path), read_only=read_only)
 
 
 def _held_by_another_process(error: duckdb.IOException) -> bool:
