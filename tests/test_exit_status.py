@@ -61,8 +61,8 @@ def test_a_usage_error_exits_2_with_argparses_message(arguments, message, tmp_pa
     assert not (tmp_path / "data").exists()  # a usage error touches nothing
 
 
-COMMANDS = ["demo", "import", "exports", "build", "poll", "enrich", "summary", "sql", "config", "auth", "ui", "docs",
-            "healthcheck", "prepare"]
+COMMANDS = ["demo", "import", "exports", "build", "poll", "enrich", "summary", "sql", "config", "listener", "auth", "ui",
+            "docs", "healthcheck", "prepare"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -99,7 +99,7 @@ def _one_line_failure(completed: subprocess.CompletedProcess, command: str, *fra
 
 # What each command is given when the failure lies in its surroundings (the data folder, a setting).
 ANY_ARGUMENTS = {"demo": ["--plays", "50"], "import": ["notes.txt"], "exports": ["list"], "sql": ["SELECT 1"],
-                 "config": ["show"], "auth": ["--client-id", "x", "--timeout", "1"], "docs": ["--no-serve"]}
+                 "config": ["show"], "listener": ["list"], "auth": ["--client-id", "x", "--timeout", "1"], "docs": ["--no-serve"]}
 
 
 @pytest.mark.parametrize("command", COMMANDS)

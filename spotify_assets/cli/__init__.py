@@ -99,8 +99,32 @@ def build_parser() -> argparse.ArgumentParser:
                                           description="Take a setting out of the settings file.")
     unsetter.add_argument("key", metavar="KEY", type=_setting_key, help="a setting's name")
 
+    listener = command("listener", "add, list or remove the listeners this installation serves",
+                       "The single-listener setup is the listener `default` (the data folder's own files). Each other "
+                       "listener has a table in settings.toml, a folder listeners/NAME/ (credentials, inbox, landing, "
+                       "report) and its published marts in marts/NAME.duckdb.")
+    listener_commands = listener.add_subparsers(dest="listener_command", required=True, metavar="ACTION",
+                                                title="actions")
+    adder = listener_commands.add_parser("add", help="add a listener: its settings, inbox and credentials file",
+                                         description="Add a listener: its settings, its inbox, its credentials file "
+                                         "(0600).")
+    adder.add_argument("name", metavar="NAME", type=_listener_name, help="1 to 32 of a-z, 0-9, _ and -")
+    adder.add_argument("--timezone", metavar="ZONE", help="its IANA time zone (default: UTC)")
+    adder.add_argument("--inbox", metavar="DIR", help="where it drops exports (default: listeners/NAME/inbox)")
+    adder.add_argument("--share-with-friends", action="store_true",
+                       help="opt in to the friends marts (taste overlap, the week, artists to try)")
+    listener_commands.add_parser("list", help="every listener: time zone, authorization, friends, inbox, marts",
+                                 description="Every listener: time zone, authorization, friends, inbox, marts.")
+    remover = listener_commands.add_parser(
+        "remove", help="remove a listener with its landing, raw rows and marts (asks first)",
+        description="Remove a listener with its landing, raw rows, marts and report, and nobody else's. Asks first.")
+    remover.add_argument("name", metavar="NAME", type=_listener_name, help="the listener's name")
+    remover.add_argument("--yes", action="store_true", help="do not ask")
+
     auth = command("auth", "authorize your own Spotify app once (recently played, top lists, playlists); the "
                    "credentials are kept in the data folder (0600)")
+    auth.add_argument("--listener", metavar="NAME", type=_listener_name, default=None,
+                      help="whose account (default: the listener `default`)")
     auth.add_argument("--client-id", metavar="ID", help="your app's Client ID (default: $SPOTIFY_CLIENT_ID)")
     auth.add_argument("--redirect-uri", default="http://127.0.0.1:8888/callback", metavar="URI",
                       help="as registered in your app's settings (default: %(default)s)")
@@ -154,6 +178,15 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
     return value
+
+
+def _listener_name(text: str) -> str:
+    from spotify_assets.lib.listeners import check_name
+
+    try:
+        return check_name(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _setting_key(text: str) -> str:
@@ -308,10 +341,26 @@ def _config(settings, arguments) -> None:
         unset_setting(settings, arguments.key)
 
 
+def _listener(settings, arguments) -> None:
+    from spotify_assets.cli.listeners import (
+        add_listener,
+        list_listeners,
+        remove_listener,
+    )
+
+    if arguments.listener_command == "add":
+        add_listener(settings, arguments.name, arguments.timezone, arguments.inbox, arguments.share_with_friends)
+    elif arguments.listener_command == "list":
+        list_listeners(settings)
+    else:
+        remove_listener(settings, arguments.name, arguments.yes)
+
+
 def _auth(settings, arguments) -> None:
     from spotify_assets.cli.auth import authorize
 
-    authorize(settings, arguments.client_id, arguments.redirect_uri, arguments.print_only, arguments.timeout)
+    authorize(settings, arguments.client_id, arguments.redirect_uri, arguments.print_only, arguments.timeout,
+              listener_name=arguments.listener)
 
 
 def _ui(settings, arguments) -> None:
@@ -340,8 +389,8 @@ def _prepare(settings, arguments) -> None:
 
 
 _COMMANDS = {"demo": _demo, "import": _import, "exports": _exports, "catalog": _catalog, "build": _build, "poll": _poll,
-             "enrich": _enrich, "summary": _summary, "sql": _sql, "config": _config, "auth": _auth, "ui": _ui,
-             "docs": _docs, "healthcheck": _healthcheck, "prepare": _prepare}
+             "enrich": _enrich, "summary": _summary, "sql": _sql, "config": _config, "listener": _listener, "auth": _auth,
+             "ui": _ui, "docs": _docs, "healthcheck": _healthcheck, "prepare": _prepare}
 
 
 def _stop_on_interrupt() -> None:

@@ -8,16 +8,14 @@ from spotify_assets.settings import SpotifySettings
 
 
 def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: str, print_only: bool,
-              timeout_seconds: float, open_url=None) -> None:
-    """The one-time authorization-code flow; stores the credentials (0600) or prints them to export."""
+              timeout_seconds: float, open_url=None, listener_name: str | None = None) -> None:
+    """The one-time authorization-code flow; stores the credentials in the listener's credentials file (0600) or
+    prints them to export. Another listener's authorization may use the installation's app (Client ID and secret)."""
     import os
     import webbrowser
 
-    from spotify_assets.lib.configuration import (
-        CREDENTIALS_FILE_NAME,
-        read_credentials,
-        write_credentials,
-    )
+    from spotify_assets.lib.configuration import read_credentials, write_credentials
+    from spotify_assets.lib.listeners import listener
     from spotify_assets.lib.spotify_api.authorization import (
         authorization_request,
         exchange_code,
@@ -25,11 +23,17 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
     )
     from spotify_assets.lib.spotify_view.landing import forget_missing_scopes
 
-    client_id = client_id or os.environ.get("SPOTIFY_CLIENT_ID")
+    try:
+        whose = listener(settings.data_path, listener_name)
+    except ValueError as error:
+        raise CommandFailed(str(error)) from None
+    stored = whose.secrets()
+    client_id = client_id or os.environ.get("SPOTIFY_CLIENT_ID") or stored.get("SPOTIFY_CLIENT_ID")
     if not client_id:
         raise CommandFailed("give --client-id (or set SPOTIFY_CLIENT_ID): the Client ID of your app at "
                             "https://developer.spotify.com/dashboard")
-    client_secret = os.environ.get("SPOTIFY_CLIENT_SECRET") or None  # unset or empty: a PKCE app
+    # Unset or empty: a PKCE app.
+    client_secret = os.environ.get("SPOTIFY_CLIENT_SECRET", stored.get("SPOTIFY_CLIENT_SECRET")) or None
     accounts = settings.setting("spotify_accounts_base_url")
     request = authorization_request(client_id, redirect_uri, accounts, pkce=client_secret is None)
     print(f"Open this address, sign in and approve ({'PKCE' if client_secret is None else 'client secret'} flow):\n\n"
@@ -42,12 +46,13 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
     if missing:
         print(f"\nSpotify did not grant {', '.join(missing)}: the recently-played poll works, Spotify's top lists "
               "and your playlists are not pulled until you run `spotify-assets auth` again and approve every scope.")
-    forget_missing_scopes(settings)  # a new authorization: Spotify's view is asked again
+    if whose.is_default:
+        forget_missing_scopes(settings)  # a new authorization: Spotify's view is asked again
     if print_only:
         print("\nAuthorized. Add these lines to your environment:\n")
         print("\n".join(f"export {name}='{value}'" for name, value in values.items()))
         return
-    path = settings.data_path / CREDENTIALS_FILE_NAME
+    path = whose.credentials_path
     write_credentials(path, {**read_credentials(path), **values})  # a Last.fm key stored beside them stays
-    print(f"\nAuthorized. Credentials stored in {path} (readable by you only); spotify-assets commands load it, "
-          "and the schedule starts polling under `spotify-assets ui`.")
+    print(f"\nAuthorized{'' if whose.is_default else f' for {whose.name}'}. Credentials stored in {path} (readable "
+          "by you only); spotify-assets commands load it, and the schedule starts polling under `spotify-assets ui`.")

@@ -32,7 +32,7 @@ def show_settings(settings: SpotifySettings) -> None:
             shown = resolved.text if resolved.text is not None else "(none)"
         where = resolved.source if resolved.source != configuration.ENVIRONMENT else f"environment ({setting.variable})"
         terminal.say(f"{setting.key:<28} {shown:<40} {where}")
-    unknown = sorted(set(configuration.stored_settings(folder)) - set(configuration.BY_KEY))
+    unknown = sorted(set(configuration.stored_settings(folder)) - set(configuration.BY_KEY) - {"listeners"})
     if unknown:
         terminal.say(f"\nignored in the settings file (no such setting): {', '.join(unknown)}")
 

@@ -68,6 +68,14 @@ def _count(text: str) -> int:
     return value
 
 
+def _yes_or_no(text: str) -> bool:
+    if text.strip().lower() in ("true", "yes", "1", "on"):
+        return True
+    if text.strip().lower() in ("false", "no", "0", "off"):
+        return False
+    raise ValueError("not true or false")
+
+
 def _memory(text: str) -> str:
     if not re.fullmatch(r"\s*[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", text, re.IGNORECASE):
         raise ValueError("not an amount of memory such as 1GB or 512MB")
@@ -94,6 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
             applies="The next build (`spotify-assets build`, or the daemon's next one) rebuilds every model in the new "
                     "zone."),
     Setting("inbox", "SPOTIFY_INBOX", None, "where you drop exports (default: the data folder's inbox/)", _path),
+    Setting("share_with_friends", "SPOTIFY_SHARE_WITH_FRIENDS", "false",
+            "whether the listeners who opted in see your top artists and week beside theirs (mart_friends_*)",
+            _yes_or_no),
     Setting("poll_cron", "SPOTIFY_POLL_CRON", "*/30 * * * *", "when the schedule polls recently played", _cron,
             applies="The daemon polls on the new schedule once the UI is started again."),
     Setting("catalog_lookups_per_run", "SPOTIFY_CATALOG_LOOKUPS_PER_RUN", "200",
@@ -243,9 +254,9 @@ def store(folder: Path, key: str, text: str) -> Resolved:
     except ValueError as error:
         raise ValueError(f"{key} {text!r}: {error}") from None
     path = settings_file(folder)
-    document = tomlkit.parse(path.read_text()) if path.exists() else _new_document()
+    document = tomlkit.parse(path.read_text()) if path.exists() else new_document()
     document[key] = parsed if isinstance(parsed, (int, float)) else text
-    _replace(path, tomlkit.dumps(document))
+    replace_file(path, tomlkit.dumps(document))
     return resolve(key, folder)
 
 
@@ -269,7 +280,7 @@ def remove(folder: Path, key: str) -> bool:
     if key not in document:
         return False
     del document[key]
-    _replace(path, tomlkit.dumps(document))
+    replace_file(path, tomlkit.dumps(document))
     return True
 
 
@@ -282,7 +293,7 @@ def setting_named(key: str) -> Setting:
     return BY_KEY[key]
 
 
-def _new_document():
+def new_document():
     import tomlkit
 
     document = tomlkit.document()
@@ -292,7 +303,7 @@ def _new_document():
     return document
 
 
-def _replace(path: Path, text: str, mode: int | None = None) -> None:
+def replace_file(path: Path, text: str, mode: int | None = None) -> None:
     """Write `path` in one step: a reader sees the old file or the new one, never half of either."""
     import tempfile
 
@@ -328,7 +339,7 @@ def read_credentials(path: Path) -> dict[str, str]:
 
 def write_credentials(path: Path, values: dict[str, str]) -> None:
     """KEY=VALUE lines readable by the owner only (0600), replacing the file in one step."""
-    _replace(path, "# Credentials for spotify-assets (`spotify-assets auth`, `spotify-assets config set`). Keep "
+    replace_file(path, "# Credentials for spotify-assets (`spotify-assets auth`, `spotify-assets config set`). Keep "
                    "private.\n" + "".join(f"{name}={value}\n" for name, value in values.items()), mode=0o600)
 
 
