@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from spotify_assets.lib import configuration
+from spotify_assets.lib import configuration, listeners
 
 
 class SpotifySettings(ConfigurableResource):
@@ -25,16 +25,34 @@ class SpotifySettings(ConfigurableResource):
     catalog_requests_per_second: float | None = None  # catalog_requests_per_second
     lastfm_lookups_per_run: int | None = None  # lastfm_lookups_per_run (tracks and artists each)
     dbt_docs_url: str | None = None  # dbt_docs_url: where the UI's model links point
+    listener: str | None = None  # whose landing, inbox, report and published marts (None: `default`)
 
     def setting(self, key: str):
-        """A setting's value for this data folder: the field of the same name when set, else as resolved."""
+        """A setting's value for this data folder (and for the listener's own settings, this listener): the field of
+        the same name when set, else as resolved."""
         field = getattr(self, key) if key in type(self).model_fields else None
         if field is None:
+            if key in listeners.OWN_SETTINGS:
+                return self.listener_info.setting(key)
             return configuration.resolve(key, self.data_path).value
         try:
             return configuration.BY_KEY[key].parse(str(field))
         except ValueError as error:
             raise ValueError(f"{key}={field!r}: {error}") from None
+
+    @property
+    def listener_name(self) -> str:
+        return self.listener or listeners.DEFAULT_LISTENER
+
+    @property
+    def listener_info(self) -> listeners.Listener:
+        return listeners.Listener(listeners.check_name(self.listener_name), self.data_path)
+
+    def for_listener(self, name: str | None) -> SpotifySettings:
+        """The same settings for another listener of the installation (ValueError when it has none of that name)."""
+        listeners.listener(self.data_path, name)
+        return SpotifySettings(**{**{field: getattr(self, field) for field in type(self).model_fields},
+                                  "listener": name})
 
     @property
     def catalog_lookups(self) -> int:
@@ -64,10 +82,16 @@ class SpotifySettings(ConfigurableResource):
     @property
     def inbox_path(self) -> Path:
         configured = self.setting("inbox")
-        return Path(configured).resolve() if configured else self.data_path / "inbox"
+        return Path(configured).resolve() if configured else self.listener_info.folder / "inbox"
 
     @property
     def landing_path(self) -> Path:
+        """The listener's landing: what it exported, what its polls and Spotify's view of it returned."""
+        return self.listener_info.landing_path
+
+    @property
+    def shared_landing_path(self) -> Path:
+        """What enrichment asked about the music, once for every listener (the catalog, Last.fm, audio features)."""
         return self.data_path / "landing"
 
     @property
@@ -85,12 +109,13 @@ class SpotifySettings(ConfigurableResource):
 
     @property
     def published_marts_path(self) -> Path:
-        return self.data_path / "marts.duckdb"
+        """The listener's published marts: marts.duckdb for `default`, marts/<listener>.duckdb for the others."""
+        return self.listener_info.published_marts_path
 
     @property
     def reports_path(self) -> Path:
-        """The listening report (HTML) and its heatmap snapshot (PNG)."""
-        return self.data_path / "reports"
+        """The listener's listening report (HTML) and its heatmap snapshot (PNG)."""
+        return self.listener_info.reports_path
 
     @property
     def dbt_target_path(self) -> Path:

@@ -19,7 +19,7 @@ def import_catalog_file(settings: SpotifySettings, path: Path) -> None:
     )
 
     try:
-        landed = land_catalog_file(path, settings.landing_path)
+        landed = land_catalog_file(path, settings.shared_landing_path)
     except CatalogFileError as error:
         raise CommandFailed(str(error)) from None
     terminal.say(f"{path.name}: landed as {landed.file_hash[:12]}")

@@ -90,7 +90,7 @@ def add_audio_features(settings: SpotifySettings, history) -> bool:
 
     path = settings.data_path / "synthetic" / "audio_features.csv"
     write_catalog_file(history, path)
-    land_catalog_file(path, settings.landing_path)
+    land_catalog_file(path, settings.shared_landing_path)
     launched = follow(settings, ["catalog_files_sensor"], "demo", once=True,
                       describe=lambda job, request: f"reading a synthetic catalog file of audio features ({path.name})")
     if launched.failures:

@@ -185,6 +185,14 @@ class SqlTable:
         return tuple(values[name] for name in self.column_names)
 
 
+# Whose rows (counting rules, section 12): the tables of what a listener did or was told carry the listener, the
+# export record tables theirs through raw.export_imports (an export's bytes are one listener's). Tables made before
+# there were listeners gain the column, every row `default` (create_raw_tables).
+LISTENER_COLUMN = ("listener", "VARCHAR NOT NULL DEFAULT 'default'")
+# Each listener's own settings that the models read, written from the settings file before every build.
+LISTENERS = SqlTable("listeners", "One row per listener: its time zone and whether it shares with friends.", (
+    ("listener", "VARCHAR PRIMARY KEY"), ("timezone", "VARCHAR NOT NULL"), ("share_with_friends", "BOOLEAN NOT NULL")))
+
 # Written by the recently-played poll: one row per item of each stored API response. It exists from
 # the first build on, so the warehouse builds (and deduplicates) the same with or without live data.
 RECENTLY_PLAYED_ITEMS = SqlTable("recently_played_items", "One row per recently-played item of a stored response.", (
@@ -192,7 +200,7 @@ RECENTLY_PLAYED_ITEMS = SqlTable("recently_played_items", "One row per recently-
     ("duration_ms", "BIGINT"), ("explicit", "BOOLEAN"), ("is_local", "BOOLEAN"), ("isrc", "VARCHAR"),
     ("album_id", "VARCHAR"), ("album_name", "VARCHAR"), ("album_release_date", "VARCHAR"), ("artists_json", "VARCHAR"),
     ("context_type", "VARCHAR"), ("context_uri", "VARCHAR"), ("_response_file", "VARCHAR NOT NULL"),
-    ("_item_index", "INTEGER NOT NULL"), ("_loaded_at", "TIMESTAMP NOT NULL")))
+    ("_item_index", "INTEGER NOT NULL"), ("_loaded_at", "TIMESTAMP NOT NULL"), LISTENER_COLUMN))
 # One row per track looked up in the Spotify catalog (GET /v1/tracks/{id}); found = false for ids Spotify
 # no longer knows, so they are not asked again.
 CATALOG_TRACKS = SqlTable("catalog_tracks", "One row per track looked up in the Spotify catalog.", (
@@ -217,18 +225,18 @@ SPOTIFY_TOP_ITEMS = SqlTable("spotify_top_items", "One row per rank of a day's t
     ("snapshot_date", "DATE NOT NULL"), ("time_range", "VARCHAR NOT NULL"), ("item_type", "VARCHAR NOT NULL"),
     ("rank", "INTEGER NOT NULL"), ("item_id", "VARCHAR"), ("item_uri", "VARCHAR"), ("item_name", "VARCHAR"),
     ("artists_json", "VARCHAR"), ("album_name", "VARCHAR"), ("_landed_file", "VARCHAR NOT NULL"),
-    ("_loaded_at", "TIMESTAMP NOT NULL")))
+    ("_loaded_at", "TIMESTAMP NOT NULL"), LISTENER_COLUMN))
 PLAYLISTS = SqlTable("playlists", "One row per playlist of a day's pull of GET /v1/me/playlists.", (
     ("pulled_on", "DATE NOT NULL"), ("position", "INTEGER NOT NULL"), ("playlist_id", "VARCHAR"), ("name", "VARCHAR"),
     ("description", "VARCHAR"), ("owner_is_me", "BOOLEAN"), ("collaborative", "BOOLEAN"), ("public", "BOOLEAN"),
     ("snapshot_id", "VARCHAR"), ("items_total", "INTEGER"), ("items_status", "VARCHAR"),
-    ("_landed_file", "VARCHAR NOT NULL"), ("_loaded_at", "TIMESTAMP NOT NULL")))
+    ("_landed_file", "VARCHAR NOT NULL"), ("_loaded_at", "TIMESTAMP NOT NULL"), LISTENER_COLUMN))
 PLAYLIST_ITEMS = SqlTable("playlist_items", "One row per item of a playlist at one snapshot_id.", (
     ("playlist_id", "VARCHAR NOT NULL"), ("snapshot_id", "VARCHAR NOT NULL"), ("position", "INTEGER NOT NULL"),
     ("item_type", "VARCHAR"), ("item_id", "VARCHAR"), ("item_uri", "VARCHAR"), ("item_name", "VARCHAR"),
     ("artists_json", "VARCHAR"), ("album_name", "VARCHAR"), ("duration_ms", "BIGINT"), ("isrc", "VARCHAR"),
     ("added_at", "TIMESTAMP"), ("is_local", "BOOLEAN"), ("is_playable", "BOOLEAN"), ("_landed_file", "VARCHAR NOT NULL"),
-    ("_loaded_at", "TIMESTAMP NOT NULL")))
+    ("_loaded_at", "TIMESTAMP NOT NULL"), LISTENER_COLUMN))
 SPOTIFY_VIEW_TABLES = (SPOTIFY_TOP_ITEMS, PLAYLISTS, PLAYLIST_ITEMS)
 
 # A catalog file of tracks with audio features (counting rules, section 11), from landing/catalog_files/: its rows that
@@ -257,7 +265,7 @@ EXPORT_IMPORTS = SqlTable("export_imports", "One row per imported export.", (
     ("export_hash", "VARCHAR PRIMARY KEY"), ("export_name", "VARCHAR"), ("export_kind", "VARCHAR"),
     ("parser_version", "INTEGER"), ("imported_at", "TIMESTAMP"), ("files_read", "INTEGER"), ("files_ignored", "INTEGER"),
     ("files_unreadable", "INTEGER"), ("records_accepted", "BIGINT"), ("records_quarantined", "BIGINT"),
-    ("records_without_content", "BIGINT")))
+    ("records_without_content", "BIGINT"), LISTENER_COLUMN))
 EXPORT_FILES = SqlTable("export_files", "Every file of every export and what became of it.", (
     ("export_hash", "VARCHAR"), ("file_path", "VARCHAR"), ("file_role", "VARCHAR"), ("status", "VARCHAR"),
     ("records_accepted", "BIGINT"), ("records_quarantined", "BIGINT"), ("records_without_content", "BIGINT"),
@@ -266,7 +274,8 @@ QUARANTINED_RECORDS = SqlTable("quarantined_records", "Every record an import co
     ("export_hash", "VARCHAR"), ("file_path", "VARCHAR"), ("record_index", "INTEGER"), ("reason", "VARCHAR"),
     ("record_json", "VARCHAR")))
 BOOKKEEPING_TABLES = (EXPORT_IMPORTS, EXPORT_FILES, QUARANTINED_RECORDS)
-SQL_TABLES = (*BOOKKEEPING_TABLES, RECENTLY_PLAYED_ITEMS, CATALOG_TRACKS, LASTFM_TRACKS, LASTFM_ARTISTS,
+LISTENER_TABLES = (EXPORT_IMPORTS, RECENTLY_PLAYED_ITEMS, *SPOTIFY_VIEW_TABLES)
+SQL_TABLES = (LISTENERS, *BOOKKEEPING_TABLES, RECENTLY_PLAYED_ITEMS, CATALOG_TRACKS, LASTFM_TRACKS, LASTFM_ARTISTS,
               *SPOTIFY_VIEW_TABLES, *CATALOG_FILE_TABLES)
 
 
@@ -276,3 +285,8 @@ def create_raw_tables(connection) -> None:
         connection.execute(table.create_statement())
     for table in SQL_TABLES:
         connection.execute(table.create_statement())
+    with_listener = {name for (name,) in connection.execute(
+        "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'raw' AND column_name = 'listener'").fetchall()}
+    for table in LISTENER_TABLES:
+        if table.name not in with_listener:  # made before there were listeners: every row is `default`'s
+            connection.execute(f"ALTER TABLE {table.qualified_name} ADD COLUMN listener VARCHAR DEFAULT 'default'")

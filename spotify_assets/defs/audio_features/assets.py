@@ -52,7 +52,7 @@ ROWS_CHECK = "every_row_read"
     "the public Kaggle Spotify tracks datasets), one row per track; each file is read once.",
 )
 def catalog_file_tracks(context, spotify_settings: SpotifySettings):
-    landed = landed_catalog_files(spotify_settings.landing_path)
+    landed = landed_catalog_files(spotify_settings.shared_landing_path)
     read, problems, lines = [], [], []
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
@@ -92,7 +92,7 @@ def reccobeats_candidates(settings: SpotifySettings) -> list[str]:
     which no writer locks)."""
     if not settings.published_marts_path.exists():
         return []
-    asked = asked_ids(settings.landing_path / "reccobeats")
+    asked = asked_ids(settings.shared_landing_path / "reccobeats")
     with duckdb.connect(str(settings.published_marts_path), read_only=True) as connection:
         rows = connection.execute("""
             SELECT split_part(track_uri, ':', 3) AS track_id FROM marts.fct_plays
@@ -113,7 +113,7 @@ def reccobeats_audio_features(context, spotify_settings: SpotifySettings) -> Mat
     candidates = reccobeats_candidates(spotify_settings)
     chosen = candidates[:spotify_settings.reccobeats_lookups]
     with ReccoBeatsClient(spotify_settings.setting("reccobeats_api_base_url")) as client:
-        received = land_answers(client, spotify_settings.landing_path / "reccobeats", chosen) if chosen else 0
+        received = land_answers(client, spotify_settings.shared_landing_path / "reccobeats", chosen) if chosen else 0
         requests = client.requests_made
     return MaterializeResult(metadata={"looked_up": len(chosen), "found": received, "requests": requests,
                                        "still_to_look_up": len(candidates) - len(chosen)})
@@ -130,7 +130,7 @@ def reccobeats_audio_features(context, spotify_settings: SpotifySettings) -> Mat
 def raw_reccobeats_audio_features(spotify_settings: SpotifySettings) -> MaterializeResult:
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     rows = []
-    for answer, _ in landed_answers(spotify_settings.landing_path / "reccobeats"):
+    for answer, _ in landed_answers(spotify_settings.shared_landing_path / "reccobeats"):
         for features in feature_sets(answer.read_bytes()):
             values = {name: _number(features[name]) for name in FEATURES}
             rows.append(RECCOBEATS_FEATURES.row(spotify_id=features["spotify_id"],

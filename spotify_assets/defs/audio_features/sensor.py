@@ -30,7 +30,7 @@ from spotify_assets.settings import SpotifySettings
         default_status=DefaultSensorStatus.RUNNING,
         description="Reads a catalog file of audio features once it has landed (`spotify-assets catalog import FILE`).")
 def catalog_files_sensor(context: SensorEvaluationContext, spotify_settings: SpotifySettings):
-    landed = sorted(f.file_hash for f in landed_catalog_files(spotify_settings.landing_path))
+    landed = sorted(f.file_hash for f in landed_catalog_files(spotify_settings.shared_landing_path))
     if not landed:
         return SkipReason("No catalog file has landed (`spotify-assets catalog import FILE`).")
     result = context.instance.fetch_materializations(RAW_CATALOG_FILE_KEY, limit=1).records

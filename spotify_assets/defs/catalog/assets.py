@@ -50,7 +50,7 @@ def _candidates(published: Path, cached: set[str]) -> list[tuple[str, int]]:
 
 def lookups_pending(settings: SpotifySettings) -> int:
     """Track ids the catalog has not been asked about yet."""
-    return len(_candidates(settings.published_marts_path, _cached_ids(settings.landing_path / "catalog" / "tracks")))
+    return len(_candidates(settings.published_marts_path, _cached_ids(settings.shared_landing_path / "catalog" / "tracks")))
 
 
 def _row(track_id: str, path: Path, loaded_at: datetime) -> tuple:
@@ -79,7 +79,7 @@ def _row(track_id: str, path: Path, loaded_at: datetime) -> tuple:
 )
 def catalog_tracks(context: AssetExecutionContext, spotify_settings: SpotifySettings,
                    spotify_api: SpotifyApiResource) -> MaterializeResult:
-    directory = spotify_settings.landing_path / "catalog" / "tracks"
+    directory = spotify_settings.shared_landing_path / "catalog" / "tracks"
     directory.mkdir(parents=True, exist_ok=True)
     limit = spotify_settings.catalog_lookups
     pause = spotify_settings.catalog_pause_seconds
@@ -119,7 +119,7 @@ def catalog_tracks(context: AssetExecutionContext, spotify_settings: SpotifySett
     description="One row per looked-up track (found or not) from landing/catalog/tracks/.",
 )
 def raw_catalog_tracks(spotify_settings: SpotifySettings) -> MaterializeResult:
-    directory = spotify_settings.landing_path / "catalog" / "tracks"
+    directory = spotify_settings.shared_landing_path / "catalog" / "tracks"
     files = {p.name.split(".", 1)[0]: p for p in sorted(directory.iterdir())} if directory.exists() else {}
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     with warehouse_connection(spotify_settings) as connection:

@@ -48,7 +48,7 @@ def _candidates(settings: SpotifySettings, query: str, entity: str) -> list[tupl
         return []
     with duckdb.connect(str(settings.published_marts_path), read_only=True) as marts:
         rows = marts.execute(query).fetchall()
-    landed = _landed(settings.landing_path / "lastfm" / entity)
+    landed = _landed(settings.shared_landing_path / "lastfm" / entity)
     return [row for row in rows if landing_name(row[0]) not in landed]
 
 
@@ -109,7 +109,7 @@ def lastfm_track_info(context: AssetExecutionContext, spotify_settings: SpotifyS
                 "duration_ms": info.duration_ms, "tags": info.tags, "answers": info.answers}
 
     return _ask_each(context, "tracks", track_candidates(spotify_settings),
-                     spotify_settings.landing_path / "lastfm" / "tracks", ask, client, spotify_settings.lastfm_lookups)
+                     spotify_settings.shared_landing_path / "lastfm" / "tracks", ask, client, spotify_settings.lastfm_lookups)
 
 
 @asset(key=ARTISTS_KEY, group_name="enrichment", kinds={"lastfm", "python"},
@@ -123,7 +123,7 @@ def lastfm_artist_tags(context: AssetExecutionContext, spotify_settings: Spotify
         return {"tags": tags, "answers": {"artist.getTopTags": answer}}
 
     return _ask_each(context, "artists", artist_candidates(spotify_settings),
-                     spotify_settings.landing_path / "lastfm" / "artists", ask, client, spotify_settings.lastfm_lookups)
+                     spotify_settings.shared_landing_path / "lastfm" / "artists", ask, client, spotify_settings.lastfm_lookups)
 
 
 def _tags_json(tags) -> str:
@@ -132,7 +132,7 @@ def _tags_json(tags) -> str:
 
 
 def _load(settings: SpotifySettings, entity: str, table: SqlTable, to_row) -> MaterializeResult:
-    directory = settings.landing_path / "lastfm" / entity
+    directory = settings.shared_landing_path / "lastfm" / entity
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     with warehouse_connection(settings) as connection:
         create_raw_tables(connection)

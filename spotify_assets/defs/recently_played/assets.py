@@ -97,7 +97,7 @@ def recently_played_responses(context: AssetExecutionContext, spotify_settings: 
     )
 
 
-def _item_rows(response_path, days: set[date], loaded_at: datetime) -> tuple[list[tuple], int]:
+def _item_rows(response_path, days: set[date], loaded_at: datetime, listener: str) -> tuple[list[tuple], int]:
     """Rows of raw.recently_played_items for the items of one landed response played on `days`."""
     rows, unreadable = [], 0
     for index, item in enumerate(json.loads(response_path.read_bytes()).get("items") or []):
@@ -119,7 +119,7 @@ def _item_rows(response_path, days: set[date], loaded_at: datetime) -> tuple[lis
             isrc=(track.get("external_ids") or {}).get("isrc"), album_id=album.get("id"), album_name=album.get("name"),
             album_release_date=album.get("release_date"), artists_json=json.dumps(artists, ensure_ascii=False),
             context_type=context.get("type"), context_uri=context.get("uri"), _response_file=response_path.name,
-            _item_index=index, _loaded_at=loaded_at))
+            _item_index=index, _loaded_at=loaded_at, listener=listener))
     return rows, unreadable
 
 
@@ -140,7 +140,7 @@ def recently_played_items(context: AssetExecutionContext, spotify_settings: Spot
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     rows, unreadable = [], 0
     for response in responses:
-        response_rows, response_unreadable = _item_rows(response.path, days, loaded_at)
+        response_rows, response_unreadable = _item_rows(response.path, days, loaded_at, spotify_settings.listener_name)
         rows += response_rows
         unreadable += response_unreadable
     with warehouse_connection(spotify_settings) as connection:

@@ -165,7 +165,8 @@ def _replace(connection, statement: str, day: date, table, rows: list[tuple]) ->
 )
 def raw_spotify_top_items(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
     day = date.fromisoformat(context.partition_key)
-    top = top_item_rows(view_root(spotify_settings.landing_path), day, datetime.now(timezone.utc).replace(tzinfo=None))
+    top = top_item_rows(view_root(spotify_settings.landing_path), day, datetime.now(timezone.utc).replace(tzinfo=None),
+                        spotify_settings.listener_name)
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
         _replace(connection, "DELETE FROM raw.spotify_top_items WHERE snapshot_date = ?", day, SPOTIFY_TOP_ITEMS, top.rows)
@@ -191,7 +192,7 @@ def raw_playlists(context: AssetExecutionContext, spotify_settings: SpotifySetti
     day = date.fromisoformat(context.partition_key)
     root = view_root(spotify_settings.landing_path)
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    playlists = playlist_rows(root, day, loaded_at)
+    playlists = playlist_rows(root, day, loaded_at, spotify_settings.listener_name)
     status = {name: index for index, name in enumerate(PLAYLISTS.column_names)}
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
@@ -201,7 +202,7 @@ def raw_playlists(context: AssetExecutionContext, spotify_settings: SpotifySetti
                          if row[status["items_status"]] == "landed"} - known)
         loaded, problems = 0, list(playlists.problems)
         for playlist_id, snapshot_id in wanted:  # a snapshot per transaction: a kill leaves whole snapshots only
-            items = playlist_item_rows(root, playlist_id, snapshot_id, loaded_at)
+            items = playlist_item_rows(root, playlist_id, snapshot_id, loaded_at, spotify_settings.listener_name)
             problems += items.problems
             if items.rows:
                 connection.execute("BEGIN TRANSACTION")

@@ -31,6 +31,7 @@ from spotify_assets.lib.exports.parsing import (
 )
 from spotify_assets.lib.exports.pieces import pieces
 from spotify_assets.lib.identity import normalize_name
+from spotify_assets.lib.listeners import DEFAULT_LISTENER
 from spotify_assets.lib.raw_tables import (
     BOOKKEEPING_TABLES,
     EXPORT_FILES,
@@ -82,14 +83,22 @@ class ImportSummary:
         return self.files_with_status("unreadable", "partial", "unrecognised")
 
 
+class ExportOfAnotherListener(ValueError):
+    """The same bytes were imported for another listener: an export is one account's history."""
+
+
 def import_export(connection, landed: LandedExport, log: Callable[[str], None] = lambda _: None,
-                  reimport: bool = False) -> ImportSummary:
-    """`reimport`: read it again even when this parser version has imported it."""
+                  reimport: bool = False, listener: str = DEFAULT_LISTENER) -> ImportSummary:
+    """`reimport`: read it again even when this parser version has imported it. `listener`: whose export it is."""
     create_raw_tables(connection)
     # DuckDB 2.0 keeps a result open until it is fully fetched, hence fetchall() even for one row.
     loaded = connection.execute(
-        "SELECT parser_version FROM raw.export_imports WHERE export_hash = ?", [landed.export_hash]
+        "SELECT parser_version, listener FROM raw.export_imports WHERE export_hash = ?", [landed.export_hash]
     ).fetchall()
+    if loaded and loaded[0][1] != listener:
+        raise ExportOfAnotherListener(
+            f"{landed.name}: the same export was imported for the listener {loaded[0][1]}; an export is one "
+            f"account's history (`spotify-assets exports remove` it there first if it was imported for the wrong one)")
     if loaded and loaded[0][0] == PARSER_VERSION and not reimport:
         summary = summary_from_warehouse(connection, landed)
         summary.already_loaded = True
@@ -105,7 +114,7 @@ def import_export(connection, landed: LandedExport, log: Callable[[str], None] =
             delete_export_rows(connection, landed.export_hash)
             for name in _STAGED_TABLES:
                 connection.execute(f"INSERT INTO raw.{name} SELECT * FROM {_staged(name)}")
-            _insert_bookkeeping(connection, summary, loaded_at)
+            _insert_bookkeeping(connection, summary, loaded_at, listener)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -347,7 +356,7 @@ def delete_export_rows(connection, export_hash: str) -> None:
         connection.execute(f"DELETE FROM {table.qualified_name} WHERE export_hash = ?", [export_hash])
 
 
-def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime) -> None:
+def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime, listener: str) -> None:
     import pandas as pd
 
     if summary.files:
@@ -361,7 +370,8 @@ def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime)
         parser_version=PARSER_VERSION, imported_at=loaded_at, files_read=len(summary.history_files()),
         files_ignored=len(summary.files_with_status("ignored")),
         files_unreadable=len(summary.files_with_status("unreadable")), records_accepted=summary.count("accepted"),
-        records_quarantined=summary.count("quarantined"), records_without_content=summary.count("without_content")))
+        records_quarantined=summary.count("quarantined"), records_without_content=summary.count("without_content"),
+        listener=listener))
 
 
 def _rows_by_table(connection, export_hash: str) -> dict[str, int]:

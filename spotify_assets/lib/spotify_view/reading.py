@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from spotify_assets.lib.listeners import DEFAULT_LISTENER
 from spotify_assets.lib.raw_tables import PLAYLIST_ITEMS, PLAYLISTS, SPOTIFY_TOP_ITEMS
 from spotify_assets.lib.spotify_view.landing import (
     ITEM_TYPES,
@@ -62,7 +63,7 @@ def _timestamp(value) -> datetime | None:
         return None
 
 
-def top_item_rows(root: Path, day: date, loaded_at: datetime) -> Rows:
+def top_item_rows(root: Path, day: date, loaded_at: datetime, listener: str = DEFAULT_LISTENER) -> Rows:
     """One row per rank of each of the day's landed top lists."""
     result = Rows()
     folder = top_items_folder(root, day)
@@ -79,7 +80,7 @@ def top_item_rows(root: Path, day: date, loaded_at: datetime) -> Rows:
                     snapshot_date=day, time_range=time_range, item_type=item_type[:-1], rank=index + 1,
                     item_id=_text(item.get("id")), item_uri=_text(item.get("uri")), item_name=_text(item.get("name")),
                     artists_json=_artists(item) if item_type == "tracks" else None, album_name=_text(album.get("name")),
-                    _landed_file=f"top_items/{day}/{path.name}", _loaded_at=loaded_at))
+                    _landed_file=f"top_items/{day}/{path.name}", _loaded_at=loaded_at, listener=listener))
     return result
 
 
@@ -90,7 +91,7 @@ def my_user_id(root: Path) -> str | None:
         return None
 
 
-def playlist_rows(root: Path, day: date, loaded_at: datetime) -> Rows:
+def playlist_rows(root: Path, day: date, loaded_at: datetime, listener: str = DEFAULT_LISTENER) -> Rows:
     """One row per playlist of the day's landed list, and whether its items at that snapshot landed."""
     result = Rows()
     me = my_user_id(root)
@@ -116,12 +117,13 @@ def playlist_rows(root: Path, day: date, loaded_at: datetime) -> Rows:
                 collaborative=playlist.get("collaborative") if isinstance(playlist.get("collaborative"), bool) else None,
                 public=playlist.get("public") if isinstance(playlist.get("public"), bool) else None,
                 snapshot_id=snapshot_id, items_total=total, items_status=status,
-                _landed_file=f"playlists/{day}/{page.name}", _loaded_at=loaded_at))
+                _landed_file=f"playlists/{day}/{page.name}", _loaded_at=loaded_at, listener=listener))
             position += 1
     return result
 
 
-def playlist_item_rows(root: Path, playlist_id: str, snapshot_id: str, loaded_at: datetime) -> Rows:
+def playlist_item_rows(root: Path, playlist_id: str, snapshot_id: str, loaded_at: datetime,
+                       listener: str = DEFAULT_LISTENER) -> Rows:
     """One row per entry of a playlist's landed items at `snapshot_id`, in the playlist's order."""
     result = Rows()
     folder = items_folder(root, playlist_id, snapshot_id)
@@ -144,6 +146,6 @@ def playlist_item_rows(root: Path, playlist_id: str, snapshot_id: str, loaded_at
                 duration_ms=_count(item.get("duration_ms")),
                 isrc=_text(external.get("isrc")), added_at=_timestamp(entry.get("added_at")), is_local=is_local,
                 is_playable=item.get("is_playable") if isinstance(item.get("is_playable"), bool) else None,
-                _landed_file=f"playlist_items/{playlist_id}/{folder.name}/{page.name}", _loaded_at=loaded_at))
+                _landed_file=f"playlist_items/{playlist_id}/{folder.name}/{page.name}", _loaded_at=loaded_at, listener=listener))
             position += 1
     return result
