@@ -1,4 +1,4 @@
-{#- Pre-counted stats per `key_column` and year, month and day (local dates); day rows carry streams
+{#- Pre-counted stats per listener, `key_column` and year, month and day (local dates); day rows carry streams
     per hour. Months are sums of their day rows and years of their month rows, so the levels agree by
     construction (and are tested). Incremental: day rows are counted again from fct_plays only for the
     local dates it rewrote; their months and years are re-summed from the stored day and month rows. -#}
@@ -10,16 +10,17 @@ affected_dates as (
 ),
 
 affected_months as (
-    select distinct cast(date_trunc('month', local_date) as date) as month_start from affected_dates
+    select distinct listener, cast(date_trunc('month', local_date) as date) as month_start from affected_dates
 ),
 
 affected_years as (
-    select distinct cast(date_trunc('year', local_date) as date) as year_start from affected_dates
+    select distinct listener, cast(date_trunc('year', local_date) as date) as year_start from affected_dates
 ),
 {% endif %}
 
 new_days as (
     select
+        listener,
         'day' as bucket_grain,
         local_date as bucket_start,
         {{ key_column }},
@@ -31,9 +32,9 @@ new_days as (
         {{ hourly_counts('local_hour', 'is_stream') }} as hourly_streams
     from {{ ref('fct_plays') }}
     {% if is_incremental() %}
-    where local_date in (select local_date from affected_dates)
+    where (listener, local_date) in (select listener, local_date from affected_dates)
     {% endif %}
-    group by local_date, {{ key_column }}
+    group by listener, local_date, {{ key_column }}
 ),
 
 days_of_affected_months as (
@@ -71,12 +72,13 @@ select *, null as hourly_streams, {{ current_batch_at() }} as batch_at, {{ entit
 
 {#- The columns every bucket row has (day rows add hourly_streams). -#}
 {% macro bucket_columns(key_column) -%}
-    bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips, plays_known
+    listener, bucket_grain, bucket_start, {{ key_column }}, streams, ms_played, plays_all, skips, plays_known
 {%- endmacro %}
 
 {#- The `grain` rows (month or year) summed from the finer rows in `finer_rows`: one roll-up rule for both levels. -#}
 {% macro summed_into(grain, finer_rows, key_column) -%}
     select
+        listener,
         '{{ grain }}' as bucket_grain,
         cast(date_trunc('{{ grain }}', bucket_start) as date) as bucket_start,
         {{ key_column }},
@@ -96,6 +98,7 @@ select *, null as hourly_streams, {{ current_batch_at() }} as batch_at, {{ entit
     select {{ bucket_columns(key_column) }}
     from {{ this }}
     where bucket_grain = '{{ grain }}'
-      and cast(date_trunc('{{ parent_grain }}', bucket_start) as date) in (select {{ parent_column }} from {{ changed_parents }})
-      and bucket_start not in (select {{ rewritten_column }} from {{ rewritten }})
+      and (listener, cast(date_trunc('{{ parent_grain }}', bucket_start) as date))
+          in (select listener, {{ parent_column }} from {{ changed_parents }})
+      and (listener, bucket_start) not in (select listener, {{ rewritten_column }} from {{ rewritten }})
 {%- endmacro %}

@@ -12,15 +12,16 @@
     (select coalesce(max(batch_at), cast('1970-01-01' as timestamp)) from {{ this }})
 {%- endmacro %}
 
-{#- UTC days whose staging records arrived after this model's load watermark (`loaded_through`). -#}
+{#- The (listener, UTC day) pairs whose staging records arrived after this model's load watermark
+    (`loaded_through`). Every incremental model recomputes whole days of one listener at a time (section 12). -#}
 {% macro days_with_new_records(staging_relation) -%}
-    select distinct cast(played_at_utc as date) as utc_date
+    select distinct listener, cast(played_at_utc as date) as utc_date
     from {{ staging_relation }}
     where loaded_at > (select coalesce(max(loaded_through), cast('1970-01-01' as timestamp)) from {{ this }})
 {%- endmacro %}
 
 {#- The bookkeeping columns of a model recomputed by UTC day from staging records (the deduplication models): its
-    day (the `unique_key` delete+insert replaces), its load watermark, which `days_with_new_records` reads on the
+    day (with the listener, the `unique_key` delete+insert replaces), its load watermark, which `days_with_new_records` reads on the
     next run, and the run's batch_at. `staging_relations`: the model's staging inputs; the newest load counts.
     The models keep their own `records` CTEs, since each source filters differently (API items without names,
     account-data days re-read when an artist becomes known as a show, episodes with their neighbouring days). -#}
@@ -38,26 +39,27 @@
     {{ current_batch_at() }} as batch_at
 {%- endmacro %}
 
-{#- Days (of `date_column`) that `relation` recomputed since this model last ran. -#}
+{#- The (listener, day of `date_column`) pairs that `relation` recomputed since this model last ran. -#}
 {% macro days_changed_in(relation, date_column) -%}
-    select distinct {{ date_column }} as changed_date
+    select distinct listener, {{ date_column }} as changed_date
     from {{ relation }}
     where batch_at > {{ last_batch_at() }}
 {%- endmacro %}
 
-{#- Local dates whose plays may have changed: every local date within a day of a UTC day that
-    `relation` (fct_plays) rewrote since this model last ran. -#}
+{#- (listener, local date) pairs whose plays may have changed: every local date within a day of a UTC day that
+    `relation` (fct_plays) rewrote for the listener since this model last ran. -#}
 {% macro local_dates_changed_in(relation) -%}
-    select distinct changed_date + day_offset as local_date
+    select distinct listener, changed_date + day_offset as local_date
     from ({{ days_changed_in(relation, 'played_on_utc') }}), (values (-1), (0), (1)) as offsets(day_offset)
 {%- endmacro %}
 
-{#- Post-hook: rows this run did not recompute still get a key's new display name. -#}
+{#- Post-hook: rows this run did not recompute still get a key's new display name (the listener's own). -#}
 {% macro refresh_display_names(entity, key_column, name_column) -%}
     update {{ this }} as target
     set {{ name_column }} = names.display_name
     from {{ ref('int_names_ranked') }} as names
-    where names.entity = '{{ entity }}'
+    where names.listener = target.listener
+      and names.entity = '{{ entity }}'
       and names.entity_key = target.{{ key_column }}
       and names.batch_at = {{ current_batch_at() }}
       and target.{{ name_column }} is distinct from names.display_name

@@ -4,64 +4,69 @@
     update {{ this }} as target
     set completion = least(target.ms_played / durations.duration_ms, 1.0)
     from {{ ref('int_catalog_tracks_resolved') }} as durations
-    where durations.track_key = target.track_key
+    where durations.listener = target.listener
+      and durations.track_key = target.track_key
       and durations.duration_ms > 0
       and durations.batch_at = {{ current_batch_at() }}
       and target.completion is distinct from least(target.ms_played / durations.duration_ms, 1.0)
 {%- endmacro %}
 
-{#- Post-hook of fct_plays: each play's session (counting rules, section 9). Plays in order of played_at_utc, then
-    play_id; a play opens a session when its start (played_at_utc minus ms_played) is more than
-    `session_gap_minutes` after the previous play's played_at_utc. A session's id is the play_id of its first play.
-    Sessions before the one open at the first play this run wrote cannot change, so the assignment starts at that
-    session's first play (on a full build: at the first play). A play whose session changed is stamped with this
-    run's batch_at, so fct_sessions recomputes its old and new session. -#}
+{#- Post-hook of fct_plays: each play's session (counting rules, section 9), within each listener's plays. Plays in
+    order of played_at_utc, then play_id; a play opens a session when its start (played_at_utc minus ms_played) is
+    more than `session_gap_minutes` after the previous play's played_at_utc. A session's id is the play_id of its
+    first play. A listener's sessions before the one open at the first play this run wrote for it cannot change, so
+    its assignment starts at that session's first play (on a full build: at its first play); listeners this run
+    wrote nothing for are left alone. A play whose session changed is stamped with this run's batch_at, so
+    fct_sessions recomputes its old and new session. -#}
 {% macro assign_sessions() -%}
     update {{ this }} as target
     set session_id = sessions.session_id, batch_at = {{ current_batch_at() }}
     from (
         with first_written as (
-            select played_at_utc, play_id
+            select listener, played_at_utc, play_id
             from {{ this }}
             where batch_at = {{ current_batch_at() }}
-            order by played_at_utc, play_id
-            limit 1
+            qualify row_number() over (partition by listener order by played_at_utc, play_id) = 1
         )
 
-        -- the first play of the session holding the last play before the first one written
+        -- per listener, the session holding the last play before the first one written
+        , anchor_session as (
+            select before.listener, before.session_id
+            from {{ this }} as before
+            inner join first_written on first_written.listener = before.listener
+            where before.session_id is not null
+              and (before.played_at_utc < first_written.played_at_utc
+                   or (before.played_at_utc = first_written.played_at_utc and before.play_id < first_written.play_id))
+            qualify row_number() over (partition by before.listener
+                                       order by before.played_at_utc desc, before.play_id desc) = 1
+        )
+
+        -- and that session's first play
         , anchor as (
-            select opener.played_at_utc, opener.play_id
+            select opener.listener, opener.played_at_utc, opener.play_id
             from {{ this }} as opener
-            where opener.play_id = (
-                select before.session_id
-                from {{ this }} as before, first_written
-                where before.session_id is not null
-                  and (before.played_at_utc < first_written.played_at_utc
-                       or (before.played_at_utc = first_written.played_at_utc and before.play_id < first_written.play_id))
-                order by before.played_at_utc desc, before.play_id desc
-                limit 1
-            )
+            inner join anchor_session
+                on anchor_session.listener = opener.listener and anchor_session.session_id = opener.play_id
         )
 
-        -- that session's plays and every later one (all plays on a first build, where there is no anchor)
+        -- that session's plays and every later one of the listener (all its plays where there is no anchor)
         , plays as (
-            select play.play_id, play.played_at_utc, play.ms_played
+            select play.listener, play.play_id, play.played_at_utc, play.ms_played
             from {{ this }} as play
-            where exists (select 1 from first_written)
-              and play.played_at_utc >= coalesce((select played_at_utc from anchor), cast('-infinity' as timestamp))
-              and not exists (
-                  select 1 from anchor
-                  where play.played_at_utc = anchor.played_at_utc and play.play_id < anchor.play_id
-              )
+            inner join first_written on first_written.listener = play.listener
+            left join anchor on anchor.listener = play.listener
+            where play.played_at_utc >= coalesce(anchor.played_at_utc, cast('-infinity' as timestamp))
+              and not coalesce(play.played_at_utc = anchor.played_at_utc and play.play_id < anchor.play_id, false)
         )
 
         , openings as (
             select
+                listener,
                 play_id,
                 played_at_utc,
                 coalesce(
                     played_at_utc - to_milliseconds(ms_played)
-                        > lag(played_at_utc) over (order by played_at_utc, play_id)
+                        > lag(played_at_utc) over (partition by listener order by played_at_utc, play_id)
                           + to_minutes(cast({{ var('session_gap_minutes') }} as bigint)),
                     true
                 ) as opens_session
@@ -69,16 +74,19 @@
         )
 
         select
+            listener,
             play_id,
-            first_value(play_id) over (partition by session_number order by played_at_utc, play_id) as session_id
+            first_value(play_id) over (partition by listener, session_number order by played_at_utc, play_id)
+                as session_id
         from (
-            select play_id, played_at_utc,
-                   sum(cast(opens_session as integer)) over (order by played_at_utc, play_id
+            select listener, play_id, played_at_utc,
+                   sum(cast(opens_session as integer)) over (partition by listener order by played_at_utc, play_id
                                                             rows between unbounded preceding and current row) as session_number
             from openings
         )
     ) as sessions
-    where target.play_id = sessions.play_id
+    where target.listener = sessions.listener
+      and target.play_id = sessions.play_id
       and target.session_id is distinct from sessions.session_id
 {%- endmacro %}
 
@@ -89,11 +97,13 @@
     delete from {{ this }} as session
     where session.batch_at < {{ current_batch_at() }}
       and session.ended_at_utc >= (
-          select cast(min(played_on_utc) as timestamp) from {{ ref('fct_plays') }}
-          where batch_at = {{ current_batch_at() }}
+          select cast(min(played_on_utc) as timestamp) from {{ ref('fct_plays') }} as written
+          where written.batch_at = {{ current_batch_at() }} and written.listener = session.listener
       )
       and not exists (
           select 1 from {{ ref('fct_plays') }} as play
-          where play.session_id = session.session_id and play.played_at_utc >= session.started_at_utc
+          where play.listener = session.listener
+            and play.session_id = session.session_id
+            and play.played_at_utc >= session.started_at_utc
       )
 {%- endmacro %}

@@ -15,7 +15,8 @@
     update {{ this }} as target
     set mood = {{ mood_quadrant('features.valence', 'features.energy') }}
     from {{ ref('int_track_features_resolved') }} as features
-    where features.track_key = target.track_key
+    where features.listener = target.listener
+      and features.track_key = target.track_key
       and features.loaded_at > coalesce(
           (select max(batch_at) from {{ this }} where batch_at < {{ current_batch_at() }}),
           cast('1970-01-01' as timestamp))
@@ -50,12 +51,14 @@
     update {{ this }} as target
     set mode_id = modes.mode_id
     from {{ ref('int_track_modes') }} as modes
-    where modes.track_key = target.track_key
+    where modes.listener = target.listener
+      and modes.track_key = target.track_key
       and target.mode_id is distinct from modes.mode_id
       and {{ fitted_since_last_run }};
     update {{ this }} as target
     set mode_id = null
     where target.mode_id is not null
       and {{ fitted_since_last_run }}
-      and not exists (select 1 from {{ ref('int_track_modes') }} as modes where modes.track_key = target.track_key)
+      and not exists (select 1 from {{ ref('int_track_modes') }} as modes
+                      where modes.listener = target.listener and modes.track_key = target.track_key)
 {%- endmacro %}

@@ -194,3 +194,19 @@ def remove_files(data_path: Path, name: str) -> list[Path]:
         del document[LISTENERS_FOLDER]
     configuration.replace_file(settings, tomlkit.dumps(document))
     return deleted
+
+
+def write_listeners(connection, data_path: Path, default_timezone: str) -> list[str]:
+    """raw.listeners as the settings file has them now (the models read each listener's zone and opt-in there), in
+    the caller's transaction; `default_timezone` is the default listener's zone as this run resolves it. Returns the
+    listeners' names."""
+    from spotify_assets.lib.raw_tables import LISTENERS
+
+    rows = []
+    for name in listener_names(data_path):
+        each = Listener(name, data_path)
+        rows.append(LISTENERS.row(listener=name, timezone=default_timezone if each.is_default else each.setting("timezone"),
+                                  share_with_friends=bool(each.setting("share_with_friends"))))
+    connection.execute(f"DELETE FROM {LISTENERS.qualified_name}")
+    connection.executemany(LISTENERS.insert_statement(), rows)
+    return [row[0] for row in rows]

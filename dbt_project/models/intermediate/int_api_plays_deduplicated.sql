@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['listener', 'played_on_utc']) }}
 
 -- Rule 6.1 (docs/counting-rules.md) for the Web API: overlapping polls return the same item again; the same played_at (to the
 -- second) and the same track URI is one play.
@@ -10,7 +10,7 @@ with records as (
     where track_name is not null and artist_name is not null
     {% if is_incremental() %}
     -- Only the UTC days that received records since the last run are recomputed (whole days).
-    and cast(played_at_utc as date) in ({{ days_with_new_records(ref('stg_spotify_api__recently_played_items')) }})
+    and (listener, cast(played_at_utc as date)) in ({{ days_with_new_records(ref('stg_spotify_api__recently_played_items')) }})
     {% endif %}
 ),
 
@@ -24,7 +24,7 @@ copies as (
     from keyed
     -- One window for both: the records are partitioned and sorted once.
     window copies_of_record as (
-        partition by date_trunc('second', played_at_utc), coalesce(track_uri, track_key)
+        partition by listener, date_trunc('second', played_at_utc), coalesce(track_uri, track_key)
         order by loaded_at, record_id
         rows between unbounded preceding and unbounded following
     )

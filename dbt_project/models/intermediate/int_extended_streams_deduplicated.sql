@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['listener', 'played_on_utc']) }}
 
 -- docs/counting-rules.md rule 6.1 for the extended export: records with the same ts (to the second), the same track (URI, or track_key
 -- without one) and the same ms_played are copies (macro plays_among_copies): across files, the file with the most
@@ -13,7 +13,7 @@ with records as not materialized (
     from {{ ref('stg_spotify_export__extended_music_streams') }}
     {% if is_incremental() %}
     -- Only the UTC days that received records since the last run are recomputed (whole days).
-    where cast(played_at_utc as date) in ({{ days_with_new_records(ref('stg_spotify_export__extended_music_streams')) }})
+    where (listener, cast(played_at_utc as date)) in ({{ days_with_new_records(ref('stg_spotify_export__extended_music_streams')) }})
     {% endif %}
 ),
 
@@ -22,7 +22,7 @@ with records as not materialized (
 -- A kept copy without a skip flag takes the flag any other copy of the record carries (an older export's copy of a
 -- play that a newer export flags), so the play's skip is known whichever file's copies are kept (section 9).
 copies as (
-    {{ plays_among_copies('keyed', 'played_at_utc, coalesce(track_uri, track_key), ms_played', precision_ms=1000,
+    {{ plays_among_copies('keyed', 'listener, played_at_utc, coalesce(track_uri, track_key), ms_played', precision_ms=1000,
                           preference='is_skipped is null, loaded_at desc, record_id', with_skip_flag=true) }}
 )
 

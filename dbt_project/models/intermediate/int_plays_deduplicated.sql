@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['listener', 'played_on_utc']) }}
 
 -- One row per music play, whichever sources saw it (docs/counting-rules.md, rules 6.2-6.4).
 --
@@ -24,12 +24,12 @@ changed_days as (
 ),
 
 affected_days as (
-    select distinct changed_date + day_offset as utc_date
+    select distinct listener, changed_date + day_offset as utc_date
     from changed_days, (values (-1), (0), (1)) as offsets(day_offset)
 ),
 
 input_days as (
-    select distinct utc_date + day_offset as utc_date
+    select distinct listener, utc_date + day_offset as utc_date
     from affected_days, (values (-1), (0), (1)) as offsets(day_offset)
 ),
 {% endif %}
@@ -38,22 +38,23 @@ input_days as (
 -- copy every record of each, all columns, into a scratch table first (0.4 s of 2.4 s at a million plays).
 api as not materialized (
     select * from {{ ref('int_api_plays_deduplicated') }}
-    {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
+    {% if is_incremental() %} where (listener, played_on_utc) in (select listener, utc_date from input_days) {% endif %}
 ),
 
 extended as not materialized (
     select * from {{ ref('int_extended_streams_deduplicated') }}
-    {% if is_incremental() %} where played_on_utc in (select utc_date from input_days) {% endif %}
+    {% if is_incremental() %} where (listener, played_on_utc) in (select listener, utc_date from input_days) {% endif %}
 ),
 
 standard as not materialized (
     select * from {{ ref('int_standard_streams_deduplicated') }}
     where is_podcast_episode is not true  -- podcast episodes among an old export's songs (int_episode_plays_deduplicated)
-    {% if is_incremental() %} and played_on_utc in (select utc_date from input_days) {% endif %}
+    {% if is_incremental() %} and (listener, played_on_utc) in (select listener, utc_date from input_days) {% endif %}
 ),
 
 api_extended_candidates as (
     select
+        extended.listener,
         extended.record_id as lower_id,
         api.record_id as higher_id,
         least(
@@ -62,7 +63,8 @@ api_extended_candidates as (
         ) as distance_ms
     from extended
     inner join api
-        on api.track_uri = extended.track_uri
+        on api.listener = extended.listener
+        and api.track_uri = extended.track_uri
         and api.played_at_utc >= extended.played_at_utc - to_milliseconds(extended.ms_played) - interval 10 second
         and api.played_at_utc <= extended.played_at_utc + interval 10 second
 ),
@@ -73,6 +75,7 @@ api_extended_candidates as (
 -- listening details from the export.
 higher_priority_plays as (
     select
+        api.listener,
         'api' as source,
         api.played_at_utc,
         api.track_uri,
@@ -97,12 +100,15 @@ higher_priority_plays as (
         extended.record_id as extended_record_id,
         extended.played_at_utc as extended_played_at_utc
     from api
-    left join api_extended_pairs on api_extended_pairs.higher_id = api.record_id
-    left join extended on extended.record_id = api_extended_pairs.lower_id
+    left join api_extended_pairs
+        on api_extended_pairs.listener = api.listener and api_extended_pairs.higher_id = api.record_id
+    left join extended
+        on extended.listener = api.listener and extended.record_id = api_extended_pairs.lower_id
 
     union all
 
     select
+        extended.listener,
         'extended' as source,
         extended.played_at_utc,
         extended.track_uri,
@@ -127,17 +133,17 @@ higher_priority_plays as (
         extended.record_id as extended_record_id,
         extended.played_at_utc as extended_played_at_utc
     from extended
-    where extended.record_id not in (select lower_id from api_extended_pairs)
+    where (extended.listener, extended.record_id) not in (select listener, lower_id from api_extended_pairs)
 ),
 
 -- Candidates meet through 3-minute time buckets besides the track: a join on the track alone paired every
 -- account-data record with every play of its track, which grows with the square of a favourite's plays
 -- (14 s of a million-play import; bench/RESULTS.md). A window of 180 s touches exactly two buckets.
 standard_windows as (
-    select record_id, track_key, played_at_utc, (epoch_ms(played_at_utc) - 90000) // 180000 as window_bucket
+    select listener, record_id, track_key, played_at_utc, (epoch_ms(played_at_utc) - 90000) // 180000 as window_bucket
     from standard
     union all
-    select record_id, track_key, played_at_utc, (epoch_ms(played_at_utc) + 90000) // 180000 as window_bucket
+    select listener, record_id, track_key, played_at_utc, (epoch_ms(played_at_utc) + 90000) // 180000 as window_bucket
     from standard
 ),
 
@@ -148,6 +154,7 @@ higher_moments as (
     select *, epoch_ms(moment) // 180000 as moment_bucket
     from (
         select
+            listener,
             coalesce(api_record_id, extended_record_id) as higher_id,
             track_key,
             played_at_utc,
@@ -156,6 +163,7 @@ higher_moments as (
         from higher_priority_plays
         union all
         select
+            listener,
             coalesce(api_record_id, extended_record_id) as higher_id,
             track_key,
             played_at_utc,
@@ -168,6 +176,7 @@ higher_moments as (
 
 standard_candidates as (
     select distinct
+        standard.listener,
         standard.record_id as lower_id,
         higher.higher_id,
         least(
@@ -176,7 +185,8 @@ standard_candidates as (
         ) as distance_ms
     from standard_windows as standard
     inner join higher_moments as higher
-        on higher.track_key = standard.track_key
+        on higher.listener = standard.listener
+        and higher.track_key = standard.track_key
         and higher.moment_bucket = standard.window_bucket
         and higher.moment between standard.played_at_utc - interval 90 second and standard.played_at_utc + interval 90 second
 ),
@@ -188,11 +198,14 @@ plays as (
         higher.*,
         standard_pairs.lower_id as standard_record_id
     from higher_priority_plays as higher
-    left join standard_pairs on standard_pairs.higher_id = coalesce(higher.api_record_id, higher.extended_record_id)
+    left join standard_pairs
+        on standard_pairs.listener = higher.listener
+        and standard_pairs.higher_id = coalesce(higher.api_record_id, higher.extended_record_id)
 
     union all
 
     select
+        standard.listener,
         'standard' as source,
         standard.played_at_utc,
         null as track_uri,
@@ -218,7 +231,7 @@ plays as (
         null as extended_played_at_utc,
         standard.record_id as standard_record_id
     from standard
-    where standard.record_id not in (select lower_id from standard_pairs)
+    where (standard.listener, standard.record_id) not in (select listener, lower_id from standard_pairs)
 )
 
 select
@@ -237,5 +250,5 @@ select
     {{ current_batch_at() }} as batch_at
 from plays
 {% if is_incremental() %}
-where cast(played_at_utc as date) in (select utc_date from affected_days)
+where (listener, cast(played_at_utc as date)) in (select listener, utc_date from affected_days)
 {% endif %}

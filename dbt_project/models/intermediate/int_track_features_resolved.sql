@@ -1,10 +1,11 @@
--- Audio features per track of the history (counting rules, section 11). ReccoBeats' features of one of the track's
+-- Audio features per track of each listener's history (counting rules, section 11). ReccoBeats' features of one of the track's
 -- Spotify ids come first; else a catalog file's row meets the track by Spotify id, else by ISRC (the play's or the
 -- catalog lookup's), else by the identity key of its names. The first level that meets wins, then the most recently
 -- read source, then the file's earliest row (for ReccoBeats, the smallest id).
 -- loaded_at: when that row was read (dim_track and fct_plays take in the tracks whose features arrived since).
 with track_ids as (
     select distinct
+        plays.listener,
         plays.track_key,
         split_part(plays.track_uri, ':', 3) as track_id,
         coalesce(plays.isrc, catalog.isrc) as isrc
@@ -19,6 +20,7 @@ catalog_rows as (
 
 reccobeats as (
     select
+        ids.listener,
         ids.track_key,
         0 as match_level,
         'reccobeats' as features_source,
@@ -27,27 +29,28 @@ reccobeats as (
         features.danceability, features.energy, features.valence, features.tempo, features.acousticness,
         features.instrumentalness, features.speechiness, features.liveness, features.loudness,
         features.loaded_at
-    from (select distinct track_key, track_id from track_ids where track_id <> '') as ids
+    from (select distinct listener, track_key, track_id from track_ids where track_id <> '') as ids
     inner join {{ ref('stg_reccobeats__audio_features') }} as features on features.spotify_id = ids.track_id
 ),
 
 matches as (
-    select ids.track_key, 1 as match_level, catalog_rows.*
-    from (select distinct track_key, track_id from track_ids where track_id <> '') as ids
+    select ids.listener, ids.track_key, 1 as match_level, catalog_rows.*
+    from (select distinct listener, track_key, track_id from track_ids where track_id <> '') as ids
     inner join catalog_rows on catalog_rows.track_id = ids.track_id
     union all
-    select ids.track_key, 2 as match_level, catalog_rows.*
-    from (select distinct track_key, isrc from track_ids where isrc is not null) as ids
+    select ids.listener, ids.track_key, 2 as match_level, catalog_rows.*
+    from (select distinct listener, track_key, isrc from track_ids where isrc is not null) as ids
     inner join catalog_rows on catalog_rows.isrc = ids.isrc
     union all
-    select catalog_rows.catalog_track_key as track_key, 3 as match_level, catalog_rows.*
+    select listeners_tracks.listener, catalog_rows.catalog_track_key as track_key, 3 as match_level, catalog_rows.*
     from catalog_rows
-    where catalog_rows.catalog_track_key in (select track_key from track_ids)
+    inner join (select distinct listener, track_key from track_ids) as listeners_tracks
+        on listeners_tracks.track_key = catalog_rows.catalog_track_key
 ),
 
 candidates as (
     select
-        track_key, match_level, 'catalog_file' as features_source, file_hash, row_index, danceability, energy, valence,
+        listener, track_key, match_level, 'catalog_file' as features_source, file_hash, row_index, danceability, energy, valence,
         tempo, acousticness, instrumentalness, speechiness, liveness, loudness, loaded_at
     from matches
     union all
@@ -55,6 +58,7 @@ candidates as (
 )
 
 select
+    listener,
     track_key,
     danceability,
     energy,
@@ -72,4 +76,4 @@ select
     row_index,
     loaded_at
 from candidates
-qualify row_number() over (partition by track_key order by match_level, loaded_at desc, file_hash, row_index) = 1
+qualify row_number() over (partition by listener, track_key order by match_level, loaded_at desc, file_hash, row_index) = 1

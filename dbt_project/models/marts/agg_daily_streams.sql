@@ -1,8 +1,9 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='local_date') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['listener', 'local_date']) }}
 
--- One row per local date with music plays: streams, and streams per local hour.
+-- One row per listener and local date with music plays: streams, and streams per local hour.
 -- Incremental: only local dates next to the UTC days fct_plays rewrote are counted again.
 select
+    listener,
     local_date,
     cast(any_value(iso_weekday) as integer) as iso_weekday,
     cast(count_if(is_stream) as bigint) as streams,
@@ -14,6 +15,6 @@ select
     {{ current_batch_at() }} as batch_at
 from {{ ref('fct_plays') }}
 {% if is_incremental() %}
-where local_date in ({{ local_dates_changed_in(ref('fct_plays')) }})
+where (listener, local_date) in ({{ local_dates_changed_in(ref('fct_plays')) }})
 {% endif %}
-group by local_date
+group by listener, local_date

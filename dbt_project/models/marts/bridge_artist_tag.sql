@@ -1,10 +1,13 @@
--- Artist x tag with weights normalised per artist and tag type (genre weights of an artist sum to 1).
+-- Artist x tag with weights normalised per artist and tag type (genre weights of an artist sum to 1), for each
+-- listener's artists (the tags are Last.fm's, asked once for everybody).
 select
-    artist_key,
-    tag_key,
-    tag_type,
-    weight,
-    lastfm_weight,
-    lastfm_rank
-from {{ ref('int_tags_classified') }}
-where entity = 'artist' and tag_type != 'noise'
+    artists.listener,
+    tags.artist_key,
+    tags.tag_key,
+    tags.tag_type,
+    tags.weight,
+    tags.lastfm_weight,
+    tags.lastfm_rank
+from {{ ref('int_tags_classified') }} as tags
+inner join {{ ref('dim_artist') }} as artists on artists.artist_key = tags.artist_key
+where tags.entity = 'artist' and tags.tag_type != 'noise'

@@ -5,20 +5,23 @@ with items as (
     select items.*, playlists.snapshot_date
     from {{ ref('stg_spotify_api__playlist_items') }} as items
     inner join {{ ref('dim_playlist') }} as playlists
-        on playlists.playlist_id = items.playlist_id
+        on playlists.listener = items.listener
+        and playlists.playlist_id = items.playlist_id
         and playlists.snapshot_id = items.snapshot_id
 ),
 
 track_streams as (
-    select plays.track_key, count(*) as streams
+    select plays.listener, plays.track_key, count(*) as streams
     from {{ ref('fct_plays') }} as plays
-    inner join (select distinct track_key, snapshot_date from items) as listed
-        on listed.track_key = plays.track_key and plays.local_date <= listed.snapshot_date
+    inner join (select distinct listener, track_key, snapshot_date from items) as listed
+        on listed.listener = plays.listener and listed.track_key = plays.track_key
+        and plays.local_date <= listed.snapshot_date
     where plays.is_stream
-    group by plays.track_key
+    group by plays.listener, plays.track_key
 )
 
 select
+    items.listener,
     items.playlist_id,
     items.position,
     items.item_type,
@@ -31,4 +34,4 @@ select
     items.is_unavailable,
     cast(coalesce(track_streams.streams, 0) as bigint) as streams
 from items
-left join track_streams on track_streams.track_key = items.track_key
+left join track_streams on track_streams.listener = items.listener and track_streams.track_key = items.track_key

@@ -1,19 +1,20 @@
--- Track x credited artist. Every track has its primary artist (position 0); where the Web API has
+-- Track x credited artist, for each listener's tracks. Every track has its primary artist (position 0); where the Web API has
 -- seen the track, in a play or a catalog lookup, every credited artist in Spotify's order.
 with credit_json as (
-    select track_key, artists_json
+    select listener, track_key, artists_json
     from {{ ref('int_plays_deduplicated') }}
     where artists_json is not null
     union
-    select uris.track_key, catalog.artists_json
+    select uris.listener, uris.track_key, catalog.artists_json
     from {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
-    inner join (select distinct track_uri, track_key from {{ ref('int_plays_deduplicated') }}) as uris
+    inner join (select distinct listener, track_uri, track_key from {{ ref('int_plays_deduplicated') }}) as uris
         on uris.track_uri = catalog.track_uri
     where catalog.is_found and catalog.artists_json is not null
 ),
 
 credit_lists as (
     select distinct
+        listener,
         track_key,
         json_transform(artists_json, '[{"id": "VARCHAR", "name": "VARCHAR", "uri": "VARCHAR"}]') as artists
     from credit_json
@@ -21,6 +22,7 @@ credit_lists as (
 
 api_credits as (
     select distinct
+        listener,
         track_key,
         cast(generate_subscripts(artists, 1) - 1 as integer) as artist_position,
         unnest(artists) as artist
@@ -28,10 +30,11 @@ api_credits as (
 ),
 
 primary_artists as (
-    select track_key, artist_key, artist_name from {{ ref('dim_track') }}
+    select listener, track_key, artist_key, artist_name from {{ ref('dim_track') }}
 )
 
 select
+    primary_artists.listener,
     primary_artists.track_key,
     primary_artists.artist_key,
     primary_artists.artist_name,
@@ -40,11 +43,13 @@ select
     true as is_primary
 from primary_artists
 left join api_credits
-    on api_credits.track_key = primary_artists.track_key and api_credits.artist_position = 0
+    on api_credits.listener = primary_artists.listener and api_credits.track_key = primary_artists.track_key
+    and api_credits.artist_position = 0
 
 union all
 
 select
+    listener,
     track_key,
     normalize_name(artist.name) as artist_key,
     artist.name as artist_name,

@@ -1,7 +1,8 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='played_on_utc') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['listener', 'played_on_utc']) }}
 
 -- One row per podcast/video episode or audiobook chapter play; never counted as music.
 select
+    listener,
     episode_play_id,
     content_type,
     played_at_utc,

@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='played_on_utc',
+    unique_key=['listener', 'played_on_utc'],
     post_hook=[
         "{{ refresh_display_names('track', 'track_key', 'track_name') }}",
         "{{ refresh_display_names('artist', 'artist_key', 'artist_name') }}",
@@ -14,9 +14,10 @@
     ],
 ) }}
 
--- One row per deduplicated music play, with display names and local calendar fields.
+-- One row per deduplicated music play of each listener, with its display names and local calendar fields.
 -- Incremental: the UTC days the deduplication recomputed are replaced whole.
 select
+    plays.listener,
     plays.play_id,
     plays.played_at_utc,
     plays.played_at_local,
@@ -64,19 +65,22 @@ select
     {{ current_batch_at() }} as batch_at
 from {{ ref('int_plays_localized') }} as plays
 inner join {{ ref('int_names_ranked') }} as track_names
-    on track_names.entity = 'track' and track_names.entity_key = plays.track_key
+    on track_names.listener = plays.listener and track_names.entity = 'track'
+    and track_names.entity_key = plays.track_key
 inner join {{ ref('int_names_ranked') }} as artist_names
-    on artist_names.entity = 'artist' and artist_names.entity_key = plays.artist_key
+    on artist_names.listener = plays.listener and artist_names.entity = 'artist'
+    and artist_names.entity_key = plays.artist_key
 left join {{ ref('int_names_ranked') }} as album_names
-    on album_names.entity = 'album' and album_names.entity_key = plays.album_key
+    on album_names.listener = plays.listener and album_names.entity = 'album'
+    and album_names.entity_key = plays.album_key
 left join {{ ref('int_catalog_tracks_resolved') }} as durations
-    on durations.track_key = plays.track_key
+    on durations.listener = plays.listener and durations.track_key = plays.track_key
 left join {{ ref('stg_spotify_api__catalog_tracks') }} as catalog
     on catalog.track_uri = plays.track_uri and catalog.is_found
 left join {{ ref('int_track_features_resolved') }} as features
-    on features.track_key = plays.track_key
+    on features.listener = plays.listener and features.track_key = plays.track_key
 left join {{ ref('int_track_modes') }} as modes
-    on modes.track_key = plays.track_key
+    on modes.listener = plays.listener and modes.track_key = plays.track_key
 {% if is_incremental() %}
 where plays.batch_at > {{ last_batch_at() }}
 {% endif %}

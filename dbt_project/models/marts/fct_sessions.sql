@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='session_id',
+    unique_key=['listener', 'session_id'],
     post_hook=[
         "{{ remove_vanished_sessions() }}",
     ],
@@ -16,12 +16,13 @@ with plays as not materialized (
 
 {% if is_incremental() %}
 , touched as (
-    select distinct session_id from plays where batch_at > {{ last_batch_at() }}
+    select distinct listener, session_id from plays where batch_at > {{ last_batch_at() }}
 )
 {% endif %}
 
 , sessions as (
     select
+        listener,
         session_id,
         -- the first play's start: the session's id is its first play's
         any_value(played_at_utc - to_milliseconds(ms_played)) filter (where play_id = session_id) as started_at_utc,
@@ -35,12 +36,13 @@ with plays as not materialized (
     from plays
     where session_id is not null
     {% if is_incremental() %}
-      and session_id in (select session_id from touched)
+      and (listener, session_id) in (select listener, session_id from touched)
     {% endif %}
-    group by session_id
+    group by listener, session_id
 )
 
 select
+    sessions.listener,
     session_id,
     started_at_utc,
     ended_at_utc,
@@ -56,3 +58,4 @@ select
     plays_known,
     {{ current_batch_at() }} as batch_at
 from sessions
+inner join {{ ref('stg_installation__listeners') }} as listeners on listeners.listener = sessions.listener

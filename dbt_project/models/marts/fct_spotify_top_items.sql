@@ -1,6 +1,7 @@
 -- Spotify's own top lists (counting rules, section 10): one row per pulled day, time range, item type and rank. A day
 -- the pull did not run has no rows.
 select
+    listener,
     snapshot_date,
     time_range,
     item_type,

@@ -5,6 +5,7 @@
 -- in a part of the day when it was played then.
 with per_track as (
     select
+        plays.listener,
         plays.track_key,
         part.time_of_day,
         cast(count(*) filter (where plays.is_stream) as double) as streams,
@@ -16,13 +17,14 @@ with per_track as (
             when plays.local_hour < 12 then 'morning'
             when plays.local_hour < 18 then 'afternoon'
             else 'evening' end]) as part(time_of_day)
-    group by plays.track_key, part.time_of_day
+    group by plays.listener, plays.track_key, part.time_of_day
 ),
 
 pairs as (
-    select per_track.time_of_day, feature.name as feature, feature.value, measure.name as measure, measure.value as outcome
+    select per_track.listener, per_track.time_of_day, feature.name as feature, feature.value, measure.name as measure, measure.value as outcome
     from per_track
-    inner join {{ ref('dim_track') }} as tracks on tracks.track_key = per_track.track_key
+    inner join {{ ref('dim_track') }} as tracks
+        on tracks.listener = per_track.listener and tracks.track_key = per_track.track_key
     cross join unnest([
         {'name': 'valence', 'value': tracks.valence}, {'name': 'energy', 'value': tracks.energy},
         {'name': 'danceability', 'value': tracks.danceability}, {'name': 'acousticness', 'value': tracks.acousticness},
@@ -38,11 +40,12 @@ pairs as (
 )
 
 select
+    listener,
     feature,
     measure,
     time_of_day,
     cast(count(*) filter (where value is not null and outcome is not null) as bigint) as tracks,
     corr(outcome, value) as correlation
 from pairs
-group by feature, measure, time_of_day
-order by feature, measure, list_position(['all day', 'night', 'morning', 'afternoon', 'evening'], time_of_day)
+group by listener, feature, measure, time_of_day
+order by listener, feature, measure, list_position(['all day', 'night', 'morning', 'afternoon', 'evening'], time_of_day)

@@ -1,5 +1,6 @@
--- A GitHub-style calendar: every local date from the first play to the last, with ISO week fields.
+-- A GitHub-style calendar per listener: every local date from the first play to the last, with ISO week fields.
 select
+    listener,
     local_date,
     iso_year,
     iso_week,

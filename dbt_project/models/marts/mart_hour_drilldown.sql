@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='local_date',
+    unique_key=['listener', 'local_date'],
     post_hook=[
         "{{ refresh_display_names('track', 'track_key', 'track_name') }}",
     ],
@@ -10,6 +10,7 @@
 -- Which tracks filled a local hour of a local date: one row per date x hour x track with a stream.
 -- Incremental: only local dates next to the UTC days fct_plays rewrote are counted again.
 select
+    listener,
     local_date,
     local_hour,
     track_key,
@@ -20,7 +21,7 @@ select
     {{ current_batch_at() }} as batch_at
 from {{ ref('fct_plays') }}
 {% if is_incremental() %}
-where local_date in ({{ local_dates_changed_in(ref('fct_plays')) }})
+where (listener, local_date) in ({{ local_dates_changed_in(ref('fct_plays')) }})
 {% endif %}
-group by local_date, local_hour, track_key
+group by listener, local_date, local_hour, track_key
 having count_if(is_stream) > 0

@@ -3,6 +3,7 @@
 -- top_genres (a track with several genres counts in part), so genre shares are of the streams that have a genre.
 with artist_days as (
     select
+        buckets.listener,
         'artist' as dimension,
         buckets.artist_key as key,
         isodow(buckets.bucket_start) >= 6 as is_weekend,
@@ -12,28 +13,31 @@ with artist_days as (
 )
 
 , genre_days as (
-    select 'genre' as dimension, tag_key as key, isodow(local_date) >= 6 as is_weekend, streams
+    select listener, 'genre' as dimension, tag_key as key, isodow(local_date) >= 6 as is_weekend, streams
     from {{ ref('agg_genre_daily') }}
     where streams > 0
 )
 
 , streams as (
     select
+        listener,
         dimension,
         key,
         coalesce(sum(streams) filter (where not is_weekend), 0) as weekday_streams,
         coalesce(sum(streams) filter (where is_weekend), 0) as weekend_streams
     from (select * from artist_days union all select * from genre_days)
-    group by dimension, key
+    group by listener, dimension, key
 )
 
 , totals as (
-    select dimension, sum(weekday_streams) as all_weekday_streams, sum(weekend_streams) as all_weekend_streams
+    select listener, dimension, sum(weekday_streams) as all_weekday_streams,
+           sum(weekend_streams) as all_weekend_streams
     from streams
-    group by dimension
+    group by listener, dimension
 )
 
 select
+    streams.listener,
     streams.dimension,
     streams.key,
     coalesce(artists.artist_name, tags.tag_name) as name,
@@ -42,8 +46,8 @@ select
     streams.weekday_streams / nullif(totals.all_weekday_streams, 0) as weekday_share,
     streams.weekend_streams / nullif(totals.all_weekend_streams, 0) as weekend_share
 from streams
-inner join totals using (dimension)
+inner join totals using (listener, dimension)
 left join {{ ref('dim_artist') }} as artists
-    on streams.dimension = 'artist' and artists.artist_key = streams.key
+    on streams.dimension = 'artist' and artists.listener = streams.listener and artists.artist_key = streams.key
 left join {{ ref('dim_tag') }} as tags
-    on streams.dimension = 'genre' and tags.tag_key = streams.key
+    on streams.dimension = 'genre' and tags.listener = streams.listener and tags.tag_key = streams.key

@@ -1,4 +1,4 @@
-{#- Year buckets equal the sum of their months, months the sum of their days, for every key and
+{#- Year buckets equal the sum of their months, months the sum of their days, for every listener, key and
     every additive measure. Returns the disagreeing buckets. -#}
 {% test bucket_levels_agree(model, key_column) %}
 with buckets as (
@@ -8,6 +8,7 @@ with buckets as (
 {% for parent, child in [('year', 'month'), ('month', 'day')] %}
 {{ parent }}_from_{{ child }}s as (
     select
+        listener,
         '{{ parent }}' as bucket_grain,
         cast(date_trunc('{{ parent }}', bucket_start) as date) as bucket_start,
         {{ key_column }},
@@ -26,14 +27,16 @@ summed as (
     select * from month_from_days
 )
 
-select coalesce(stored.bucket_grain, summed.bucket_grain) as bucket_grain,
+select coalesce(stored.listener, summed.listener) as listener,
+       coalesce(stored.bucket_grain, summed.bucket_grain) as bucket_grain,
        coalesce(stored.bucket_start, summed.bucket_start) as bucket_start,
        coalesce(stored.{{ key_column }}, summed.{{ key_column }}) as {{ key_column }},
        stored.streams as stored_streams,
        summed.streams as summed_streams
 from (select * from buckets where bucket_grain in ('year', 'month')) as stored
 full outer join summed
-    on stored.bucket_grain = summed.bucket_grain
+    on stored.listener = summed.listener
+    and stored.bucket_grain = summed.bucket_grain
     and stored.bucket_start = summed.bucket_start
     and stored.{{ key_column }} = summed.{{ key_column }}
 where stored.streams is distinct from summed.streams

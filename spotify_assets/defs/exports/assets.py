@@ -27,6 +27,7 @@ from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.settings import SpotifySettings
 
 EXPORT_FILES_KEY = AssetKey(["raw", "export_files"])
+EXPORT_IMPORTS_KEY = AssetKey(["raw", "export_imports"])
 _MARKDOWN_ROWS = 60
 
 
@@ -39,6 +40,9 @@ def _raw_table_specs() -> list[AssetSpec]:
     ] + [
         AssetSpec(EXPORT_FILES_KEY, group_name="sources", kinds={"duckdb", "python"}, partitions_def=spotify_export_partitions,
                   description="Every file of every export and what became of it; the quarantine is raw.quarantined_records."),
+        AssetSpec(EXPORT_IMPORTS_KEY, group_name="sources", kinds={"duckdb", "python"},
+                  partitions_def=spotify_export_partitions,
+                  description="One row per imported export: whose it is (its listener), when, and what it added."),
     ]
 
 
@@ -80,6 +84,7 @@ def import_spotify_export(context: AssetExecutionContext, config: ImportConfig, 
     for table in RECORD_TABLES:
         yield MaterializeResult(asset_key=AssetKey(["raw", table.name]),
                                 metadata={"dagster/row_count": summary.rows_by_table.get(table.name, 0)})
+    yield MaterializeResult(asset_key=EXPORT_IMPORTS_KEY, metadata={"listener": spotify_settings.listener_name})
     troubled = summary.troubled_files()
     problems = [f"{f.path}: {f.message}" for f in troubled]
     if not summary.history_files() and not troubled:

@@ -14,6 +14,7 @@ from spotify_assets.defs.transformations.metadata import model_metadata
 from spotify_assets.defs.transformations.project import dbt_project
 from spotify_assets.defs.transformations.resources import WarehouseDbtResource
 from spotify_assets.lib.exports.removal import finish_removals
+from spotify_assets.lib.listeners import write_listeners
 from spotify_assets.lib.raw_tables import create_raw_tables
 from spotify_assets.lib.transformations import build_state
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
@@ -62,6 +63,7 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     # Every raw table exists before dbt reads it, even for a source that has sent nothing yet.
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
+        write_listeners(connection, spotify_settings.data_path, spotify_settings.timezone_name)
         for name in finish_removals(connection, spotify_settings.exports_landing_path):  # one stopped half-way
             context.log.info(f"Finished removing {name}.")
         stale = build_state.stale_reason(spotify_settings, fingerprint, connection)

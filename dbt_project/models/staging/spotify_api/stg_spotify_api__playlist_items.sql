@@ -22,5 +22,6 @@ select
         then normalize_name(json_extract_string(artists_json, '$[0].name')) || chr(31) || normalize_name(item_name)
     end as track_key,
     _landed_file as landed_file,
-    _loaded_at as loaded_at
+    _loaded_at as loaded_at,
+    listener
 from {{ source('spotify_api', 'playlist_items') }}

@@ -12,5 +12,6 @@ select
     items_total,
     items_status,
     _landed_file as landed_file,
-    _loaded_at as loaded_at
+    _loaded_at as loaded_at,
+    listener
 from {{ source('spotify_api', 'playlists') }}

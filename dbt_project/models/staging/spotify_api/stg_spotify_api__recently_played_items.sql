@@ -17,5 +17,6 @@ select
     context_uri,
     _response_file as response_file,
     _item_index as item_index,
-    _loaded_at as loaded_at
+    _loaded_at as loaded_at,
+    listener
 from {{ source('spotify_api', 'recently_played_items') }}

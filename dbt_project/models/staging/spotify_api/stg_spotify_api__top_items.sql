@@ -12,7 +12,8 @@ with items as (
         case when item_type = 'track' then json_extract_string(artists_json, '$[0].name') end as first_artist_name,
         album_name,
         _landed_file as landed_file,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        listener
     from {{ source('spotify_api', 'spotify_top_items') }}
 )
 

@@ -17,5 +17,7 @@ select
     _export_hash as export_hash,
     _file_path as source_file,
     _record_index as record_index,
-    _loaded_at as loaded_at
-from {{ source('spotify_export', 'extended_audiobook_streams') }}
+    _loaded_at as loaded_at,
+    exports.listener
+from {{ source('spotify_export', 'extended_audiobook_streams') }} as records
+inner join {{ source('spotify_export', 'export_imports') }} as exports on exports.export_hash = records._export_hash
