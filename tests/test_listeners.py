@@ -122,3 +122,92 @@ def test_auth_for_a_listener_writes_its_own_file_with_the_installations_app(tmp_
     assert read_credentials(data_dir / "listeners" / "carol" / "spotify.env") == {}
     assert "Authorized for bob." in capsys.readouterr().out
     assert listeners.listener(data_dir, "bob").is_authorized and not carol.is_authorized
+
+
+@pytest.mark.slow
+def test_each_listener_of_a_shared_warehouse_gets_what_a_warehouse_of_its_own_gives(small_history, tmp_path):
+    """Two listeners in two zones, one warehouse and one build: each published file equals, table by table and row by
+    row, the marts of an installation fed only that listener's exports, matches the synthetic truth, and names none of
+    the other listener's tracks."""
+    from test_incremental import Pipeline, _differences
+
+    from spotify_assets.lib.exports.landing import receive_export
+    from spotify_assets.lib.publishing.publish import connect_published
+    from spotify_assets.lib.synthetic.exports import SyntheticHistory
+    from spotify_assets.lib.synthetic.oracle import Oracle, compare_with_marts
+
+    bobs_history = SyntheticHistory.generate(plays=1_500, seed=23, listener_timezone="America/New_York")
+    bobs_history.write_exports(tmp_path / "bobs_exports")
+    zones = {"default": "Europe/Berlin", "bob": "America/New_York"}
+    histories = {"default": small_history, "bob": bobs_history}
+
+    shared = Pipeline(tmp_path / "shared" / "data", zone=zones["default"])
+    listeners.add(shared.settings.data_path, "bob", {"timezone": zones["bob"]})
+    for name, history in histories.items():
+        for export in history.exports:
+            landed = receive_export(export.path, shared.settings.for_listener(name).exports_landing_path)
+            shared.instance.add_dynamic_partitions("spotify_exports", [landed.export_hash])
+            from dagster import materialize
+
+            from spotify_assets.defs.exports.assets import import_spotify_export
+            assert materialize([import_spotify_export], partition_key=landed.export_hash, resources=shared.resources,
+                               instance=shared.instance).success
+    shared.build()
+
+    for name, history in histories.items():
+        alone = Pipeline(tmp_path / f"{name}_alone" / "data", zone=zones[name])
+        for export in history.exports:
+            alone.import_(export.path)
+        alone.build()
+        published = shared.settings.for_listener(name).published_marts_path
+        assert _differences(published, alone.settings.published_marts_path) == {}, name
+        with connect_published(published) as connection:
+            compared, mismatches = compare_with_marts(Oracle(history, zones[name]), connection)
+            assert mismatches == [] and compared > 100, (name, mismatches[:5])
+            assert "listener" not in {column for (column,) in connection.execute(
+                "SELECT DISTINCT column_name FROM duckdb_columns() WHERE schema_name = 'main'").fetchall()}
+
+    # Nothing of the one in the other's file: every text value of bob's file, searched for the tracks only the default
+    # listener played (their URIs, and their artist and name as a track key joins them; the generator's few words
+    # make the same names for other tracks), and the other way round.
+    from spotify_assets.lib.identity import normalize_name
+
+    def tracks(history) -> set[str]:
+        return {play.uri for play in history.plays if play.kind == "music" and play.uri}
+
+    def keys(history, uris: set[str]) -> set[str]:
+        return {normalize_name(play.item.artist) + chr(31) + normalize_name(play.item.name)
+                for play in history.plays if play.kind == "music" and play.uri in uris}
+
+    def texts(path) -> str:
+        with connect_published(path) as connection:
+            found = []
+            for table, column in connection.execute(
+                    "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+                    "AND data_type IN ('VARCHAR', 'VARCHAR[]')").fetchall():
+                found += [str(value) for (value,) in connection.execute(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()]
+            return "\n".join(found)
+
+    only_default = tracks(small_history) - tracks(bobs_history)
+    only_bob = tracks(bobs_history) - tracks(small_history)
+    assert len(only_default) > 50 and len(only_bob) > 50
+    bobs_texts = texts(shared.settings.for_listener("bob").published_marts_path)
+    defaults_texts = texts(shared.settings.published_marts_path)
+    assert [uri for uri in tracks(bobs_history) if uri in bobs_texts]  # the search finds what is there
+    assert not [uri for uri in only_default if uri in bobs_texts]
+    assert not [uri for uri in only_bob if uri in defaults_texts]
+    # Track keys, as whole values of every column holding track keys (an album key can read like another artist's
+    # track key: the generator names albums and tracks from the same words).
+    def track_keys(path) -> set[str]:
+        with connect_published(path) as connection:
+            return {value for table, column in connection.execute(
+                        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' "
+                        "AND column_name IN ('track_key', 'item_key', 'candidate_key')").fetchall()
+                    for (value,) in connection.execute(f'SELECT DISTINCT "{column}" FROM "{table}"').fetchall()}
+
+    default_keys = keys(small_history, only_default) - keys(bobs_history, tracks(bobs_history))
+    bob_keys = keys(bobs_history, only_bob) - keys(small_history, tracks(small_history))
+    bobs_track_keys = track_keys(shared.settings.for_listener("bob").published_marts_path)
+    assert default_keys and bob_keys & bobs_track_keys  # the search finds what is there
+    assert not default_keys & bobs_track_keys
+    assert not bob_keys & track_keys(shared.settings.published_marts_path)

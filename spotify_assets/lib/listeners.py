@@ -210,3 +210,12 @@ def write_listeners(connection, data_path: Path, default_timezone: str) -> list[
     connection.execute(f"DELETE FROM {LISTENERS.qualified_name}")
     connection.executemany(LISTENERS.insert_statement(), rows)
     return [row[0] for row in rows]
+
+
+def owner_of_landed_export(data_path: Path, export_hash: str) -> str | None:
+    """The listener whose landing holds the export `export_hash` (an export's partition key is its hash alone, and
+    its bytes are one listener's); None when no landing holds it."""
+    for name in listener_names(data_path):
+        if (Listener(name, data_path).landing_path / "exports" / export_hash / "receipt.json").exists():
+            return name
+    return None

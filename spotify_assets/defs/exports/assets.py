@@ -22,6 +22,7 @@ from dagster import (
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.lib.exports.importing import ImportSummary, import_export
 from spotify_assets.lib.exports.landing import load_landed_export
+from spotify_assets.lib.listeners import owner_of_landed_export
 from spotify_assets.lib.raw_tables import PARSER_VERSION, RECORD_TABLES
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.settings import SpotifySettings
@@ -71,13 +72,15 @@ class ImportConfig(Config):
 )
 def import_spotify_export(context: AssetExecutionContext, config: ImportConfig, spotify_settings: SpotifySettings):
     """Parse one export from landing into raw.*; idempotent per export and parser version."""
+    owner = owner_of_landed_export(spotify_settings.data_path, context.partition_key) or spotify_settings.listener_name
+    spotify_settings = spotify_settings.for_listener(owner)
     directory = spotify_settings.exports_landing_path / context.partition_key
     if not (directory / "receipt.json").exists():
         raise Failure(f"Export {context.partition_key} is not in landing ({directory}). "
                       "Drop the file into the inbox again or run `spotify-assets import PATH`.")
     landed = load_landed_export(directory)
     with warehouse_connection(spotify_settings) as connection:
-        summary = import_export(connection, landed, log=context.log.warning, reimport=config.reimport)
+        summary = import_export(connection, landed, log=context.log.warning, reimport=config.reimport, listener=owner)
     if summary.already_loaded:
         context.log.info(f"{landed.name} ({landed.export_hash[:12]}) was already imported; nothing changed.")
 
