@@ -12,7 +12,8 @@ import pytest
 from conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
-KEY_TESTS = ["unique_fct_plays_play_id", "unique_combination_agg_track_buckets_bucket_grain__bucket_start__track_key"]
+KEY_TESTS = ["unique_per_listener_fct_plays_play_id",
+             "unique_combination_agg_track_buckets_listener__bucket_grain__bucket_start__track_key"]
 
 
 def _failing_key_tests(warehouse: Path, target: Path, newest_batch_only: bool) -> set[str]:

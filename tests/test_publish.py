@@ -29,7 +29,12 @@ def _contents(path) -> dict[str, list[tuple]]:
         database = connection.execute("SELECT current_database()").fetchall()[0][0]
         tables = [name for (name,) in connection.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall()]
-        return {table: sorted(connection.execute(f'FROM "{database}".main.{table}').fetchall(), key=_nulls_first)
+        with_listener = {table for (table,) in connection.execute(
+            "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'main' AND column_name = 'listener'").fetchall()}
+        # A published file is one listener's rows without the column (the demo's marts hold the default's only).
+        return {table: sorted(connection.execute(
+                    f'SELECT * {"EXCLUDE (listener)" if table in with_listener else ""} FROM "{database}".main.{table}'
+                ).fetchall(), key=_nulls_first)
                 for table in tables}
 
 
@@ -103,3 +108,30 @@ def test_a_failed_publication_leaves_the_previous_copy_in_place(marts, tmp_path)
         publish_marts(marts, published)
     assert _contents(published) == before
     assert not list(tmp_path.glob(".publishing-*"))
+
+
+def test_a_listeners_file_holds_its_rows_only_not_even_in_free_space(marts, tmp_path):
+    """With another listener's rows in the marts, each listener's file is written table by table from its own rows: a
+    copy of the whole file with the others' rows deleted would still carry them in its free blocks."""
+    secret = "Bobs Secret Song Nobody Else Heard"
+    _execute(marts,
+             f"INSERT INTO fct_plays SELECT * REPLACE ('bob' AS listener, '{secret}' AS track_name) FROM fct_plays "
+             "LIMIT 40",
+             f"INSERT INTO dim_track SELECT * REPLACE ('bob' AS listener, '{secret}' AS track_name) FROM dim_track LIMIT 1")
+    mine, bobs = tmp_path / "marts.duckdb", tmp_path / "marts" / "bob.duckdb"
+    publish_marts(marts, mine)
+    publish_marts(marts, bobs, "bob")
+    assert secret.encode() not in mine.read_bytes() and secret.encode() in bobs.read_bytes()
+    with duckdb.connect(str(marts), read_only=True) as connection:
+        defaults = connection.execute("SELECT count(*) FROM fct_plays WHERE listener = 'default'").fetchall()[0][0]
+    with connect_published(mine) as connection:
+        assert connection.execute("SELECT count(*) FROM fct_plays").fetchall() == [(defaults,)]
+        assert "listener" not in {column for (column,) in connection.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fct_plays'").fetchall()}
+        assert connection.execute("SELECT count(*) FROM top_artists('1900-01-01', '2100-01-01')").fetchall()[0][0] > 0
+    with connect_published(bobs) as connection:
+        assert connection.execute("SELECT count(*), min(track_name) FROM fct_plays").fetchall() == [(40, secret)]
+        assert connection.execute("SELECT count(*) FROM mart_heatmap_weekday_hour").fetchall() == [(0,)]
+    with duckdb.connect(str(bobs), read_only=True) as connection:  # DuckDB 1.4's format, as the fast path keeps
+        (tags,) = connection.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'bob'").fetchall()[0]
+    assert tags["storage_version"] == "v1.4.0+"

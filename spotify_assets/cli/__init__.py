@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "again.")
     importer.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="an export: zip, folder or JSON file")
     importer.add_argument("--force", action="store_true", help="import again even when the same content was imported")
+    importer.add_argument("--listener", metavar="NAME", type=_listener_name, default=None,
+                       help="whose exports these are (default: the listener `default`)")
 
     exports = command("exports", "list the exports that have landed, or remove one")
     exports_commands = exports.add_subparsers(dest="exports_command", required=True, metavar="ACTION", title="actions")
@@ -67,16 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     build = command("build", "build, test and publish the warehouse from what has landed",
                     "Exports that landed but were never imported are imported first.")
     build.add_argument("--full-refresh", action="store_true", help="rebuild every model from the raw tables")
+    build.add_argument("--listener", metavar="NAME", type=_listener_name, default=None,
+                       help="whose summary to print after the build (every listener's marts are built) (default: the listener `default`)")
 
     command("poll", "poll recently played once (what the schedule does every 30 minutes), then update the warehouse")
     command("enrich", "one Last.fm, Spotify catalog and Spotify's-view (top lists, playlists) pass, then update "
             "the warehouse")
-    command("summary", "print what the warehouse holds: the exports, the totals, the top lists, the heatmap")
+    summary = command("summary", "print what the warehouse holds: the exports, the totals, the top lists, the heatmap")
+    summary.add_argument("--listener", metavar="NAME", type=_listener_name, default=None,
+                         help="whose figures (default: the listener `default`)")
 
     sql = command("sql", "run SQL against the published marts (read-only)",
                   "Several statements run in order; the last one's rows are printed, every row when the output is "
                   "not a terminal. For an interactive prompt: .venv/bin/duckdb -readonly data/marts.duckdb")
     sql.add_argument("query", type=_query, metavar="QUERY", help="SQL; the marts' tables and macros answer by name")
+    sql.add_argument("--listener", metavar="NAME", type=_listener_name, default=None,
+                     help="whose published marts (default: the listener `default`)")
     output = sql.add_mutually_exclusive_group()
     output.add_argument("--csv", action="store_true", help="print CSV with a header row")
     output.add_argument("--json", action="store_true", help="print one JSON object per row (JSON Lines)")
@@ -217,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_developer_notices()
         from spotify_assets.settings import SpotifySettings
 
-        _COMMANDS[arguments.command](SpotifySettings(), arguments)
+        settings = SpotifySettings()
+        if arguments.command != "auth" and getattr(arguments, "listener", None):
+            settings = settings.for_listener(arguments.listener)  # an unknown name: one line, exit 1
+        _COMMANDS[arguments.command](settings, arguments)
     except KeyboardInterrupt:
         warn(f"spotify-assets {arguments.command}: interrupted; what finished is kept, the rest runs again next time")
         return EXIT_INTERRUPTED

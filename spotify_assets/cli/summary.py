@@ -26,7 +26,7 @@ def print_ingest_report(settings: SpotifySettings) -> bool:
         return False
     try:
         with warehouse_connection(settings, read_only=True, wait_seconds=BUSY_WAIT_SECONDS) as connection:
-            _print_exports(connection)
+            _print_exports(connection, settings.listener_name)
             imported = {export_hash for (export_hash,) in connection.execute(
                 "SELECT export_hash FROM raw.export_imports").fetchall()}
         pending = [landed.name for landed in landed_exports(settings.exports_landing_path)
@@ -40,15 +40,16 @@ def print_ingest_report(settings: SpotifySettings) -> bool:
     return True
 
 
-def _print_exports(connection) -> None:
+def _print_exports(connection, listener: str) -> None:
+    """The listener's exports, each with what it brought."""
     exports = connection.execute(
         "SELECT i.export_hash, i.export_name, count_if(f.status IN ('parsed', 'partial')), "
         "coalesce(sum(f.records_accepted), 0), "
         "coalesce(sum(f.records_quarantined), 0), coalesce(sum(f.records_without_content), 0), "
         "count_if(f.status = 'ignored'), count_if(f.status = 'unreadable'), count_if(f.status = 'partial'), "
         "count_if(f.status = 'unrecognised') "
-        "FROM raw.export_imports AS i LEFT JOIN raw.export_files AS f USING (export_hash) "
-        "GROUP BY i.export_hash, i.export_name, i.imported_at ORDER BY i.imported_at, i.export_name").fetchall()
+        "FROM raw.export_imports AS i LEFT JOIN raw.export_files AS f USING (export_hash) WHERE i.listener = ? "
+        "GROUP BY i.export_hash, i.export_name, i.imported_at ORDER BY i.imported_at, i.export_name", [listener]).fetchall()
     print("\nexports imported:")
     not_history = []
     for export_hash, name, files, accepted, quarantined, without_content, ignored, unreadable, partial, unrecognised \
@@ -67,7 +68,9 @@ def _print_exports(connection) -> None:
         print("not listening history (kept in landing, no plays): " + ", ".join(not_history))
     print("\nraw records by table:")
     for table in RECORD_TABLES:
-        count = connection.execute(f"SELECT count(*) FROM {table.qualified_name}").fetchall()[0][0]
+        count = connection.execute(
+            f"SELECT count(*) FROM {table.qualified_name} WHERE _export_hash IN "
+            "(SELECT export_hash FROM raw.export_imports WHERE listener = ?)", [listener]).fetchall()[0][0]
         print(f"  {table.qualified_name:<32} {count:>10,}")
 
 

@@ -29,6 +29,8 @@ OWN_SETTINGS = ("timezone", "inbox", "share_with_friends")
 # development-mode app serves up to 5 users), so a listener without its own falls back to the installation's; a
 # refresh token never does: it is one account's, and another listener polled with it would see that account's plays.
 OWN_SECRETS_ONLY = ("SPOTIFY_REFRESH_TOKEN",)
+# The run tag that says whose data a run works on (the Dagster UI shows it on each run).
+LISTENER_TAG = "spotify/listener"
 
 
 def check_name(name: str) -> str:
@@ -97,18 +99,14 @@ class Listener:
 
 def resolve(listener: Listener, key: str) -> configuration.Resolved:
     """One of the listener's own settings (OWN_SETTINGS) and where it came from; for `default`, exactly what the
-    single-listener setup always resolved."""
+    single-listener setup always resolved (an environment variable overrides the settings file). Another listener's
+    come from its table alone: SPOTIFY_TIMEZONE set for the default listener does not move every listener's zone."""
     if key not in OWN_SETTINGS:
         raise ValueError(f"{key} is the installation's setting, not a listener's; the listener's own are "
                          f"{', '.join(OWN_SETTINGS)}")
     if listener.is_default:
         return configuration.resolve(key, listener.data_path)
     setting = configuration.BY_KEY[key]
-    import os
-
-    from_environment = os.environ.get(setting.variable)
-    if from_environment:
-        return configuration.Resolved(setting, from_environment, configuration.ENVIRONMENT)
     stored = _tables(listener.data_path).get(listener.name, {}).get(key)
     if stored is not None:
         return configuration.Resolved(setting, str(stored).lower() if isinstance(stored, bool) else str(stored),
@@ -219,3 +217,16 @@ def owner_of_landed_export(data_path: Path, export_hash: str) -> str | None:
         if (Listener(name, data_path).landing_path / "exports" / export_hash / "receipt.json").exists():
             return name
     return None
+
+
+def delete_listener_rows(connection, name: str) -> dict[str, int]:
+    """Every raw row of the listener that no export removal took (its polls, Spotify's view of it), in the caller's
+    transaction; the rows deleted, by table. Its exports go first, each as `exports remove` takes one."""
+    from spotify_assets.lib.raw_tables import LISTENER_TABLES
+
+    deleted = {}
+    for table in LISTENER_TABLES:
+        deleted[table.name] = connection.execute(
+            f"SELECT count(*) FROM {table.qualified_name} WHERE listener = ?", [name]).fetchall()[0][0]
+        connection.execute(f"DELETE FROM {table.qualified_name} WHERE listener = ?", [name])
+    return deleted

@@ -7,6 +7,7 @@ from dagster import Config, OpExecutionContext, op
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.lib.exports.landing import landed_exports, start_removal
 from spotify_assets.lib.exports.removal import finish_removals
+from spotify_assets.lib.listeners import owner_of_landed_export
 from spotify_assets.lib.transformations import build_state
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.settings import SpotifySettings
@@ -19,7 +20,8 @@ class RemovalConfig(Config):
 @op(pool=WAREHOUSE_POOL, description="Takes one export out of landing and the raw tables; the next build rebuilds "
     "every model without it.")
 def remove_spotify_export(context: OpExecutionContext, config: RemovalConfig, spotify_settings: SpotifySettings):
-    landing = spotify_settings.exports_landing_path
+    owner = owner_of_landed_export(spotify_settings.data_path, config.export_hash) or spotify_settings.listener_name
+    landing = spotify_settings.for_listener(owner).exports_landing_path
     for landed in landed_exports(landing):
         if landed.export_hash == config.export_hash:
             build_state.require_rebuild(spotify_settings, f"the export {landed.name} was removed since the warehouse "

@@ -48,6 +48,7 @@ from spotify_assets.lib.exports.landing import (
     landed_exports,
     receive_export,
 )
+from spotify_assets.lib.listeners import DEFAULT_LISTENER, LISTENER_TAG, listener_names
 from spotify_assets.lib.raw_tables import PARSER_VERSION
 from spotify_assets.settings import SpotifySettings
 
@@ -92,23 +93,30 @@ def looks_finished(entry: Path) -> bool:
     "(landed_exports_sensor then imports it).",
 )
 def spotify_inbox_sensor(context: SensorEvaluationContext, spotify_settings: SpotifySettings) -> SensorResult:
-    inbox = spotify_settings.inbox_path
-    inbox.mkdir(parents=True, exist_ok=True)
     seen: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
     now_ns = time.time_ns()
     cursor: dict[str, list] = {}
     landed_now = []
-    for entry in sorted(inbox.iterdir()):
+    # Each listener's inbox lands into that listener's landing; the default listener's entries keep their bare names
+    # in the cursor, the others' are prefixed with the listener.
+    entries = []
+    for name in listener_names(spotify_settings.data_path):
+        own = spotify_settings.for_listener(name)
+        inbox = own.inbox_path
+        inbox.mkdir(parents=True, exist_ok=True)
+        entries += [(own, entry, entry.name if name == DEFAULT_LISTENER else f"{name}/{entry.name}")
+                    for entry in sorted(inbox.iterdir())]
+    for own, entry, seen_as in entries:
         if not is_candidate(entry):
             continue
-        previous = seen.get(entry.name)
+        previous = seen.get(seen_as)
         # One odd entry (a dangling link, a pipe, a file deleted meanwhile) is skipped and said once; the rest go on.
         try:
             if not (entry.is_file() or entry.is_dir()):
                 raise OSError("not a file or a folder (a pipe, a device or a dangling link)")
             size, modified_ns = _signature(entry)
             if previous and previous[:2] == [size, modified_ns]:
-                cursor[entry.name] = previous
+                cursor[seen_as] = previous
                 continue
             age = now_ns - modified_ns
             if age < SETTLE_SECONDS * 1_000_000_000:
@@ -120,17 +128,17 @@ def spotify_inbox_sensor(context: SensorEvaluationContext, spotify_settings: Spo
                     continue
                 context.log.warning(f"{entry.name} looks unfinished but has not changed for {STALLED_SECONDS // 60} "
                                     "minutes: importing what it holds.")
-            landed = receive_export(entry, spotify_settings.exports_landing_path)
+            landed = receive_export(entry, own.exports_landing_path)
         except OSError as error:
             reason = str(error) if not getattr(error, "strerror", None) else error.strerror
             if previous != [-1, -1, reason]:
                 context.log.warning(f"{entry.name} skipped: {reason}")
-            cursor[entry.name] = [-1, -1, reason]
+            cursor[seen_as] = [-1, -1, reason]
             continue
-        cursor[entry.name] = [size, modified_ns, landed.export_hash]
+        cursor[seen_as] = [size, modified_ns, landed.export_hash]
         if landed.new:
             context.log.info(f"{entry.name} landed as export {landed.export_hash[:12]}.")
-            landed_now.append(entry.name)
+            landed_now.append(seen_as)
     return SensorResult(cursor=json.dumps(cursor, sort_keys=True),
                         skip_reason=f"Landed {', '.join(landed_now)} (landed_exports_sensor imports what is new)."
                         if landed_now else "Nothing new in the inbox.")
@@ -165,8 +173,10 @@ def import_attempts(instance: DagsterInstance, export_hash: str, imported: set[s
                           any(not run.is_finished for run in runs))
 
 
-def import_request(instance: DagsterInstance, landed: LandedExport, attempts: ImportAttempts) -> RunRequest | None:
-    """The run that imports `landed` now, or None (imported, being imported, or given up)."""
+def import_request(instance: DagsterInstance, landed: LandedExport, attempts: ImportAttempts,
+                   listener: str = DEFAULT_LISTENER) -> RunRequest | None:
+    """The run that imports `landed` (an export of `listener`) now, or None (imported, being imported, or given
+    up)."""
     if attempts.imported or attempts.unfinished or attempts.given_up:
         return None
     # The first import of an export keys on its hash alone; one landed again after a removal, on when it landed.
@@ -176,7 +186,8 @@ def import_request(instance: DagsterInstance, landed: LandedExport, attempts: Im
     if attempts.failed_since_success:
         key += f":attempt-{len(attempts.failed_since_success) + 1}"
     run_key, tags = keyed(instance, key)
-    return RunRequest(run_key=run_key, partition_key=landed.export_hash, tags={"spotify/export": landed.name, **tags})
+    return RunRequest(run_key=run_key, partition_key=landed.export_hash,
+                      tags={"spotify/export": landed.name, LISTENER_TAG: listener, **tags})
 
 
 def landed_export_requests(instance: DagsterInstance, settings: SpotifySettings) -> SensorResult | SkipReason:
@@ -185,11 +196,13 @@ def landed_export_requests(instance: DagsterInstance, settings: SpotifySettings)
     outdated = set(outdated_imports(instance))
     known = set(instance.get_dynamic_partitions(spotify_export_partitions.name))
     requests, new_partitions, given_up = [], [], []
-    for landed in landed_exports(settings.exports_landing_path):
+    every_listeners = [(name, landed) for name in listener_names(settings.data_path)
+                       for landed in landed_exports(settings.for_listener(name).exports_landing_path)]
+    for listener, landed in every_listeners:
         if landed.export_hash in imported and landed.export_hash not in outdated:
             continue
         attempts = import_attempts(instance, landed.export_hash, imported, outdated)
-        request = import_request(instance, landed, attempts)
+        request = import_request(instance, landed, attempts, listener)
         if request is None:
             if attempts.given_up:
                 given_up.append(landed.name)

@@ -14,7 +14,7 @@ from spotify_assets.defs.transformations.metadata import model_metadata
 from spotify_assets.defs.transformations.project import dbt_project
 from spotify_assets.defs.transformations.resources import WarehouseDbtResource
 from spotify_assets.lib.exports.removal import finish_removals
-from spotify_assets.lib.listeners import write_listeners
+from spotify_assets.lib.listeners import listener_names, write_listeners
 from spotify_assets.lib.raw_tables import create_raw_tables
 from spotify_assets.lib.transformations import build_state
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
@@ -64,8 +64,9 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
         write_listeners(connection, spotify_settings.data_path, spotify_settings.timezone_name)
-        for name in finish_removals(connection, spotify_settings.exports_landing_path):  # one stopped half-way
-            context.log.info(f"Finished removing {name}.")
+        for listener in listener_names(spotify_settings.data_path):  # a removal that stopped half-way
+            for name in finish_removals(connection, spotify_settings.for_listener(listener).exports_landing_path):
+                context.log.info(f"Finished removing {name}.")
         stale = build_state.stale_reason(spotify_settings, fingerprint, connection)
     full_refresh = config.full_refresh
     if stale:

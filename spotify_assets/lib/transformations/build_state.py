@@ -35,6 +35,14 @@ def current_fingerprint(settings: SpotifySettings) -> str:
     return digest.hexdigest()
 
 
+def other_listeners_zones(settings: SpotifySettings) -> dict[str, str]:
+    """The time zone of every listener but `default` (whose zone is the timezone setting), by name."""
+    from spotify_assets.lib.listeners import DEFAULT_LISTENER, Listener, listener_names
+
+    return {name: Listener(name, settings.data_path).setting("timezone")
+            for name in listener_names(settings.data_path) if name != DEFAULT_LISTENER}
+
+
 def _state_path(settings: SpotifySettings) -> Path:
     """A file beside the warehouse, so a reader needs no DuckDB lock (a build may hold it) to learn it."""
     return settings.data_path / "warehouse_build.json"
@@ -50,6 +58,7 @@ def built_with(settings: SpotifySettings) -> dict | None:
 
 def record_build(settings: SpotifySettings, fingerprint: str) -> None:
     _write(settings, {"fingerprint": fingerprint, "timezone": settings.timezone_name,
+                      "listener_timezones": other_listeners_zones(settings),
                       "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
 
 
@@ -89,6 +98,13 @@ def stale_reason(settings: SpotifySettings, fingerprint: str, connection=None) -
         return "the warehouse has no record of a complete build (an earlier version of this project, or a failed build)"
     if recorded.get("rebuild_reason"):
         return recorded["rebuild_reason"]
+    # Another listener's zone (the default listener's is in the fingerprint); one added or removed changes no row of
+    # the others, and its own rows arrive with its data or leave with it.
+    before, now = recorded.get("listener_timezones", {}), other_listeners_zones(settings)
+    changed = [f"{name}'s from {before[name]} to {zone}" for name, zone in now.items()
+               if name in before and before[name] != zone]
+    if changed:
+        return f"the time zone of a listener changed ({'; '.join(changed)}) since the warehouse was built"
     if recorded.get("fingerprint") == fingerprint:
         return None
     if recorded.get("timezone") != settings.timezone_name:
