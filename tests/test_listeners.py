@@ -138,12 +138,16 @@ def test_each_listener_of_a_shared_warehouse_gets_what_a_warehouse_of_its_own_gi
 
     bobs_history = SyntheticHistory.generate(plays=1_500, seed=23, listener_timezone="America/New_York")
     bobs_history.write_exports(tmp_path / "bobs_exports")
+    carols_history = SyntheticHistory.generate(plays=600, seed=31, listener_timezone="Asia/Tokyo")
+    carols_history.write_exports(tmp_path / "carols_exports")
     zones = {"default": "Europe/Berlin", "bob": "America/New_York"}
     histories = {"default": small_history, "bob": bobs_history}
 
+    # Bob and Carol share with friends; the default listener does not.
     shared = Pipeline(tmp_path / "shared" / "data", zone=zones["default"])
-    listeners.add(shared.settings.data_path, "bob", {"timezone": zones["bob"]})
-    for name, history in histories.items():
+    listeners.add(shared.settings.data_path, "bob", {"timezone": zones["bob"], "share_with_friends": "true"})
+    listeners.add(shared.settings.data_path, "carol", {"timezone": "Asia/Tokyo", "share_with_friends": "true"})
+    for name, history in {**histories, "carol": carols_history}.items():
         for export in history.exports:
             landed = receive_export(export.path, shared.settings.for_listener(name).exports_landing_path)
             shared.instance.add_dynamic_partitions("spotify_exports", [landed.export_hash])
@@ -160,7 +164,10 @@ def test_each_listener_of_a_shared_warehouse_gets_what_a_warehouse_of_its_own_gi
             alone.import_(export.path)
         alone.build()
         published = shared.settings.for_listener(name).published_marts_path
-        assert _differences(published, alone.settings.published_marts_path) == {}, name
+        differences = _differences(published, alone.settings.published_marts_path)
+        # Alone, nobody shares with bob; here carol does (checked below).
+        assert {table: rows for table, rows in differences.items() if not table.startswith("mart_friends_")} == {}
+        assert bool(differences) == (name == "bob"), (name, differences)
         with connect_published(published) as connection:
             compared, mismatches = compare_with_marts(Oracle(history, zones[name]), connection)
             assert mismatches == [] and compared > 100, (name, mismatches[:5])
@@ -211,3 +218,68 @@ def test_each_listener_of_a_shared_warehouse_gets_what_a_warehouse_of_its_own_gi
     assert default_keys and bob_keys & bobs_track_keys  # the search finds what is there
     assert not default_keys & bobs_track_keys
     assert not bob_keys & track_keys(shared.settings.published_marts_path)
+
+    # Friends: the overlaps equal plain Python over the two published dim_artist tables (each checked against the truth
+    # above for bob); artists to try are carol's 20 most streamed that bob never streamed.
+    def artist_streams(path) -> dict[str, tuple[str, int]]:
+        with connect_published(path) as connection:
+            return {key: (name, streams) for key, name, streams in connection.execute(
+                "SELECT artist_key, artist_name, streams FROM dim_artist WHERE streams > 0").fetchall()}
+
+    bob_artists = artist_streams(shared.settings.for_listener("bob").published_marts_path)
+    carol_artists = artist_streams(shared.settings.for_listener("carol").published_marts_path)
+    bob_total, carol_total = sum(s for _, s in bob_artists.values()), sum(s for _, s in carol_artists.values())
+    overlap = sum(min(bob_artists[key][1] / bob_total, carol_artists[key][1] / carol_total)
+                  for key in bob_artists.keys() & carol_artists.keys())
+    carols_top = sorted(carol_artists.items(), key=lambda item: (-item[1][1], item[1][0].encode()))[:20]
+    with connect_published(shared.settings.for_listener("bob").published_marts_path) as connection:
+        (friend, artist_overlap, shared_artists), = connection.execute(
+            "SELECT friend, artist_overlap, shared_artists FROM mart_friends_taste_overlap").fetchall()
+        assert friend == "carol" and shared_artists == len(bob_artists.keys() & carol_artists.keys())
+        assert abs(artist_overlap - overlap) < 1e-9 and 0 < overlap < 1
+        to_try = connection.execute("SELECT artist_key FROM mart_friends_artists_to_try ORDER BY friend_rank").fetchall()
+        assert [key for (key,) in to_try] == [key for key, _ in carols_top if key not in bob_artists]
+        assert {friend for (friend,) in connection.execute("SELECT friend FROM mart_friends_week").fetchall()} <= {"carol"}
+    with connect_published(shared.settings.published_marts_path) as connection:  # the default listener did not opt in
+        for table in ("mart_friends_taste_overlap", "mart_friends_week", "mart_friends_artists_to_try"):
+            assert connection.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)]
+    assert not [uri for uri in tracks(carols_history) - tracks(small_history) if uri in defaults_texts]
+
+
+@pytest.mark.slow
+def test_a_second_listener_from_the_command_line_and_its_removal(small_history, tmp_path):
+    """`listener add`, `import --listener`, `summary --listener`, then `listener remove`: its landing, raw rows and
+    marts go, and the default listener's marts are as they were."""
+    import duckdb
+
+    from spotify_assets.lib.synthetic.exports import SyntheticHistory
+
+    data_dir = tmp_path / "data"
+    bobs = SyntheticHistory.generate(plays=800, seed=29, listener_timezone="Asia/Tokyo")
+    bobs.write_exports(tmp_path / "bobs")
+    assert _run(data_dir, "import", str(small_history.exports[0].path)).returncode == 0
+    assert _run(data_dir, "listener", "add", "bob", "--timezone", "Asia/Tokyo").returncode == 0
+    imported = _run(data_dir, "import", "--listener", "bob", str(bobs.exports[0].path))
+    assert imported.returncode == 0, imported.stderr
+    assert "listening history (Asia/Tokyo)" in imported.stdout
+    assert (data_dir / "listeners" / "bob" / "landing" / "exports").is_dir()
+    bobs_file = data_dir / "marts" / "bob.duckdb"
+    with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as connection:
+        before = connection.execute("SELECT count(*), sum(ms_played) FROM fct_plays").fetchall()
+    with duckdb.connect(str(bobs_file), read_only=True) as connection:
+        assert connection.execute("SELECT timezone FROM warehouse_settings").fetchall() == [("Asia/Tokyo",)]
+        assert connection.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0] > 100
+    summary = _run(data_dir, "summary", "--listener", "bob")
+    assert bobs.exports[0].path.name in summary.stdout and "Asia/Tokyo" in summary.stdout
+
+    removed = _run(data_dir, "listener", "remove", "bob", "--yes")
+    assert removed.returncode == 0, removed.stderr
+    assert not bobs_file.exists() and not (data_dir / "listeners" / "bob").exists()
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+        assert connection.execute("SELECT count(*) FROM raw.export_imports WHERE listener = 'bob'").fetchall() == [(0,)]
+        assert connection.execute("SELECT count(*) FROM raw.extended_music_streams WHERE _export_hash NOT IN "
+                                  "(SELECT export_hash FROM raw.export_imports)").fetchall() == [(0,)]
+    with duckdb.connect(str(data_dir / "warehouse_marts.duckdb"), read_only=True) as connection:
+        assert connection.execute("SELECT DISTINCT listener FROM fct_plays").fetchall() == [("default",)]
+    with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as connection:
+        assert connection.execute("SELECT count(*), sum(ms_played) FROM fct_plays").fetchall() == before
