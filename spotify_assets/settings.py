@@ -131,13 +131,22 @@ class SpotifySettings(ConfigurableResource):
 
     @property
     def timezone_name(self) -> str:
+        """This listener's zone, the one its figures are in."""
         return self.setting("timezone")
+
+    @property
+    def warehouse_timezone_name(self) -> str:
+        """The default listener's zone, which the warehouse's fingerprint and dbt's `timezone` var follow (another
+        listener's zone comes to the models through raw.listeners)."""
+        if self.timezone is not None:
+            return self.setting("timezone")
+        return configuration.resolve("timezone", self.data_path).value
 
     def dbt_vars(self) -> dict[str, str]:
         """What dbt's profile and project take from these settings (`--vars`): the warehouse files, absolute, the time
         zone, and DuckDB's memory cap."""
         return {"warehouse_path": str(self.warehouse_path), "warehouse_marts_path": str(self.warehouse_marts_path),
-                "timezone": self.timezone_name, "duckdb_memory_limit": str(self.setting("duckdb_memory_limit"))}
+                "timezone": self.warehouse_timezone_name, "duckdb_memory_limit": str(self.setting("duckdb_memory_limit"))}
 
     def dbt_environment(self) -> dict[str, str]:
         """The same values as the environment variables a dbt command in a process of its own falls back to

@@ -21,7 +21,7 @@ CLI = str(Path(sys.executable).with_name("spotify-assets"))
 
 def _run(data_dir: Path, *arguments, input_text: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([CLI, *arguments], env=cli_environment(data_dir), capture_output=True, text=True,
-                          timeout=120, input=input_text)
+                          timeout=600, input=input_text)
 
 
 def test_listeners_are_added_listed_and_removed_with_their_own_files_only(tmp_path):
@@ -138,7 +138,7 @@ def test_each_listener_of_a_shared_warehouse_gets_what_a_warehouse_of_its_own_gi
 
     bobs_history = SyntheticHistory.generate(plays=1_500, seed=23, listener_timezone="America/New_York")
     bobs_history.write_exports(tmp_path / "bobs_exports")
-    carols_history = SyntheticHistory.generate(plays=600, seed=31, listener_timezone="Asia/Tokyo")
+    carols_history = SyntheticHistory.generate(plays=1_000, seed=31, listener_timezone="Asia/Tokyo")
     carols_history.write_exports(tmp_path / "carols_exports")
     zones = {"default": "Europe/Berlin", "bob": "America/New_York"}
     histories = {"default": small_history, "bob": bobs_history}
@@ -255,7 +255,7 @@ def test_a_second_listener_from_the_command_line_and_its_removal(small_history, 
     from spotify_assets.lib.synthetic.exports import SyntheticHistory
 
     data_dir = tmp_path / "data"
-    bobs = SyntheticHistory.generate(plays=800, seed=29, listener_timezone="Asia/Tokyo")
+    bobs = SyntheticHistory.generate(plays=1_000, seed=29, listener_timezone="Asia/Tokyo")
     bobs.write_exports(tmp_path / "bobs")
     assert _run(data_dir, "import", str(small_history.exports[0].path)).returncode == 0
     assert _run(data_dir, "listener", "add", "bob", "--timezone", "Asia/Tokyo").returncode == 0
@@ -269,6 +269,8 @@ def test_a_second_listener_from_the_command_line_and_its_removal(small_history, 
     with duckdb.connect(str(bobs_file), read_only=True) as connection:
         assert connection.execute("SELECT timezone FROM warehouse_settings").fetchall() == [("Asia/Tokyo",)]
         assert connection.execute("SELECT count(*) FROM fct_plays").fetchall()[0][0] > 100
+    bobs_report = (data_dir / "listeners" / "bob" / "reports" / "listening_report.html").read_text()
+    assert "Asia/Tokyo" in bobs_report
     summary = _run(data_dir, "summary", "--listener", "bob")
     assert bobs.exports[0].path.name in summary.stdout and "Asia/Tokyo" in summary.stdout
 

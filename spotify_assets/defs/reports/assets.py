@@ -15,6 +15,7 @@ from dagster import (
 )
 
 from spotify_assets.defs.publishing.assets import published_marts_database
+from spotify_assets.lib.listeners import DEFAULT_LISTENER, listener_names
 from spotify_assets.lib.publishing.publish import connect_published, marts_timezone
 from spotify_assets.lib.reports.contents import report_contents
 from spotify_assets.lib.reports.render import render_report, write_atomically
@@ -44,21 +45,14 @@ def _top_five_table(connection) -> str:
     "beside yours, mood, listening modes and recommendations. Open it in a browser.",
 )
 def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
-    connection = connect_published(spotify_settings.published_marts_path)
-    try:
-        contents = report_contents(connection, marts_timezone(connection, spotify_settings.timezone_name))
-        top_artists = _top_five_table(connection)
-    finally:
-        connection.close()
-    modes = contents["mood"]["modes"]
-    modes_picture = base64.b64encode(modes_png(modes)).decode("ascii") if modes else None
-    contents["mood"]["picture"] = modes_picture
-    page = render_report(contents).encode("utf-8")
-    snapshot = weekday_hour_png(contents["weekday_hour"], contents["timezone"])
+    # Every listener's report from its own published file, into its own folder; the metadata shows the default
+    # listener's (the single-listener setup's), so no other listener's figures show in the run.
+    for name in listener_names(spotify_settings.data_path):
+        if name != DEFAULT_LISTENER:
+            _write_report(context, spotify_settings.for_listener(name))
+    contents, top_artists, page, snapshot, modes_picture = _write_report(context, spotify_settings)
     report_path = spotify_settings.reports_path / REPORT_FILE_NAME
-    write_atomically(report_path, page)
-    write_atomically(spotify_settings.reports_path / SNAPSHOT_FILE_NAME, snapshot)
-    context.log.info(f"Wrote {report_path} ({len(page) / 1e6:.1f} MB)")
+    modes = contents["mood"]["modes"]
     picture = base64.b64encode(snapshot).decode("ascii")
     return MaterializeResult(metadata={
         "path": MetadataValue.path(str(report_path)),
@@ -75,3 +69,23 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
                 + [f"| {m['mode_id']} | {m['centre_valence']:.2f} | {m['centre_energy']:.2f} | {m['tracks']:,} | "
                    f"{m['streams']:,} | {', '.join(m['top_artists'])} |" for m in modes]))} if modes else {}),
     })
+
+
+def _write_report(context: AssetExecutionContext, settings: SpotifySettings):
+    """The listener's report and heatmap picture, from its published marts, written into its reports folder."""
+    connection = connect_published(settings.published_marts_path)
+    try:
+        contents = report_contents(connection, marts_timezone(connection, settings.timezone_name))
+        top_artists = _top_five_table(connection)
+    finally:
+        connection.close()
+    modes = contents["mood"]["modes"]
+    modes_picture = base64.b64encode(modes_png(modes)).decode("ascii") if modes else None
+    contents["mood"]["picture"] = modes_picture
+    page = render_report(contents).encode("utf-8")
+    snapshot = weekday_hour_png(contents["weekday_hour"], contents["timezone"])
+    report_path = settings.reports_path / REPORT_FILE_NAME
+    write_atomically(report_path, page)
+    write_atomically(settings.reports_path / SNAPSHOT_FILE_NAME, snapshot)
+    context.log.info(f"Wrote {report_path} ({len(page) / 1e6:.1f} MB)")
+    return contents, top_artists, page, snapshot, modes_picture

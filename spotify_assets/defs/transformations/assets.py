@@ -63,7 +63,7 @@ def warehouse_models(context: AssetExecutionContext, config: WarehouseBuildConfi
     # Every raw table exists before dbt reads it, even for a source that has sent nothing yet.
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
-        write_listeners(connection, spotify_settings.data_path, spotify_settings.timezone_name)
+        write_listeners(connection, spotify_settings.data_path, spotify_settings.warehouse_timezone_name)
         for listener in listener_names(spotify_settings.data_path):  # a removal that stopped half-way
             for name in finish_removals(connection, spotify_settings.for_listener(listener).exports_landing_path):
                 context.log.info(f"Finished removing {name}.")

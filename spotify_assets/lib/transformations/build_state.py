@@ -57,7 +57,7 @@ def built_with(settings: SpotifySettings) -> dict | None:
 
 
 def record_build(settings: SpotifySettings, fingerprint: str) -> None:
-    _write(settings, {"fingerprint": fingerprint, "timezone": settings.timezone_name,
+    _write(settings, {"fingerprint": fingerprint, "timezone": settings.warehouse_timezone_name,
                       "listener_timezones": other_listeners_zones(settings),
                       "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
 
@@ -107,12 +107,12 @@ def stale_reason(settings: SpotifySettings, fingerprint: str, connection=None) -
         return f"the time zone of a listener changed ({'; '.join(changed)}) since the warehouse was built"
     if recorded.get("fingerprint") == fingerprint:
         return None
-    if recorded.get("timezone") != settings.timezone_name:
+    if recorded.get("timezone") != settings.warehouse_timezone_name:
         source = (configuration.resolve("timezone", settings.data_path).source if settings.timezone is None
                   else "resource configuration")
         keep = (f"; `spotify-assets config set timezone {recorded.get('timezone')}` keeps a zone for every command"
                 if source == configuration.DEFAULT else "")
-        return (f"the time zone changed from {recorded.get('timezone')} to {settings.timezone_name} ({source}) since "
+        return (f"the time zone changed from {recorded.get('timezone')} to {settings.warehouse_timezone_name} ({source}) since "
                 f"the warehouse was built{keep}")
     return "the dbt project (or the versions of dbt) changed since the warehouse was built"
 
