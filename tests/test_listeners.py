@@ -285,3 +285,39 @@ def test_a_second_listener_from_the_command_line_and_its_removal(small_history, 
         assert connection.execute("SELECT DISTINCT listener FROM fct_plays").fetchall() == [("default",)]
     with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as connection:
         assert connection.execute("SELECT count(*), sum(ms_played) FROM fct_plays").fetchall() == before
+
+
+def test_enrichment_asks_about_every_listeners_music_once(demo_data_dir, tmp_path):
+    """Last.fm, the Spotify catalog and ReccoBeats are asked about what any listener plays (it is asked once for the
+    installation): a track only bob plays is a candidate, and a track both play is one candidate, not two."""
+    import shutil
+
+    import duckdb
+
+    from spotify_assets.defs.audio_features.assets import reccobeats_candidates
+    from spotify_assets.defs.catalog.assets import lookups_pending
+    from spotify_assets.defs.lastfm.assets import artist_candidates, track_candidates
+    from spotify_assets.settings import SpotifySettings
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    shutil.copyfile(demo_data_dir / "marts.duckdb", data_dir / "marts.duckdb")
+    settings = SpotifySettings(data_dir=str(data_dir))
+    alone = (track_candidates(settings), artist_candidates(settings), reccobeats_candidates(settings),
+             lookups_pending(settings))
+    listeners.add(data_dir, "bob", {})
+    bobs = data_dir / "marts" / "bob.duckdb"
+    bobs.parent.mkdir()
+    shutil.copyfile(demo_data_dir / "marts.duckdb", bobs)
+    with duckdb.connect(str(bobs)) as connection:
+        connection.execute("INSERT INTO dim_track SELECT * REPLACE ('only bob' || chr(31) || 'his song' AS track_key, "
+                           "'His Song' AS track_name, 'Only Bob' AS artist_name, 10 ** 6 AS streams) FROM dim_track "
+                           "LIMIT 1")
+        connection.execute("INSERT INTO fct_plays SELECT * REPLACE ('spotify:track:onlybobs' AS track_uri, "
+                           "NULL AS api_record_id) FROM fct_plays WHERE is_stream LIMIT 1")
+    tracks = track_candidates(settings)
+    assert tracks[0] == ("only bob\x1fhis song", "Only Bob", "His Song")  # the most streamed, of all listeners
+    assert tracks[1:] == alone[0] and len({key for key, *_ in tracks}) == len(tracks)
+    assert artist_candidates(settings) == alone[1]  # the same artists in both files: each asked once
+    assert "onlybobs" in reccobeats_candidates(settings) and len(reccobeats_candidates(settings)) == len(alone[2]) + 1
+    assert lookups_pending(settings) == alone[3] + 1

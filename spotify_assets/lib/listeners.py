@@ -230,3 +230,24 @@ def delete_listener_rows(connection, name: str) -> dict[str, int]:
             f"SELECT count(*) FROM {table.qualified_name} WHERE listener = ?", [name]).fetchall()[0][0]
         connection.execute(f"DELETE FROM {table.qualified_name} WHERE listener = ?", [name])
     return deleted
+
+
+def every_listeners_marts(data_path: Path):
+    """A read-only, in-memory DuckDB connection in which `marts.fct_plays`, `marts.dim_track` and `marts.dim_artist` are
+    the rows of every listener's published file together: what enrichment asks about is every listener's music (it is
+    asked once for the installation). None while no listener has a published file. Published files are never locked
+    by a writer, so slow lookups never hold the warehouse."""
+    import duckdb
+
+    paths = [each.published_marts_path for each in (Listener(name, data_path) for name in listener_names(data_path))
+             if each.published_marts_path.exists()]
+    if not paths:
+        return None
+    connection = duckdb.connect()
+    for index, path in enumerate(paths):
+        connection.execute(f"ATTACH '{path}' AS listener_{index} (READ_ONLY)")
+    connection.execute("CREATE SCHEMA marts")
+    for table in ("fct_plays", "dim_track", "dim_artist"):
+        union = " UNION ALL BY NAME ".join(f"SELECT * FROM listener_{index}.main.{table}" for index in range(len(paths)))
+        connection.execute(f"CREATE VIEW marts.{table} AS {union}")
+    return connection

@@ -7,7 +7,6 @@ streamed tracks not asked before (lib/audio_features/reccobeats.py), `raw/reccob
 
 from datetime import datetime, timezone
 
-import duckdb
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -32,6 +31,7 @@ from spotify_assets.lib.audio_features.reccobeats import (
     land_answers,
     landed_answers,
 )
+from spotify_assets.lib.listeners import every_listeners_marts
 from spotify_assets.lib.raw_tables import RECCOBEATS_FEATURES, create_raw_tables
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.settings import SpotifySettings
@@ -88,12 +88,13 @@ RAW_RECCOBEATS_KEY = AssetKey(["raw", "reccobeats_audio_features"])
 
 
 def reccobeats_candidates(settings: SpotifySettings) -> list[str]:
-    """Spotify ids of streamed tracks ReccoBeats was not asked about, most streamed first (from the published marts,
-    which no writer locks)."""
-    if not settings.published_marts_path.exists():
+    """Spotify ids of streamed tracks ReccoBeats was not asked about, most streamed first over every listener (from
+    the published marts, which no writer locks)."""
+    connection = every_listeners_marts(settings.data_path)
+    if connection is None:
         return []
     asked = asked_ids(settings.shared_landing_path / "reccobeats")
-    with duckdb.connect(str(settings.published_marts_path), read_only=True) as connection:
+    with connection:
         rows = connection.execute("""
             SELECT split_part(track_uri, ':', 3) AS track_id FROM marts.fct_plays
             WHERE track_uri LIKE 'spotify:track:%'

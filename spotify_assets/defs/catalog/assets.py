@@ -12,10 +12,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
+from spotify_assets.lib.listeners import every_listeners_marts
 from spotify_assets.lib.raw_tables import CATALOG_TRACKS, create_raw_tables
 from spotify_assets.lib.spotify_api.client import SpotifyError, SpotifyNotFound
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
@@ -31,12 +31,13 @@ def _cached_ids(directory: Path) -> set[str]:
     return {p.name.split(".", 1)[0] for p in directory.iterdir() if p.suffix == ".json"}
 
 
-def _candidates(published: Path, cached: set[str]) -> list[tuple[str, int]]:
-    """(track id, streams) for URIs no API play has described, most streamed first. Read from the
-    published marts, which no writer ever locks, so the slow lookups never hold the warehouse."""
-    if not published.exists():
+def _candidates(data_path: Path, cached: set[str]) -> list[tuple[str, int]]:
+    """(track id, streams) for URIs no API play has described, most streamed first, over every listener's published
+    marts (which no writer ever locks, so the slow lookups never hold the warehouse)."""
+    connection = every_listeners_marts(data_path)
+    if connection is None:
         return []
-    with duckdb.connect(str(published), read_only=True) as connection:
+    with connection:
         rows = connection.execute("""
             SELECT split_part(track_uri, ':', 3) AS track_id, count_if(is_stream) AS streams
             FROM marts.fct_plays
@@ -50,7 +51,7 @@ def _candidates(published: Path, cached: set[str]) -> list[tuple[str, int]]:
 
 def lookups_pending(settings: SpotifySettings) -> int:
     """Track ids the catalog has not been asked about yet."""
-    return len(_candidates(settings.published_marts_path, _cached_ids(settings.shared_landing_path / "catalog" / "tracks")))
+    return len(_candidates(settings.data_path, _cached_ids(settings.shared_landing_path / "catalog" / "tracks")))
 
 
 def _row(track_id: str, path: Path, loaded_at: datetime) -> tuple:
@@ -83,7 +84,7 @@ def catalog_tracks(context: AssetExecutionContext, spotify_settings: SpotifySett
     directory.mkdir(parents=True, exist_ok=True)
     limit = spotify_settings.catalog_lookups
     pause = spotify_settings.catalog_pause_seconds
-    candidates = _candidates(spotify_settings.published_marts_path, _cached_ids(directory))
+    candidates = _candidates(spotify_settings.data_path, _cached_ids(directory))
     chosen = candidates[:limit]
     found = not_found = 0
     with spotify_api.client(spotify_settings) as client:

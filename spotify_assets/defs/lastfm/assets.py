@@ -13,11 +13,11 @@ import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
 
 from spotify_assets.defs.lastfm.resources import LastfmResource
 from spotify_assets.lib.lastfm.client import LastfmNotFound, LastfmStop
+from spotify_assets.lib.listeners import every_listeners_marts
 from spotify_assets.lib.raw_tables import (
     LASTFM_ARTISTS,
     LASTFM_TRACKS,
@@ -43,10 +43,12 @@ def _landed(directory: Path) -> set[str]:
 
 
 def _candidates(settings: SpotifySettings, query: str, entity: str) -> list[tuple]:
-    """Rows (key, names...) of `query` on the published marts not yet looked up, in the query's order."""
-    if not settings.published_marts_path.exists():
+    """Rows (key, names...) of `query` over every listener's published marts not yet looked up, in the query's
+    order."""
+    marts = every_listeners_marts(settings.data_path)
+    if marts is None:
         return []
-    with duckdb.connect(str(settings.published_marts_path), read_only=True) as marts:
+    with marts:
         rows = marts.execute(query).fetchall()
     landed = _landed(settings.shared_landing_path / "lastfm" / entity)
     return [row for row in rows if landing_name(row[0]) not in landed]
@@ -54,14 +56,14 @@ def _candidates(settings: SpotifySettings, query: str, entity: str) -> list[tupl
 
 def track_candidates(settings: SpotifySettings) -> list[tuple[str, str, str]]:
     """(track_key, artist_name, track_name) not yet looked up, most streamed first."""
-    return _candidates(settings, "SELECT track_key, artist_name, track_name FROM marts.dim_track "
-                                 "ORDER BY streams DESC, track_key", "tracks")
+    return _candidates(settings, "SELECT track_key, any_value(artist_name), any_value(track_name) FROM marts.dim_track "
+                                 "GROUP BY track_key ORDER BY sum(streams) DESC, track_key", "tracks")
 
 
 def artist_candidates(settings: SpotifySettings) -> list[tuple[str, str]]:
     """(artist_key, artist_name) not yet looked up, most streamed first."""
-    return _candidates(settings, "SELECT artist_key, artist_name FROM marts.dim_artist "
-                                 "ORDER BY streams DESC, artist_key", "artists")
+    return _candidates(settings, "SELECT artist_key, any_value(artist_name) FROM marts.dim_artist "
+                                 "GROUP BY artist_key ORDER BY sum(streams) DESC, artist_key", "artists")
 
 
 
