@@ -43,9 +43,7 @@ def remove_listener(settings: SpotifySettings, name: str, yes: bool) -> None:
     """Asks first (unless --yes), then deletes the listener's settings, folder (credentials, inbox, landing, report)
     and published marts, and nobody else's."""
     try:
-        gone = listeners.listener(settings.data_path, name)
-        if gone.is_default:
-            raise ValueError("the listener `default` is the data folder itself; it is not removed by name")
+        listeners.removable(settings.data_path, name)
     except ValueError as error:
         raise CommandFailed(str(error)) from None
     if not yes:

@@ -73,8 +73,7 @@ class Listener:
                 else self.data_path / MARTS_FOLDER / f"{self.name}.duckdb")
 
     def setting(self, key: str):
-        """The value of one of this listener's own settings: the environment's (for the command it is set in), else
-        its table in the settings file, else the default."""
+        """The value of one of this listener's own settings, as `resolve` finds it."""
         return resolve(self, key).value
 
     @property
@@ -168,15 +167,21 @@ def add(data_path: Path, name: str, values: dict[str, str]) -> Listener:
     return new
 
 
+def removable(data_path: Path, name: str) -> Listener:
+    """The listener called `name`, which may be removed; ValueError for an unknown name and for `default`."""
+    gone = listener(data_path, name)
+    if gone.is_default:
+        raise ValueError("the listener `default` is the data folder itself; it is not removed by name")
+    return gone
+
+
 def remove_files(data_path: Path, name: str) -> list[Path]:
     """Take a listener out of the settings file and delete its folder and its published marts (its raw rows and
     warehouse rows are the warehouse's to delete). Returns what was deleted. `default` is the data folder itself and is
     not removed this way."""
     import tomlkit
 
-    gone = listener(data_path, name)
-    if gone.is_default:
-        raise ValueError("the listener `default` is the data folder itself; it is not removed by name")
+    gone = removable(data_path, name)
     deleted = []
     for path in (gone.published_marts_path, gone.folder):
         if path.is_dir():
@@ -219,17 +224,13 @@ def owner_of_landed_export(data_path: Path, export_hash: str) -> str | None:
     return None
 
 
-def delete_listener_rows(connection, name: str) -> dict[str, int]:
+def delete_listener_rows(connection, name: str) -> None:
     """Every raw row of the listener that no export removal took (its polls, Spotify's view of it), in the caller's
-    transaction; the rows deleted, by table. Its exports go first, each as `exports remove` takes one."""
+    transaction. Its exports go first, each as `exports remove` takes one."""
     from spotify_assets.lib.raw_tables import LISTENER_TABLES
 
-    deleted = {}
     for table in LISTENER_TABLES:
-        deleted[table.name] = connection.execute(
-            f"SELECT count(*) FROM {table.qualified_name} WHERE listener = ?", [name]).fetchall()[0][0]
         connection.execute(f"DELETE FROM {table.qualified_name} WHERE listener = ?", [name])
-    return deleted
 
 
 def every_listeners_marts(data_path: Path):
