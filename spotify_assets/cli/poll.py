@@ -19,7 +19,11 @@ def describe_days(job_name: str, request) -> str:
 def poll(settings: SpotifySettings) -> None:
     from dagster import SkipReason
 
-    from spotify_assets.defs.recently_played.assets import GAP_CHECK, RESPONSES_KEY
+    from spotify_assets.defs.recently_played.assets import (
+        EVERY_LISTENER_CHECK,
+        GAP_CHECK,
+        RESPONSES_KEY,
+    )
     from spotify_assets.defs.recently_played.sensors import poll_request
 
     request = poll_request()  # the schedule's own question, asked first to say why nothing can run
@@ -32,18 +36,25 @@ def poll(settings: SpotifySettings) -> None:
     for result in polled.results:
         metadata = next(event.materialization.metadata for event in result.get_asset_materialization_events()
                         if event.asset_key == RESPONSES_KEY)
-        received = metadata["plays_received"].value
+        by_listener = metadata["plays_by_listener"].value  # the default listener's figures are the run's own
+        received = by_listener.get("default")
         if received:
             terminal.say(f"poll: {received} new play{'' if received == 1 else 's'}, the newest played "
                          f"{_when(metadata['newest_play'].value)}")
-        elif metadata["cursor_before"].value != "none":
+        elif received is not None and metadata["cursor_before"].value != "none":
             terminal.say(f"poll: no new plays since {_when(metadata['cursor_before'].value)}")
-        else:
+        elif received is not None:
             terminal.say("poll: no plays yet (Spotify lists none for this account)")
+        others = {name: count for name, count in by_listener.items() if name != "default"}
+        if others:
+            terminal.say(f"poll: {len(others)} other listener{'' if len(others) == 1 else 's'} polled, "
+                         f"{sum(others.values())} new plays between them")
         for check in result.get_asset_check_evaluations():
             if check.check_name == GAP_CHECK and not check.passed:
                 terminal.warn(f"warning: the check {GAP_CHECK} failed: {check.description} (Spotify keeps only the "
                               "last 50 plays)")
+            if check.check_name == EVERY_LISTENER_CHECK and not check.passed:
+                terminal.warn(f"warning: not every listener was polled: {check.description}")
     loaded = follow(settings, ["recently_played_days_sensor"], "poll", describe=describe_days)
     if loaded.failures:
         raise loaded.failure()

@@ -107,6 +107,8 @@ SETTINGS: tuple[Setting, ...] = (
             _yes_or_no),
     Setting("poll_cron", "SPOTIFY_POLL_CRON", "*/30 * * * *", "when the schedule polls recently played", _cron,
             applies="The daemon polls on the new schedule once the UI is started again."),
+    Setting("poll_concurrency", "SPOTIFY_POLL_CONCURRENCY", "16",
+            "how many listeners' requests one poll cycle has on the wire at once", _positive(int)),
     Setting("catalog_lookups_per_run", "SPOTIFY_CATALOG_LOOKUPS_PER_RUN", "200",
             "Spotify catalog: tracks looked up per enrichment run", _positive(int)),
     Setting("catalog_requests_per_second", "SPOTIFY_CATALOG_REQUESTS_PER_SECOND", "10",

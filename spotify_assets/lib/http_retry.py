@@ -4,11 +4,14 @@ A call that fails in a way worth another attempt (HTTP 429 and 5xx, a timeout, a
 parse, a service's own "try later") raises `Transient`; anything else ends the call at once. Between attempts the
 caller's `sleep` waits what the server asked for (`Retry-After`) or else an exponential backoff, and never more than
 `max_wait_seconds`. After `max_attempts` attempts the call raises `GaveUp`, naming the last problem.
+`async_call_with_retries` and `async_send` are the same policy for httpx's async client: a coroutine that waits for
+its retry lets every other one go on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -42,10 +45,8 @@ class GaveUp(Exception):
         self.problem = problem
 
 
-def call_with_retries(call: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None],
-                      backoff_from: int = 0) -> T:
-    """`call()` until it returns or raises something other than Transient. `backoff_from` shifts the backoff's
-    doubling (1: the first wait is already doubled, for a retry nested inside another)."""
+def _retrying_arguments(policy: RetryPolicy, backoff_from: int) -> dict:
+    """What tenacity needs for the policy, the same for blocking and async calls."""
 
     def wait(state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception()
@@ -56,9 +57,22 @@ def call_with_retries(call: Callable[[], T], policy: RetryPolicy, sleep: Callabl
     def give_up(state: tenacity.RetryCallState):
         raise GaveUp(state.attempt_number, state.outcome.exception().problem)
 
-    retrying = tenacity.Retrying(stop=tenacity.stop_after_attempt(policy.max_attempts), wait=wait, sleep=sleep,
-                                 retry=tenacity.retry_if_exception_type(Transient), retry_error_callback=give_up)
-    return retrying(call)
+    return {"stop": tenacity.stop_after_attempt(policy.max_attempts), "wait": wait,
+            "retry": tenacity.retry_if_exception_type(Transient), "retry_error_callback": give_up}
+
+
+def call_with_retries(call: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None],
+                      backoff_from: int = 0) -> T:
+    """`call()` until it returns or raises something other than Transient. `backoff_from` shifts the backoff's
+    doubling (1: the first wait is already doubled, for a retry nested inside another)."""
+    return tenacity.Retrying(sleep=sleep, **_retrying_arguments(policy, backoff_from))(call)
+
+
+async def async_call_with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy,
+                                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                                  backoff_from: int = 0) -> T:
+    """`await call()` as `call_with_retries` calls `call()`; the waits are `await sleep(seconds)`."""
+    return await tenacity.AsyncRetrying(sleep=sleep, **_retrying_arguments(policy, backoff_from))(call)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -70,6 +84,12 @@ def retry_after_seconds(value: str | None) -> float | None:
     return seconds if seconds and seconds > 0 else None
 
 
+def _transient(response: httpx.Response) -> httpx.Response:
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Transient(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
+    return response
+
+
 def send(http: httpx.Client, method: str, url: str, **kwargs) -> httpx.Response:
     """One HTTP request; a timeout, a network fault, 429 or 5xx raises Transient (with the server's Retry-After, any
     spelling: httpx headers are case-insensitive). Any other answer returns."""
@@ -79,6 +99,15 @@ def send(http: httpx.Client, method: str, url: str, **kwargs) -> httpx.Response:
         raise Transient("timed out") from None
     except httpx.TransportError as error:
         raise Transient(f"network error ({type(error).__name__})") from None
-    if response.status_code == 429 or response.status_code >= 500:
-        raise Transient(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("retry-after")))
-    return response
+    return _transient(response)
+
+
+async def async_send(http: httpx.AsyncClient, method: str, url: str, **kwargs) -> httpx.Response:
+    """`send` on httpx's async client."""
+    try:
+        response = await http.request(method, url, **kwargs)
+    except httpx.TimeoutException:
+        raise Transient("timed out") from None
+    except httpx.TransportError as error:
+        raise Transient(f"network error ({type(error).__name__})") from None
+    return _transient(response)

@@ -1,10 +1,11 @@
 """The live path: polling recently-played into landing, and landing into daily partitions of raw rows.
 
-`spotify_api/recently_played_responses` asks Spotify for the plays after the newest one landed and
-stores the answer unchanged; its check `no_plays_lost` fails, naming the window, when a poll came back
-as a full page entirely newer than that cursor (Spotify keeps only 50 plays, so plays were lost).
-`raw/recently_played_items` is partitioned by the UTC day of played_at and rebuilt, day by day, from
-landing alone; the sensor in `sensors.py` requests exactly the days a poll touched.
+`spotify_api/recently_played_responses` asks Spotify, for every listener at once (lib/recently_played/polling.py),
+for the plays after the newest one landed and stores each answer unchanged; its check `no_plays_lost` fails, naming
+the window, when a poll came back as a full page entirely newer than that cursor (Spotify keeps only 50 plays, so
+plays were lost), and `every_listener_polled` warns, naming who and why, when a listener could not be polled.
+`raw/recently_played_items` is partitioned by the UTC day of played_at and rebuilt, day by day, from every
+listener's landing alone; the sensor in `sensors.py` requests exactly the days a poll touched.
 """
 
 import json
@@ -26,20 +27,22 @@ from dagster import (
 )
 
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
+from spotify_assets.lib.listeners import DEFAULT_LISTENER, Listener, listener_names
 from spotify_assets.lib.raw_tables import RECENTLY_PLAYED_ITEMS, create_raw_tables
 from spotify_assets.lib.recently_played.landing import (
-    cursor_ms,
     gaps,
-    land_response,
     landed_responses,
     played_at_ms,
 )
+from spotify_assets.lib.recently_played.polling import poll_everyone
+from spotify_assets.lib.spotify_api.client import SpotifyAuthError, SpotifyError
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.settings import SpotifySettings
 
 RESPONSES_KEY = AssetKey(["spotify_api", "recently_played_responses"])
 ITEMS_KEY = AssetKey(["raw", "recently_played_items"])
 GAP_CHECK = "no_plays_lost"
+EVERY_LISTENER_CHECK = "every_listener_polled"
 RECENT_GAPS = timedelta(days=7)  # gaps older than this are history: reported, no longer failing
 
 # A poll is due every 30 minutes; an hour without a successful one warns, two fail: plays may be slipping out of
@@ -59,31 +62,54 @@ def _iso(epoch_ms: int | None) -> str | None:
     group_name="sources",
     kinds={"spotify", "python"},
     freshness_policy=POLL_FRESHNESS,
-    check_specs=[AssetCheckSpec(GAP_CHECK, asset=RESPONSES_KEY, description=(
-        "Fails when a poll in the last 7 days returned a full page of 50 plays all newer than the previous "
-        "cursor: Spotify keeps only the last 50, so the plays in between were probably lost."))],
-    description="Raw recently-played answers in landing/recently_played/, one per poll, unchanged.",
+    check_specs=[
+        AssetCheckSpec(GAP_CHECK, asset=RESPONSES_KEY, description=(
+            "Fails when a poll in the last 7 days returned a full page of 50 plays all newer than the previous "
+            "cursor: Spotify keeps only the last 50, so the plays in between were probably lost.")),
+        AssetCheckSpec(EVERY_LISTENER_CHECK, asset=RESPONSES_KEY, description=(
+            "Warns when a listener with an authorization could not be polled (Spotify refused its authorization, or "
+            "kept failing), naming the listener and why; the other listeners' answers landed."))],
+    description="Raw recently-played answers in each listener's landing/recently_played/, one per listener and poll, "
+    "unchanged. One run polls every listener at once.",
 )
 def recently_played_responses(context: AssetExecutionContext, spotify_settings: SpotifySettings,
                               spotify_api: SpotifyApiResource):
-    directory = spotify_settings.landing_path / "recently_played"
-    cursor = cursor_ms(landed_responses(directory))
-    with spotify_api.client(spotify_settings) as client:
-        body = client.recently_played_response(after_ms=cursor)
-    landed = land_response(directory, int(time.time() * 1000), body)
-    context.log.info(f"Landed {landed.items} plays newer than {_iso(cursor) or 'nothing (first poll)'} "
-                     f"as {landed.path.name}.")
+    targets, unauthorized = spotify_api.poll_targets(spotify_settings)
+    outcomes = poll_everyone(
+        targets, spotify_api.api_base_url or spotify_settings.setting("spotify_api_base_url"),
+        spotify_api.accounts_base_url or spotify_settings.setting("spotify_accounts_base_url"),
+        spotify_api.retry_policy, spotify_settings.setting("poll_concurrency"))
+    landed = [outcome for outcome in outcomes if outcome.landed]
+    failed = [outcome for outcome in outcomes if not outcome.landed]
+    if not landed:  # nobody could be polled: the run fails, saying why
+        reasons = "; ".join(_whose(o.listener, o.problem) for o in failed)
+        raise (SpotifyAuthError if all(o.needs_authorization for o in failed) else SpotifyError)(reasons)
+    for outcome in landed:
+        context.log.info(_whose(outcome.listener, f"landed {outcome.landed.items} plays newer than "
+                                f"{_iso(outcome.cursor_ms) or 'nothing (first poll)'} as {outcome.landed.path.name}."))
+    for outcome in failed:
+        hint = f" (`spotify-assets auth --listener {outcome.listener}`)" if outcome.needs_authorization else ""
+        context.log.warning(f"listener {outcome.listener} was not polled: {outcome.problem}{hint}")
 
     now_ms = int(time.time() * 1000)
-    recent = [g for g in gaps(landed_responses(directory)) if now_ms - g.detected_at_ms <= RECENT_GAPS.total_seconds() * 1000]
+    recent = [(target.listener, gap) for target in targets for gap in gaps(landed_responses(target.directory))
+              if now_ms - gap.detected_at_ms <= RECENT_GAPS.total_seconds() * 1000]
+    touched = sorted({day.isoformat() for outcome in landed for day in outcome.landed.days})
+    own = next((o for o in outcomes if o.listener == DEFAULT_LISTENER), None)  # the single listener's figures
     yield MaterializeResult(
         asset_key=RESPONSES_KEY,
         metadata={
-            "plays_received": landed.items,
-            "cursor_before": _iso(cursor) or "none",
-            "newest_play": _iso(landed.newest_ms) if landed.items else "none",
-            "touched_days": MetadataValue.json([d.isoformat() for d in landed.days]),
-            "response_file": landed.path.name,
+            "plays_received": sum(o.landed.items for o in landed),
+            "cursor_before": _iso(own.cursor_ms) or "none" if own else "none",
+            "newest_play": _iso(own.landed.newest_ms) if own and own.landed and own.landed.items else "none",
+            "touched_days": MetadataValue.json(touched),
+            "response_file": own.landed.path.name if own and own.landed else "none",
+            "listeners_polled": len(landed),
+            "listeners_not_polled": MetadataValue.json(sorted(o.listener for o in failed)),
+            "listeners_without_authorization": MetadataValue.json(unauthorized),
+            "requests": sum(o.requests for o in outcomes),
+            # Counts only: when a listener listened is its own, even in the installation's run metadata.
+            "plays_by_listener": MetadataValue.json({o.listener: o.landed.items for o in landed}),
         },
     )
     yield AssetCheckResult(
@@ -91,10 +117,26 @@ def recently_played_responses(context: AssetExecutionContext, spotify_settings: 
         check_name=GAP_CHECK,
         passed=not recent,
         severity=AssetCheckSeverity.ERROR,
-        description="; ".join(g.describe() for g in recent) or "Every poll in the last 7 days joined up with the one before.",
+        description="; ".join(_whose(name, g.describe()) for name, g in recent)
+        or "Every poll in the last 7 days joined up with the one before.",
         metadata={"gaps_last_7_days": len(recent),
-                  "windows": MetadataValue.json([{"after": _iso(g.after_ms), "before": _iso(g.before_ms)} for g in recent])},
+                  "windows": MetadataValue.json([{"listener": name, "after": _iso(g.after_ms),
+                                                  "before": _iso(g.before_ms)} for name, g in recent])},
     )
+    yield AssetCheckResult(
+        asset_key=RESPONSES_KEY,
+        check_name=EVERY_LISTENER_CHECK,
+        passed=not failed,
+        severity=AssetCheckSeverity.WARN,
+        description="; ".join(f"{o.listener}: {o.problem}" for o in failed) or f"All {len(landed)} polled.",
+        metadata={"not_polled": MetadataValue.json(sorted(o.listener for o in failed)),
+                  "needs_authorization": MetadataValue.json(sorted(o.listener for o in failed if o.needs_authorization))},
+    )
+
+
+def _whose(listener: str, text: str) -> str:
+    """`text` as it always read for the single listener; another listener's name before it."""
+    return text if listener == DEFAULT_LISTENER else f"listener {listener}: {text}"
 
 
 def _item_rows(response_path, days: set[date], loaded_at: datetime, listener: str) -> tuple[list[tuple], int]:
@@ -131,18 +173,20 @@ def _item_rows(response_path, days: set[date], loaded_at: datetime, listener: st
     pool=WAREHOUSE_POOL,
     group_name="sources",
     kinds={"duckdb", "python"},
-    description="One row per recently-played item, rebuilt for each UTC day from the responses in landing.",
+    description="One row per recently-played item, rebuilt for each UTC day from every listener's responses in landing.",
 )
 def recently_played_items(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
     days = {date.fromisoformat(key) for key in context.partition_keys}
-    directory = spotify_settings.landing_path / "recently_played"
-    responses = [r for r in landed_responses(directory) if any(r.covers(d) for d in days)]
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    rows, unreadable = [], 0
-    for response in responses:
-        response_rows, response_unreadable = _item_rows(response.path, days, loaded_at, spotify_settings.listener_name)
-        rows += response_rows
-        unreadable += response_unreadable
+    rows, unreadable, responses = [], 0, 0
+    for name in listener_names(spotify_settings.data_path):
+        directory = Listener(name, spotify_settings.data_path).landing_path / "recently_played"
+        for response in landed_responses(directory):
+            if any(response.covers(d) for d in days):
+                response_rows, response_unreadable = _item_rows(response.path, days, loaded_at, name)
+                rows += response_rows
+                unreadable += response_unreadable
+                responses += 1
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
         connection.execute("BEGIN TRANSACTION")
@@ -157,5 +201,5 @@ def recently_played_items(context: AssetExecutionContext, spotify_settings: Spot
             raise
     if unreadable:
         context.log.warning(f"{unreadable} items without a readable played_at were skipped (they stay in landing).")
-    return MaterializeResult(metadata={"dagster/row_count": len(rows), "responses_read": len(responses),
+    return MaterializeResult(metadata={"dagster/row_count": len(rows), "responses_read": responses,
                                        "items_unreadable": unreadable, "days": len(days)})

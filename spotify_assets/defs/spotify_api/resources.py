@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME
+from spotify_assets.lib import listeners
+from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME, read_credentials
 from spotify_assets.lib.http_retry import RetryPolicy
+from spotify_assets.lib.recently_played.polling import PollTarget
 from spotify_assets.lib.spotify_api.authorization import remember_rotated_refresh_token
 from spotify_assets.lib.spotify_api.client import SpotifyClient
 from spotify_assets.settings import SpotifySettings
+
+
+def _keeper(credentials_file: Path, token: str):
+    """What hands a rotated refresh token back to the credentials file it came from."""
+    current = {"token": token}
+
+    def keep_rotated(new_token: str) -> None:
+        remember_rotated_refresh_token(credentials_file, current["token"], new_token)
+        current["token"] = new_token
+
+    return keep_rotated
 
 
 def credentials_configured() -> bool:
@@ -20,7 +34,8 @@ def credentials_configured() -> bool:
 
 
 class SpotifyApiResource(ConfigurableResource):
-    """The listener's own Spotify app. An empty client secret means a PKCE app."""
+    """The installation's Spotify app and the default listener's authorization. An empty client secret means a PKCE
+    app. Every other listener's authorization is its own credentials file (`poll_targets`)."""
 
     client_id: str
     client_secret: str = ""
@@ -30,21 +45,40 @@ class SpotifyApiResource(ConfigurableResource):
     backoff_seconds: float = 1.0  # first wait after a 5xx or timeout; doubles per attempt
     timeout_seconds: float = 20.0
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds)
+
     def client(self, settings: SpotifySettings) -> SpotifyClient:
         """`settings`: where `spotify-assets auth` stored the credentials (a rotated refresh token goes back there)."""
-        credentials_file = settings.data_path / CREDENTIALS_FILE_NAME
-        current = {"token": self.refresh_token}
-
-        def keep_rotated(new_token: str) -> None:
-            remember_rotated_refresh_token(credentials_file, current["token"], new_token)
-            current["token"] = new_token
-
         return SpotifyClient(
             client_id=self.client_id,
             client_secret=self.client_secret or None,
             refresh_token=self.refresh_token,
             api_base_url=self.api_base_url or settings.setting("spotify_api_base_url"),
             accounts_base_url=self.accounts_base_url or settings.setting("spotify_accounts_base_url"),
-            retry=RetryPolicy(backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds),
-            on_refresh_token=keep_rotated,
+            retry=self.retry_policy,
+            on_refresh_token=_keeper(settings.data_path / CREDENTIALS_FILE_NAME, self.refresh_token),
         )
+
+    def poll_targets(self, settings: SpotifySettings) -> tuple[list[PollTarget], list[str]]:
+        """What one poll cycle asks: every listener with an authorization (the default listener's is this resource's,
+        every other's its own credentials file, with the installation's app unless it names its own), and the names
+        of the listeners without one, who are left out."""
+        targets, unauthorized = [], []
+        for name in listeners.listener_names(settings.data_path):
+            listener = listeners.Listener(name, settings.data_path)
+            if listener.is_default:
+                client_id, secret, token = self.client_id, self.client_secret, self.refresh_token
+            else:
+                own = read_credentials(listener.credentials_path)  # without the installation's fallbacks
+                client_id = own.get("SPOTIFY_CLIENT_ID") or self.client_id
+                secret = own.get("SPOTIFY_CLIENT_SECRET") if own.get("SPOTIFY_CLIENT_ID") else self.client_secret
+                token = own.get("SPOTIFY_REFRESH_TOKEN", "")
+            if not token:
+                unauthorized.append(name)
+                continue
+            targets.append(PollTarget(name, client_id, secret or None, token, listener.landing_path / "recently_played",
+                                      _keeper(listener.credentials_path, token)))
+        return targets, unauthorized
+

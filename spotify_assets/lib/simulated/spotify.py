@@ -7,7 +7,8 @@ recent plays up to a controllable clock with `after`/`before` cursors, GET /v1/t
 (GET /v1/me/top/{type}), profile (GET /v1/me) and playlists (GET /v1/me/playlists, GET /v1/playlists/{id}/items or,
 with `legacy_playlist_items`, only the former /tracks route and its `track` entries), paged with offset, limit and
 next; scopes per route, and faults injected per route (status codes with any Retry-After spelling, slow answers,
-malformed bodies, access tokens that expire).
+malformed bodies, access tokens that expire). Besides its own listener it serves other accounts (`add_account`), each
+with its own refresh token, plays and faults, as one app authorized by many listeners is served.
 """
 
 from __future__ import annotations
@@ -38,6 +39,21 @@ class Fault:
     echo: bool = False  # the message repeats the request, headers and body (a proxy or debugging endpoint does)
 
 
+@dataclass
+class SimulatedAccount:
+    """Another listener of the same app: its refresh token, its plays, and faults only its requests meet."""
+
+    refresh_token: str
+    plays: list[tuple[int, dict]] = field(default_factory=list)
+    faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
+
+    def add_play(self, played_at_ms: int, track: dict, context: dict | None = None) -> None:
+        self.plays.append((played_at_ms, {"track": track, "played_at": iso_ms(played_at_ms), "context": context}))
+
+    def inject(self, route: str, *faults: Fault) -> None:
+        self.faults[route].extend(faults)
+
+
 def iso_ms(epoch_ms: int) -> str:
     moment = datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
@@ -64,6 +80,10 @@ class SimulatedSpotify(LoopbackService):
         self.top_items: dict[tuple[str, str], list[dict]] = {}  # (artists|tracks, time_range) -> objects, best first
         self.playlists: list[dict] = []  # playlist objects with "entries" (and "readable": False for a 403)
         self.legacy_playlist_items = False  # serve only /v1/playlists/{id}/tracks, entries with `track` alone
+        self.accounts: dict[str, SimulatedAccount] = {}  # by current refresh token
+        self.access_owners: dict[str, SimulatedAccount] = {}  # by access token, for the other accounts
+        self.in_flight = 0  # requests being answered now
+        self.most_in_flight = 0  # the most ever answered at once
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ control
@@ -92,6 +112,22 @@ class SimulatedSpotify(LoopbackService):
         with self._lock:
             self.plays.append((played_at_ms, {"track": track, "played_at": iso_ms(played_at_ms), "context": context}))
 
+    def add_account(self, refresh_token: str) -> SimulatedAccount:
+        """Another listener who authorized the same app."""
+        account = SimulatedAccount(refresh_token)
+        with self._lock:
+            self.accounts[refresh_token] = account
+            self.valid_refresh_tokens.add(refresh_token)
+        return account
+
+    def revoke(self, account: SimulatedAccount) -> None:
+        """That listener's refresh token stops working (revoked, or unused for months), and its access tokens too."""
+        with self._lock:
+            self.valid_refresh_tokens.discard(account.refresh_token)
+            for token in [t for t, owner in self.access_owners.items() if owner is account]:
+                self.access_tokens.pop(token, None)
+                del self.access_owners[token]
+
     def approve(self, authorize_url: str) -> str:
         """What the listener's browser does at /authorize: returns the redirect URL with a fresh code."""
         from urllib.parse import urlencode
@@ -108,6 +144,11 @@ class SimulatedSpotify(LoopbackService):
 
     def revoke_refresh_tokens(self) -> None:
         self.valid_refresh_tokens.clear()
+
+    def answering(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
 
     def calls(self, route: str) -> int:
         return sum(1 for r, _, _ in self.requests if r == route)
@@ -133,12 +174,24 @@ class SimulatedSpotify(LoopbackService):
         if form.get("grant_type") != "refresh_token" or form.get("refresh_token") not in self.valid_refresh_tokens:
             return 400, {"error": "invalid_grant", "error_description": "Invalid refresh token"}
         access_token = secrets.token_urlsafe(24)
-        self.access_tokens[access_token] = time.monotonic() + self.token_lifetime_seconds
+        account = self.accounts.get(form["refresh_token"])
+        with self._lock:
+            self.access_tokens[access_token] = time.monotonic() + self.token_lifetime_seconds
+            if account:
+                self.access_owners[access_token] = account
         answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": self.token_lifetime_seconds,
                   "scope": " ".join(self.scopes)}
         if self.rotate_refresh_tokens:
             new_token = secrets.token_urlsafe(24)
-            self.valid_refresh_tokens = {new_token}
+            with self._lock:
+                if account:  # only this listener's token turns over
+                    self.valid_refresh_tokens.discard(account.refresh_token)
+                    del self.accounts[account.refresh_token]
+                    account.refresh_token = new_token
+                    self.accounts[new_token] = account
+                    self.valid_refresh_tokens.add(new_token)
+                else:
+                    self.valid_refresh_tokens = {new_token, *self.accounts}
             answer["refresh_token"] = new_token
         return 200, answer
 
@@ -165,7 +218,7 @@ class SimulatedSpotify(LoopbackService):
         expires = self.access_tokens.get(authorization[7:])
         return expires is not None and expires > time.monotonic()
 
-    def recently_played(self, query: dict) -> tuple[int, dict]:
+    def recently_played(self, query: dict, account: SimulatedAccount | None = None) -> tuple[int, dict]:
         if "user-read-recently-played" not in self.scopes:
             return 403, {"error": {"status": 403, "message": "Insufficient client scope"}}
         if "after" in query and "before" in query:
@@ -173,7 +226,8 @@ class SimulatedSpotify(LoopbackService):
         limit = min(int(query.get("limit", 20)), 50)
         now = self.clock_ms()
         with self._lock:
-            window = sorted((p for p in self.plays if p[0] <= now), key=lambda p: p[0], reverse=True)[:WINDOW]
+            plays = account.plays if account else self.plays
+            window = sorted((p for p in plays if p[0] <= now), key=lambda p: p[0], reverse=True)[:WINDOW]
         if "after" in query:
             chosen = [p for p in window if p[0] > int(query["after"])][-limit:]  # the oldest after the cursor
         elif "before" in query:
@@ -282,8 +336,8 @@ class _Handler(BaseHTTPRequestHandler):
             return "playlist-tracks"
         return "unknown"
 
-    def _fault(self, route: str, body: str = "") -> bool:
-        queue = self.fake.faults.get(route)
+    def _fault(self, route: str, body: str = "", account: SimulatedAccount | None = None) -> bool:
+        queue = (account.faults if account else self.fake.faults).get(route)
         if not queue:
             return False
         fault = queue.popleft()
@@ -303,6 +357,20 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def do_POST(self) -> None:
+        self.fake.answering(+1)
+        try:
+            self._post()
+        finally:
+            self.fake.answering(-1)
+
+    def do_GET(self) -> None:
+        self.fake.answering(+1)
+        try:
+            self._get()
+        finally:
+            self.fake.answering(-1)
+
+    def _post(self) -> None:
         parsed = urlparse(self.path)
         route = self._route(parsed.path)
         length = int(self.headers.get("Content-Length", 0))
@@ -315,7 +383,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(404, {"error": {"status": 404, "message": "Service not found"}})
         self._answer(*self.fake.token(form, self.headers.get("Authorization")))
 
-    def do_GET(self) -> None:
+    def _get(self) -> None:
         parsed = urlparse(self.path)
         route = self._route(parsed.path)
         query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
@@ -324,8 +392,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not self.fake.authorized(self.headers.get("Authorization")):
             return self._answer(401, {"error": {"status": 401, "message": "The access token expired"}})
+        account = self.fake.access_owners.get(self.headers["Authorization"][7:])
+        if account and self._fault(route, account=account):
+            return
         if route == "recently-played":
-            return self._answer(*self.fake.recently_played(query))
+            return self._answer(*self.fake.recently_played(query, account))
         if route == "tracks":
             return self._answer(*self.fake.track(parsed.path.rsplit("/", 1)[-1]))
         if route == "me":
