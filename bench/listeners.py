@@ -35,6 +35,8 @@ from spotify_assets.lib import configuration  # noqa: E402
 from spotify_assets.lib.listeners import Listener  # noqa: E402
 from spotify_assets.lib.raw_tables import EXPORT_FILES, EXPORT_IMPORTS, RECORD_TABLES  # noqa: E402
 from spotify_assets.lib.simulated.spotify import SimulatedSpotify, track_object  # noqa: E402
+from spotify_assets.lib.warehouse import warehouse_connection  # noqa: E402
+from spotify_assets.settings import SpotifySettings  # noqa: E402
 
 NEW_PLAYS = 50
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney")
@@ -54,7 +56,8 @@ def listener_name(number: int) -> str:
 
 def add_listeners(data: Path, count: int) -> list[str]:
     """`count` listeners besides `default`, written as `listener add` writes them (one settings file written once:
-    `listener add` rewrites it per listener), each with a copy of the default listener's exports in raw."""
+    `listener add` rewrites it per listener), each with a copy of the default listener's exports in raw, loaded now
+    (what the next build takes as new)."""
     names = [listener_name(n) for n in range(1, count)]
     settings = configuration.settings_file(data)
     text = settings.read_text() if settings.exists() else ""
@@ -71,14 +74,14 @@ def add_listeners(data: Path, count: int) -> list[str]:
                   for name in names for export in exports]
         warehouse.execute("CREATE TEMP TABLE copies (export_hash VARCHAR, copy_hash VARCHAR, listener VARCHAR)")
         warehouse.executemany("INSERT INTO copies VALUES (?, ?, ?)", copies)
-        warehouse.execute(f"INSERT INTO {EXPORT_IMPORTS.qualified_name} SELECT * REPLACE (c.copy_hash AS export_hash, "
-                          f"c.listener AS listener) FROM {EXPORT_IMPORTS.qualified_name} JOIN copies c USING (export_hash)")
-        warehouse.execute(f"INSERT INTO {EXPORT_FILES.qualified_name} SELECT * REPLACE (c.copy_hash AS export_hash) "
-                          f"FROM {EXPORT_FILES.qualified_name} JOIN copies c USING (export_hash)")
+        warehouse.execute(f"INSERT INTO {EXPORT_IMPORTS.qualified_name} SELECT t.* REPLACE (c.copy_hash AS export_hash, "
+                          f"c.listener AS listener, now()::TIMESTAMP AS imported_at) FROM {EXPORT_IMPORTS.qualified_name} t JOIN copies c USING (export_hash)")
+        warehouse.execute(f"INSERT INTO {EXPORT_FILES.qualified_name} SELECT t.* REPLACE (c.copy_hash AS export_hash) "
+                          f"FROM {EXPORT_FILES.qualified_name} t JOIN copies c USING (export_hash)")
         for table in RECORD_TABLES:
             columns = ", ".join(f'"{column.name}"' for column in table.columns)
             warehouse.execute(f"INSERT INTO {table.qualified_name} SELECT {columns}, c.copy_hash, _file_path, "
-                              f"_record_index, _loaded_at FROM {table.qualified_name} t "
+                              f"_record_index, now()::TIMESTAMP FROM {table.qualified_name} t "
                               f"JOIN copies c ON t._export_hash = c.export_hash")
     return names
 
@@ -95,7 +98,7 @@ def bench_listeners(count: int, history: int, work: Path, environment: dict[str,
         newest = marts.execute("SELECT epoch_ms(max(played_at_utc)) FROM fct_plays").fetchone()[0]
         tracks = marts.execute("SELECT track_uris[1], track_name, artist_name FROM dim_track "
                                "WHERE len(track_uris) > 0 ORDER BY streams DESC LIMIT ?", [NEW_PLAYS]).fetchall()
-    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as warehouse:
+    with warehouse_connection(SpotifySettings(data_dir=str(data)), read_only=True, with_marts=True) as warehouse:
         plays_in_warehouse = warehouse.execute("SELECT count(*) FROM marts.fct_plays").fetchone()[0]
     with SimulatedSpotify() as fake:
         accounts = [fake] + [fake.add_account(f"{name}-token") for name in names]

@@ -10,7 +10,7 @@ from dagster import (
 
 from spotify_assets.defs.transformations.assets import warehouse_models
 from spotify_assets.lib.listeners import DEFAULT_LISTENER, listener_names
-from spotify_assets.lib.publishing.publish import publish_marts
+from spotify_assets.lib.publishing.publish import publish_listeners
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL
 from spotify_assets.settings import SpotifySettings
 
@@ -28,13 +28,12 @@ PUBLISHED_KEY = AssetKey(["published", "marts_database"])
     "top_tracks, heatmap, hour_drilldown): a copy of the warehouse's marts file, replaced atomically after each build.",
 )
 def published_marts_database(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
-    published = {}
-    for name in listener_names(spotify_settings.data_path):
-        own = spotify_settings.for_listener(name)
-        publication = publish_marts(spotify_settings.warehouse_marts_path, own.published_marts_path, name)
+    destinations = {name: spotify_settings.for_listener(name).published_marts_path
+                    for name in listener_names(spotify_settings.data_path)}
+    published = publish_listeners(spotify_settings.warehouse_marts_path, destinations)
+    for name, publication in published.items():
         context.log.info(f"Published {len(publication.row_counts)} tables ({publication.bytes_copied / 1e6:,.1f} MB) "
-                         f"to {own.published_marts_path}")
-        published[name] = publication
+                         f"to {destinations[name]}")
     counts = published[DEFAULT_LISTENER].row_counts
     table = "\n".join(["| table | rows |", "|---|---|"] + [f"| marts.{name} | {rows:,} |" for name, rows in counts.items()])
     # The default listener's figures (the single-listener setup's); the others' only as their files' sizes, so no

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -53,40 +55,121 @@ def range_macro_statements() -> list[str]:
 def publish_marts(marts_path: Path, published_path: Path, listener: str = "default") -> Publication:
     """Make `published_path` hold exactly `listener`'s rows of the tables of `marts_path` (dbt's marts file), without
     the listener column, and the range macros."""
+    return publish_listeners(marts_path, {listener: published_path})[listener]
+
+
+def publish_listeners(marts_path: Path, destinations: dict[str, Path]) -> dict[str, Publication]:
+    """`publish_marts` for every listener of `destinations` (listener -> its published file) in one pass: the marts
+    are read once, each table ordered by listener, so that each listener's copy reads only the row groups holding its
+    rows, and the files are written one per core at a time."""
     # A process that ended without closing the file can leave changes in its write-ahead log, which a file copy
     # would miss: opening the file replays the log and a checkpoint writes it into the file.
     with duckdb.connect(str(marts_path)) as connection:
         connection.execute("CHECKPOINT")
         tables = _tables(connection)
-        others = _other_listeners(connection, tables, listener)
-    published_path.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(published_path.parent, PUBLISHING_LEFTOVER)
-    building = published_path.with_name(f".publishing-{os.getpid()}-{uuid.uuid4().hex}.duckdb")
-    try:
-        if others:
-            _copy_listeners_rows(marts_path, building, tables, listener)
+        others = _other_listeners(connection, tables, list(destinations))
+    for path in destinations.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(path.parent, PUBLISHING_LEFTOVER)
+    if len(destinations) == 1 and not others:
+        ((listener, path),) = destinations.items()
+        return {listener: _publish_copy(marts_path, path, tables)}
+    with tempfile.TemporaryDirectory(prefix=".publishing-spill-", dir=next(iter(destinations.values())).parent) as spill, \
+            duckdb.connect(config={"temp_directory": spill, "memory_limit": SORT_MEMORY}) as connection:
+        connection.execute(f"ATTACH '{marts_path}' AS source_marts (READ_ONLY)")
+        source = f"source_marts.{PUBLISHED_SCHEMA}"
+        if len(destinations) > 1:  # each table once, ordered by listener, for every listener's copy to read from
+            for table, columns in tables.items():
+                connection.execute(f'CREATE TABLE memory.main."{table}" AS SELECT * FROM {source}."{table}"'
+                                   + (f" ORDER BY {LISTENER_COLUMN}" if LISTENER_COLUMN in columns else ""))
+            connection.execute("DETACH source_marts")
+            source = "memory.main"
+        counts = _counts_by_listener(connection, source, tables, list(destinations))
+        # One file per worker at a time, each on its own cursor (a connection to the same database).
+        with ThreadPoolExecutor(max_workers=min(len(destinations), os.cpu_count() or 1)) as workers:
+            published = workers.map(lambda job: _publish_rows(connection.cursor(), source, tables, *job),
+                                    [(listener, path, counts[listener], number)
+                                     for number, (listener, path) in enumerate(destinations.items())])
+            return dict(zip(destinations, published))
+
+
+def _counts_by_listener(connection: duckdb.DuckDBPyConnection, source: str, tables: dict[str, list[str]],
+                        listeners: list[str]) -> dict[str, dict[str, int]]:
+    """Each listener's rows in each table (every row of a table without the listener column)."""
+    counts: dict[str, dict[str, int]] = {listener: {} for listener in listeners}
+    for table, columns in sorted(tables.items()):
+        if LISTENER_COLUMN in columns:
+            rows = dict(connection.execute(f'SELECT {LISTENER_COLUMN}, count(*) FROM {source}."{table}" '
+                                           f"GROUP BY ALL").fetchall())
         else:
-            # The copy keeps the marts file's storage format (DuckDB 1.4's: dbt_project/profiles.yml), which the
-            # command-line tool and older DuckDB versions read.
-            shutil.copyfile(marts_path, building)
+            rows = dict.fromkeys(listeners, connection.execute(f'SELECT count(*) FROM {source}."{table}"').fetchone()[0])
+        for listener in listeners:
+            counts[listener][table] = rows.get(listener, 0)
+    return counts
+
+LISTENER_COLUMN = "listener"
+# What ordering the marts by listener may hold in memory before it spills to disk beside the published files.
+SORT_MEMORY = "1GB"
+
+
+def _building(published_path: Path) -> Path:
+    return published_path.with_name(f".publishing-{os.getpid()}-{uuid.uuid4().hex}.duckdb")
+
+
+def _discard(building: Path) -> None:
+    building.unlink(missing_ok=True)
+    building.with_name(building.name + ".wal").unlink(missing_ok=True)
+
+
+def _publish_copy(marts_path: Path, published_path: Path, tables: dict[str, list[str]]) -> Publication:
+    """The marts hold one listener's rows: the file copy, with the listener column dropped."""
+    building = _building(published_path)
+    try:
+        # The copy keeps the marts file's storage format (DuckDB 1.4's: dbt_project/profiles.yml), which the
+        # command-line tool and older DuckDB versions read.
+        shutil.copyfile(marts_path, building)
         with duckdb.connect(str(building)) as connection:
-            if not others:
-                for table, columns in tables.items():
-                    if LISTENER_COLUMN in columns:
-                        connection.execute(f'ALTER TABLE {PUBLISHED_SCHEMA}."{table}" DROP COLUMN {LISTENER_COLUMN}')
+            for table, columns in tables.items():
+                if LISTENER_COLUMN in columns:
+                    connection.execute(f'ALTER TABLE {PUBLISHED_SCHEMA}."{table}" DROP COLUMN {LISTENER_COLUMN}')
             for statement in range_macro_statements():
                 connection.execute(statement)
             counts = _row_counts(connection)
             connection.execute("CHECKPOINT")
     except BaseException:
-        building.unlink(missing_ok=True)
-        building.with_name(building.name + ".wal").unlink(missing_ok=True)
+        _discard(building)
         raise
     os.replace(building, published_path)
     return Publication(counts, published_path.stat().st_size)
 
 
-LISTENER_COLUMN = "listener"
+def _publish_rows(connection: duckdb.DuckDBPyConnection, source: str, tables: dict[str, list[str]], listener: str,
+                  published_path: Path, counts: dict[str, int], number: int) -> Publication:
+    """A new file (in DuckDB 1.4's storage format) with `listener`'s rows of every table of `source`, in their order,
+    and the range macros. `number` names the file's attachment apart from the other workers'."""
+    building, alias = _building(published_path), f"published_{number}"
+    try:
+        connection.execute(f"ATTACH '{building}' AS {alias} (STORAGE_VERSION 'v1.4.0')")
+        for table, columns in tables.items():
+            kept = ", ".join(f'"{column}"' for column in columns if column != LISTENER_COLUMN)
+            where = f" WHERE {LISTENER_COLUMN} = $listener" if LISTENER_COLUMN in columns else ""
+            connection.execute(f'CREATE TABLE {alias}.{PUBLISHED_SCHEMA}."{table}" AS '
+                               f'SELECT {kept} FROM {source}."{table}"{where}', {"listener": listener} if where else None)
+        connection.execute(f"USE {alias}.{PUBLISHED_SCHEMA}")
+        for statement in range_macro_statements():
+            connection.execute(statement)
+        connection.execute("USE memory.main")
+        connection.execute(f"DETACH {alias}")
+    except BaseException:
+        if connection.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [alias]).fetchone()[0]:
+            connection.execute("USE memory.main")
+            connection.execute(f"DETACH {alias}")
+        _discard(building)
+        raise
+    finally:
+        connection.close()
+    os.replace(building, published_path)
+    return Publication(counts, published_path.stat().st_size)
 
 
 def _tables(connection: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -101,25 +184,12 @@ def _tables(connection: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return tables
 
 
-def _other_listeners(connection: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], listener: str) -> bool:
-    """Whether any table holds a row of another listener than `listener`."""
+def _other_listeners(connection: duckdb.DuckDBPyConnection, tables: dict[str, list[str]], listeners: list[str]) -> bool:
+    """Whether any table holds a row of a listener not in `listeners`."""
     return any(connection.execute(
-        f'SELECT 1 FROM {PUBLISHED_SCHEMA}."{table}" WHERE {LISTENER_COLUMN} IS DISTINCT FROM ? LIMIT 1',
-        [listener]).fetchall() for table, columns in tables.items() if LISTENER_COLUMN in columns)
-
-
-def _copy_listeners_rows(marts_path: Path, building: Path, tables: dict[str, list[str]], listener: str) -> None:
-    """A new file (in DuckDB 1.4's storage format) with `listener`'s rows of every table, in the marts' row order."""
-    with duckdb.connect() as connection:
-        connection.execute(f"ATTACH '{marts_path}' AS source_marts (READ_ONLY)")
-        connection.execute(f"ATTACH '{building}' AS published (STORAGE_VERSION 'v1.4.0')")
-        for table, columns in tables.items():
-            kept = ", ".join(f'"{column}"' for column in columns if column != LISTENER_COLUMN)
-            where = f" WHERE {LISTENER_COLUMN} = $listener" if LISTENER_COLUMN in columns else ""
-            connection.execute(f'CREATE TABLE published.{PUBLISHED_SCHEMA}."{table}" AS '
-                               f'SELECT {kept} FROM source_marts.{PUBLISHED_SCHEMA}."{table}"{where}',
-                               {"listener": listener} if where else None)
-        connection.execute("DETACH published")
+        f'SELECT 1 FROM {PUBLISHED_SCHEMA}."{table}" WHERE {LISTENER_COLUMN} IS NULL '
+        f"OR NOT list_contains($listeners, {LISTENER_COLUMN}) LIMIT 1",
+        {"listeners": listeners}).fetchall() for table, columns in tables.items() if LISTENER_COLUMN in columns)
 
 
 def _row_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
