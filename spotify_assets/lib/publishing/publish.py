@@ -15,7 +15,10 @@ Every marts table carries its rows' listener (counting rules, section 12); a pub
 rows, without the column. When the marts hold only that listener's rows (a single-listener installation), the file
 copy stands and the column is dropped from it (0.1 s for every table at a million plays). Otherwise the listener's
 rows are copied table by table into a new file: a copy of the whole file with the others' rows deleted would still
-hold their data in its free blocks.
+hold their data in its free blocks. Every listener is published in one pass (`publish_listeners`): the marts are read
+once, ordered by listener, each listener's file takes only its own row groups, and the files are written one per core
+at a time (100 listeners of 10,000 plays each: 31 s and 47 CPU seconds, where publishing one listener after another
+took 87 s; bench/RESULTS.md).
 """
 
 from __future__ import annotations
