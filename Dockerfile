@@ -7,9 +7,9 @@ FROM python:3.11-slim
 RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . .
-# The PostgreSQL instance variant too (deploy/postgres/dagster.yaml), for a container among others.
+# The PostgreSQL instance variants too (deploy/postgres/, deploy/docker/), for a container among others.
 RUN make install
-RUN .venv/bin/pip install --quiet -e '.[postgres]'
+RUN .venv/bin/pip install --quiet -e '.[docker]'
 ENV SPOTIFY_DATA_DIR=/data \
     DAGSTER_HOME=/dagster_home
 VOLUME ["/data", "/dagster_home"]

@@ -93,3 +93,53 @@ def test_runs_live_in_postgres_and_launched_runs_wait_in_the_queue(postgres_url,
         subprocess.run(["pkill", "-f", str(home)], capture_output=True)
     assert _status_of("dbt_docs_job", postgres_url) == "SUCCESS"
     assert (tmp_path / "data" / "dbt_docs" / "index.html").exists()
+
+
+def test_the_docker_deployment_runs_its_queue_and_launcher_on_postgres(postgres_url, tmp_path, monkeypatch):
+    """deploy/docker: the instance loads on a real PostgreSQL with Docker's run launcher and the per-listener queue
+    limit, and docker-compose.yaml starts what dagster.yaml and workspace.yaml name (no Docker engine runs here: the
+    containers themselves are not started)."""
+    import yaml
+    from dagster import DagsterInstance
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+    from dagster_docker import DockerRunLauncher
+
+    deploy = PROJECT_ROOT / "deploy" / "docker"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(deploy / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", postgres_url)
+    monkeypatch.setenv("DAGSTER_RUN_IMAGE", "spotify-assets")
+    instance = DagsterInstance.from_config(str(home))
+    try:
+        launcher, coordinator = instance.run_launcher, instance.run_coordinator
+        assert isinstance(launcher, DockerRunLauncher) and launcher.image == "spotify-assets"
+        assert isinstance(coordinator, QueuedRunCoordinator)
+        queue = instance.get_concurrency_config().run_queue_config
+        limits = {limit["key"]: limit for limit in queue.tag_concurrency_limits}
+        assert queue.max_concurrent_runs == 8
+        assert limits["spotify/listener"]["limit"] == 1 and limits["spotify/listener"]["value"]["applyLimitPerUniqueValue"]
+        assert {"SPOTIFY_REFRESH_TOKEN", "DAGSTER_POSTGRES_URL", "SPOTIFY_DATA_DIR"} <= set(launcher.env_vars)
+    finally:
+        instance.dispose()
+
+    compose = yaml.safe_load((deploy / "docker-compose.yaml").read_text())
+    services = compose["services"]
+    workspace = yaml.safe_load((deploy / "workspace.yaml").read_text())["load_from"][0]["grpc_server"]
+    code_command = services["code"]["command"]
+    assert workspace["host"] == "code" and str(workspace["port"]) == code_command[code_command.index("-p") + 1]
+    (volume,) = launcher.container_kwargs["volumes"]
+    for name in ("code", "webserver", "daemon"):
+        service = services[name]
+        environment = service["environment"]
+        assert service["image"] == environment["DAGSTER_RUN_IMAGE"]  # each run's container is the same image
+        assert launcher.networks == service["networks"] and launcher.networks[0] in compose["networks"]
+        assert compose["volumes"][volume.split(":")[0]]["name"] == volume.split(":")[0] and volume in service["volumes"]
+        assert "./dagster.yaml:/dagster_home/dagster.yaml:ro" in service["volumes"]
+        assert environment["DAGSTER_HOME"] == "/dagster_home"
+        assert environment["DAGSTER_POSTGRES_URL"].startswith("postgresql+psycopg2://")
+    for name in ("webserver", "daemon"):
+        command = services[name]["command"]
+        mounted = {mount.split(":")[1] for mount in services[name]["volumes"]}
+        assert f"/app/{command[command.index('-w') + 1]}" in mounted
+    assert "/var/run/docker.sock:/var/run/docker.sock" in services["daemon"]["volumes"]
