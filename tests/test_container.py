@@ -14,7 +14,8 @@ def instructions() -> list[tuple[str, str]]:
 def test_the_image_installs_what_the_readme_installs():
     runs = [argument for name, argument in instructions() if name == "RUN"]
     assert "make install" in runs  # the README's `make demo` and `make test` both start with `make install`
-    assert ".venv/bin/pip install --quiet -e '.[postgres]'" in runs  # the README's "Running in a container, and beyond one machine"
+    # The PostgreSQL and Docker variants (deploy/), as the README's "Running in a container, and beyond one machine" says.
+    assert ".venv/bin/pip install --quiet -e '.[docker]'" in runs
     makefile = (PROJECT_ROOT / "Makefile").read_text().splitlines()
     # `make test` adds the test extra on top of what `install` makes; the image needs none of it.
     assert "demo: install" in makefile and "$(TEST_STAMP): $(STAMP)" in makefile and "test: $(TEST_STAMP)" in makefile
