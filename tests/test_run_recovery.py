@@ -242,9 +242,13 @@ def test_leftovers_of_dead_processes_are_removed_and_live_work_kept(tmp_path):
     live = tmp_path / f".publishing-{os.getpid()}-{'b' * 32}.duckdb"
     dead.write_bytes(b"half a database")
     live.write_bytes(b"being built")
+    # What ordering the marts by listener spilled to disk before its process was killed.
+    spilled = tmp_path / f".publishing-{child.pid}-{'c' * 32}.spill"
+    spilled.mkdir()
+    (spilled / "duckdb_temp_storage-0.tmp").write_bytes(b"rows")
     assert not is_running(child.pid) and is_running(os.getpid())
-    assert remove_leftovers(tmp_path, PUBLISHING_LEFTOVER) == [dead]
-    assert live.exists() and not dead.exists()
+    assert sorted(remove_leftovers(tmp_path, PUBLISHING_LEFTOVER)) == [dead, spilled]
+    assert live.exists() and not dead.exists() and not spilled.exists()
 
 
 @pytest.mark.slow

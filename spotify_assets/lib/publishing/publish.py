@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,7 +39,8 @@ from spotify_assets.lib.processes import remove_leftovers
 # `marts`, after its name), `fct_plays` and `marts.fct_plays` both answer, with no SET, USE or ATTACH first.
 PUBLISHED_SCHEMA = "main"
 # The next published file while it is built (or left by a process that was killed: removed by the next one).
-PUBLISHING_LEFTOVER = r"\.publishing-(?P<pid>[0-9]+)-[0-9a-f]{32}\.duckdb(\.wal)?"
+# The folder where ordering the marts by listener spills to disk is named the same way, ending in `.spill`.
+PUBLISHING_LEFTOVER = r"\.publishing-(?P<pid>[0-9]+)-[0-9a-f]{32}(\.duckdb(\.wal)?|\.spill)"
 
 
 @dataclass
@@ -71,14 +71,24 @@ def publish_listeners(marts_path: Path, destinations: dict[str, Path]) -> dict[s
         connection.execute("CHECKPOINT")
         tables = _tables(connection)
         others = _other_listeners(connection, tables, list(destinations))
-    for path in destinations.values():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(path.parent, PUBLISHING_LEFTOVER)
+    for folder in {path.parent for path in destinations.values()}:
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(folder, PUBLISHING_LEFTOVER)
     if len(destinations) == 1 and not others:
         ((listener, path),) = destinations.items()
         return {listener: _publish_copy(marts_path, path, tables)}
-    with tempfile.TemporaryDirectory(prefix=".publishing-spill-", dir=next(iter(destinations.values())).parent) as spill, \
-            duckdb.connect(config={"temp_directory": spill, "memory_limit": SORT_MEMORY}) as connection:
+    spill = _building(next(iter(destinations.values()))).with_suffix(".spill")
+    spill.mkdir()
+    try:
+        return _publish_sorted(marts_path, destinations, tables, spill)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _publish_sorted(marts_path: Path, destinations: dict[str, Path], tables: dict[str, list[str]],
+                    spill: Path) -> dict[str, Publication]:
+    """Each listener's file written table by table from its own rows, ordering by listener spilling into `spill`."""
+    with duckdb.connect(config={"temp_directory": str(spill), "memory_limit": SORT_MEMORY}) as connection:
         connection.execute(f"ATTACH '{marts_path}' AS source_marts (READ_ONLY)")
         source = f"source_marts.{PUBLISHED_SCHEMA}"
         if len(destinations) > 1:  # each table once, ordered by listener, for every listener's copy to read from
