@@ -26,6 +26,7 @@ from spotify_assets.lib.recently_played.polling import PollTarget, poll_everyone
 from spotify_assets.lib.simulated.spotify import Fault, SimulatedSpotify, track_object
 
 NOW_MS = int(datetime(2026, 3, 10, 20, 0, tzinfo=timezone.utc).timestamp() * 1000)
+BOBS_LEAD_MS = 17 * 60_000  # bob stopped 17 minutes earlier: none of his minutes is one of the default listener's
 
 
 def _track(listener: str, number: int) -> dict:
@@ -34,12 +35,13 @@ def _track(listener: str, number: int) -> dict:
                         f"{listener.title()} Album", 200_000, f"{listener.upper()[:4]:X<4}{number:08d}")
 
 
-def _listen(account, listener: str, plays: int) -> set[str]:
-    """`plays` plays of the listener's own tracks in the hours before NOW_MS; their track ids."""
+def _listen(account, listener: str, plays: int, before_ms: int = 0) -> set[str]:
+    """`plays` plays of the listener's own tracks, 4 minutes apart, the last 4 minutes and `before_ms` before NOW_MS;
+    their track ids."""
     ids = set()
     for number in range(plays):
         track = _track(listener, number % 7)
-        account.add_play(NOW_MS - (plays - number) * 240_000, track)
+        account.add_play(NOW_MS - before_ms - (plays - number) * 240_000, track)
         ids.add(track["id"])
     return ids
 
@@ -95,7 +97,7 @@ def test_a_poll_run_lands_every_listener_and_one_build_updates_each_listeners_ma
     with SimulatedSpotify() as fake:
         fake.now_ms = NOW_MS
         own = _listen(fake, "default", 20)
-        bobs = _listen(fake.add_account("bob-refresh-token"), "bob", 15)
+        bobs = _listen(fake.add_account("bob-refresh-token"), "bob", 15, before_ms=BOBS_LEAD_MS)
         carol = fake.add_account("carol-refresh-token")
         _listen(carol, "carol", 5)
         fake.revoke(carol)
@@ -124,6 +126,16 @@ def test_a_poll_run_lands_every_listener_and_one_build_updates_each_listeners_ma
     check = next(c for c in polled.get_asset_check_evaluations() if c.check_name == EVERY_LISTENER_CHECK)
     assert not check.passed and check.description.startswith("carol: Spotify rejected the refresh token")
     assert _landed_track_ids(listeners.Listener("bob", data).landing_path / "recently_played") == bobs
+    # When bob listened is his own: no log line or metadata entry of the installation's run says it.
+    (bobs_answer,) = landed_responses(listeners.Listener("bob", data).landing_path / "recently_played")
+    bobs_times = {bobs_answer.path.name, *(item["played_at"][:16] for item in json.loads(bobs_answer.path.read_bytes())["items"]),
+                  *(datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="minutes")[:16]
+                    for ms in (bobs_answer.oldest_ms, bobs_answer.newest_ms))}
+    said = " ".join([entry.user_message or "" for entry in instance.all_logs(polled.run_id)]
+                    + [str(entry.value) for entry in metadata.values()]
+                    + [str(entry.value) for c in polled.get_asset_check_evaluations() for entry in c.metadata.values()]
+                    + [c.description or "" for c in polled.get_asset_check_evaluations()])
+    assert "bob" in said and not [time for time in bobs_times if time in said]
 
     days = list(metadata["touched_days"].value)
     assert materialize([recently_played_items], resources=resources, instance=instance,
@@ -139,5 +151,5 @@ def test_a_poll_run_lands_every_listener_and_one_build_updates_each_listeners_ma
             assert marts.execute("SELECT count(*) FROM fct_plays").fetchone()[0] == (20 if name == "default" else 15)
     with duckdb.connect(str(listeners.Listener("bob", data).published_marts_path), read_only=True) as marts:
         first_local = marts.execute("SELECT min(played_at_local) FROM fct_plays").fetchone()[0]
-    first_utc = datetime.fromtimestamp((NOW_MS - 15 * 240_000) / 1000, tz=timezone.utc).replace(tzinfo=None)
+    first_utc = datetime.fromtimestamp((NOW_MS - BOBS_LEAD_MS - 15 * 240_000) / 1000, tz=timezone.utc).replace(tzinfo=None)
     assert first_local == first_utc + timedelta(hours=1)  # Berlin in March: UTC+1
