@@ -40,7 +40,9 @@ def run_demo(settings: SpotifySettings, plays: int, seed: int, live: bool = Fals
     demo_hashes = {content_hash(path) for path in demo_exports}
     others = sorted({landed.name for landed in landed_exports(settings.exports_landing_path)
                      if landed.export_hash not in demo_hashes})
-    polled = any((settings.landing_path / "recently_played").glob("*.json"))
+    from spotify_assets.lib.recently_played.landing import RESPONSES_FOLDER
+
+    polled = any((settings.landing_path / RESPONSES_FOLDER).glob("*.json"))
     if others or polled:
         held = f"other exports ({', '.join(others)})" if others else "plays polled from Spotify"
         terminal.say(f"\noracle: not compared, the warehouse also holds {held}; run the demo in a new data folder "

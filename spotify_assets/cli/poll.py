@@ -25,6 +25,7 @@ def poll(settings: SpotifySettings) -> None:
         RESPONSES_KEY,
     )
     from spotify_assets.defs.recently_played.sensors import poll_request
+    from spotify_assets.lib.listeners import DEFAULT_LISTENER
 
     request = poll_request()  # the schedule's own question, asked first to say why nothing can run
     if isinstance(request, SkipReason):
@@ -37,7 +38,7 @@ def poll(settings: SpotifySettings) -> None:
         metadata = next(event.materialization.metadata for event in result.get_asset_materialization_events()
                         if event.asset_key == RESPONSES_KEY)
         by_listener = metadata["plays_by_listener"].value  # the default listener's figures are the run's own
-        received = by_listener.get("default")
+        received = by_listener.get(DEFAULT_LISTENER)
         if received:
             terminal.say(f"poll: {received} new play{'' if received == 1 else 's'}, the newest played "
                          f"{_when(metadata['newest_play'].value)}")
@@ -45,7 +46,7 @@ def poll(settings: SpotifySettings) -> None:
             terminal.say(f"poll: no new plays since {_when(metadata['cursor_before'].value)}")
         elif received is not None:
             terminal.say("poll: no plays yet (Spotify lists none for this account)")
-        others = {name: count for name, count in by_listener.items() if name != "default"}
+        others = {name: count for name, count in by_listener.items() if name != DEFAULT_LISTENER}
         if others:
             terminal.say(f"poll: {len(others)} other listener{'' if len(others) == 1 else 's'} polled, "
                          f"{sum(others.values())} new plays between them")

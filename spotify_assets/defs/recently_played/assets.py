@@ -30,7 +30,7 @@ from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
 from spotify_assets.lib.listeners import DEFAULT_LISTENER, Listener, listener_names
 from spotify_assets.lib.raw_tables import RECENTLY_PLAYED_ITEMS, create_raw_tables
 from spotify_assets.lib.recently_played.landing import (
-    gaps,
+    RESPONSES_FOLDER,
     landed_responses,
     played_at_ms,
 )
@@ -95,7 +95,7 @@ def recently_played_responses(context: AssetExecutionContext, spotify_settings: 
         context.log.warning(f"listener {outcome.listener} was not polled: {outcome.problem}{hint}")
 
     now_ms = int(time.time() * 1000)
-    recent = [(target.listener, gap) for target in targets for gap in gaps(landed_responses(target.directory))
+    recent = [(outcome.listener, gap) for outcome in outcomes for gap in outcome.gaps
               if now_ms - gap.detected_at_ms <= RECENT_GAPS.total_seconds() * 1000]
     touched = sorted({day.isoformat() for outcome in landed for day in outcome.landed.days})
     own = next((o for o in outcomes if o.listener == DEFAULT_LISTENER), None)  # the single listener's figures
@@ -193,7 +193,7 @@ def recently_played_items(context: AssetExecutionContext, spotify_settings: Spot
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     rows, unreadable, responses = [], 0, 0
     for name in listener_names(spotify_settings.data_path):
-        directory = Listener(name, spotify_settings.data_path).landing_path / "recently_played"
+        directory = Listener(name, spotify_settings.data_path).landing_path / RESPONSES_FOLDER
         for response in landed_responses(directory):
             if any(response.covers(d) for d in days):
                 response_rows, response_unreadable = _item_rows(response.path, days, loaded_at, name)

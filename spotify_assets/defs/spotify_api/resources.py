@@ -10,6 +10,7 @@ from dagster import ConfigurableResource
 from spotify_assets.lib import listeners
 from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME, read_credentials
 from spotify_assets.lib.http_retry import RetryPolicy
+from spotify_assets.lib.recently_played.landing import RESPONSES_FOLDER
 from spotify_assets.lib.recently_played.polling import PollTarget
 from spotify_assets.lib.spotify_api.authorization import remember_rotated_refresh_token
 from spotify_assets.lib.spotify_api.client import SpotifyClient
@@ -78,7 +79,7 @@ class SpotifyApiResource(ConfigurableResource):
             if not token:
                 unauthorized.append(name)
                 continue
-            targets.append(PollTarget(name, client_id, secret or None, token, listener.landing_path / "recently_played",
+            targets.append(PollTarget(name, client_id, secret or None, token, listener.landing_path / RESPONSES_FOLDER,
                                       _keeper(listener.credentials_path, token)))
         return targets, unauthorized
 

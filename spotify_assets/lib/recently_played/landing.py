@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 PAGE_SIZE = 50  # the most Spotify returns, and all it keeps
+RESPONSES_FOLDER = "recently_played"  # in each listener's landing
 _NAME_FIELDS = 4
 
 

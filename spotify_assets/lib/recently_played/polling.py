@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from spotify_assets.lib.http_retry import RetryPolicy
 from spotify_assets.lib.recently_played.landing import (
+    Gap,
     LandedResponse,
     MalformedResponse,
     cursor_ms,
+    gaps,
     land_response,
     landed_responses,
 )
@@ -54,11 +56,13 @@ class PollOutcome:
     problem: str | None = None
     needs_authorization: bool = False  # the listener must run `spotify-assets auth` again
     requests: int = 0  # HTTP requests made, retries included
+    gaps: list[Gap] = field(default_factory=list)  # every gap of the listener's landing, this poll's included
 
 
 async def _poll(target: PollTarget, http: httpx.AsyncClient, slots: asyncio.Semaphore, api_base_url: str,
                 accounts_base_url: str, retry: RetryPolicy) -> PollOutcome:
-    cursor = cursor_ms(landed_responses(target.directory))
+    before = landed_responses(target.directory)
+    cursor = cursor_ms(before)
     client = AsyncSpotifyClient(http, slots, target.client_id, target.refresh_token, target.client_secret,
                                 api_base_url, accounts_base_url, retry, on_refresh_token=target.on_refresh_token)
     try:
@@ -66,10 +70,12 @@ async def _poll(target: PollTarget, http: httpx.AsyncClient, slots: asyncio.Sema
         landed = land_response(target.directory, int(time.time() * 1000), body)
     except SpotifyAuthError as error:
         return PollOutcome(target.listener, cursor, problem=str(error), needs_authorization=True,
-                           requests=client.requests_made)
+                           requests=client.requests_made, gaps=gaps(before))
     except (SpotifyError, MalformedResponse) as error:
-        return PollOutcome(target.listener, cursor, problem=str(error), requests=client.requests_made)
-    return PollOutcome(target.listener, cursor, landed, requests=client.requests_made)
+        return PollOutcome(target.listener, cursor, problem=str(error), requests=client.requests_made,
+                           gaps=gaps(before))
+    # The newest answer lands last (its name starts with the time it was fetched): no second look at the folder.
+    return PollOutcome(target.listener, cursor, landed, requests=client.requests_made, gaps=gaps([*before, landed]))
 
 
 def poll_everyone(targets: list[PollTarget], api_base_url: str, accounts_base_url: str,
