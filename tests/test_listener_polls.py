@@ -153,3 +153,37 @@ def test_a_poll_run_lands_every_listener_and_one_build_updates_each_listeners_ma
         first_local = marts.execute("SELECT min(played_at_local) FROM fct_plays").fetchone()[0]
     first_utc = datetime.fromtimestamp((NOW_MS - BOBS_LEAD_MS - 15 * 240_000) / 1000, tz=timezone.utc).replace(tzinfo=None)
     assert first_local == first_utc + timedelta(hours=1)  # Berlin in March: UTC+1
+
+
+def test_the_listeners_who_authorized_are_polled_when_the_installations_own_listener_never_did(settings, monkeypatch):
+    """A household whose installation owner set up the app but never authorized an account of their own: the
+    schedule still asks for a poll, the definitions' own resource loads without SPOTIFY_REFRESH_TOKEN, and the run
+    polls bob, listing the default listener as without authorization."""
+    from spotify_assets.defs.recently_played.sensors import poll_request
+    from spotify_assets.defs.resources import resources as defined_resources
+
+    data = settings.data_path
+    data.mkdir(parents=True)
+    with SimulatedSpotify() as fake:
+        fake.now_ms = NOW_MS
+        bobs = _listen(fake.add_account("bob-refresh-token"), "bob", 9)
+        monkeypatch.setenv("SPOTIFY_CLIENT_ID", fake.client_id)
+        monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", fake.client_secret)
+        monkeypatch.delenv("SPOTIFY_REFRESH_TOKEN", raising=False)
+        monkeypatch.setenv("SPOTIFY_API_BASE_URL", fake.base_url)
+        monkeypatch.setenv("SPOTIFY_ACCOUNTS_BASE_URL", fake.base_url)
+        listeners.add(data, "bob", {})
+        assert poll_request(settings).skip_message.startswith("Live polling is off")  # bob has not authorized yet
+        configuration.write_credentials(listeners.Listener("bob", data).credentials_path,
+                                        {"SPOTIFY_REFRESH_TOKEN": "bob-refresh-token"})
+        assert not hasattr(poll_request(settings), "skip_message")  # a RunRequest: bob can be polled
+        spotify_api = defined_resources().resources["spotify_api"]
+        polled = materialize([recently_played_responses], instance=DagsterInstance.ephemeral(),
+                             resources={"spotify_settings": settings, "spotify_api": spotify_api})
+
+    assert polled.success
+    metadata = polled.get_asset_materialization_events()[0].materialization.metadata
+    assert metadata["plays_by_listener"].value == {"bob": 9}
+    assert metadata["listeners_without_authorization"].value == ["default"]
+    assert metadata["response_file"].value == "none"
+    assert _landed_track_ids(listeners.Listener("bob", data).landing_path / "recently_played") == bobs

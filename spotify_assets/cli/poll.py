@@ -27,7 +27,7 @@ def poll(settings: SpotifySettings) -> None:
     from spotify_assets.defs.recently_played.sensors import poll_request
     from spotify_assets.lib.listeners import DEFAULT_LISTENER
 
-    request = poll_request()  # the schedule's own question, asked first to say why nothing can run
+    request = poll_request(settings)  # the schedule's own question, asked first to say why nothing can run
     if isinstance(request, SkipReason):
         raise CommandFailed(request.skip_message[0].lower() + request.skip_message[1:])
     prepare_dbt_manifest(settings)

@@ -75,6 +75,9 @@ def _iso(epoch_ms: int | None) -> str | None:
 def recently_played_responses(context: AssetExecutionContext, spotify_settings: SpotifySettings,
                               spotify_api: SpotifyApiResource):
     targets, unauthorized = spotify_api.poll_targets(spotify_settings)
+    if not targets:
+        raise SpotifyAuthError("no listener has authorized a Spotify app: run `spotify-assets auth` (or "
+                               "`spotify-assets auth --listener NAME`)")
     outcomes = poll_everyone(
         targets, spotify_api.api_base_url or spotify_settings.setting("spotify_api_base_url"),
         spotify_api.accounts_base_url or spotify_settings.setting("spotify_accounts_base_url"),

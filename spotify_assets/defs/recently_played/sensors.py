@@ -27,9 +27,10 @@ from spotify_assets.defs.jobs import (
     recently_played_items_job,
 )
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
-from spotify_assets.defs.spotify_api.resources import credentials_configured
+from spotify_assets.defs.spotify_api.resources import anyone_to_poll
 from spotify_assets.instance.recovery import keyed
 from spotify_assets.lib import configuration
+from spotify_assets.settings import SpotifySettings
 
 POLLS_PER_TICK = 100  # the newest polls the days sensor looks at (two days of polls every 30 minutes)
 
@@ -38,11 +39,12 @@ PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
-def poll_request() -> RunRequest | SkipReason:
+def poll_request(settings: SpotifySettings) -> RunRequest | SkipReason:
     """Whether a poll runs now: the schedule and `spotify-assets poll` both ask this."""
-    if not credentials_configured():
+    if not anyone_to_poll(settings.data_path):
         return SkipReason("Live polling is off: set SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET (empty for PKCE apps) "
-                          "and SPOTIFY_REFRESH_TOKEN (see `spotify-assets auth`).")
+                          "and SPOTIFY_REFRESH_TOKEN (see `spotify-assets auth`), or authorize another listener "
+                          "(`spotify-assets auth --listener NAME`).")
     return RunRequest()
 
 
@@ -60,11 +62,11 @@ def days_request(touched_days: list[str], poll_run_id: str, instance: DagsterIns
     cron_schedule=configuration.value("poll_cron"),
     job=poll_recently_played_job,
     default_status=DefaultScheduleStatus.RUNNING,
-    description="Polls recently-played (Spotify keeps only the last 50 plays). Skips while SPOTIFY_CLIENT_ID "
-    "and SPOTIFY_REFRESH_TOKEN are not set.",
+    description="Polls recently-played of every listener (Spotify keeps only the last 50 plays). Skips while no "
+    "listener has authorized (`spotify-assets auth`).",
 )
-def recently_played_poll_schedule(context: ScheduleEvaluationContext):
-    return poll_request()
+def recently_played_poll_schedule(context: ScheduleEvaluationContext, spotify_settings: SpotifySettings):
+    return poll_request(spotify_settings)
 
 
 @sensor(
