@@ -1,8 +1,6 @@
 """The resources every run shares, and how its steps execute."""
 
 
-import os
-
 import dagster as dg
 
 from spotify_assets.defs.lastfm.resources import LastfmResource
@@ -17,13 +15,10 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "spotify_settings": SpotifySettings(),
-            # Secrets only through EnvVar: resolved when a run needs them, never logged or shown.
-            # PKCE apps have no secret: set SPOTIFY_CLIENT_SECRET to an empty value.
-            "spotify_api": SpotifyApiResource(
-                client_id=_secret("SPOTIFY_CLIENT_ID"),
-                client_secret=_secret("SPOTIFY_CLIENT_SECRET"),
-                refresh_token=_secret("SPOTIFY_REFRESH_TOKEN"),
-            ),
+            # Secrets only from the environment: resolved when a run needs them, never logged or shown. The Spotify
+            # app and the default listener's authorization may be unset (a household whose installation owner never
+            # authorized still polls everybody else), which an EnvVar cannot be: the resource reads them itself.
+            "spotify_api": SpotifyApiResource(),
             "lastfm": LastfmResource(api_key=dg.EnvVar("LASTFM_API_KEY")),
             # dbt's Python API, in the run's own process (defs/transformations/resources.py says why).
             "dbt": WarehouseDbtResource(project_dir=str(dbt_project.project_dir)),
@@ -34,8 +29,3 @@ def resources() -> dg.Definitions:
         executor=dg.in_process_executor,
     )
 
-
-def _secret(name: str) -> dg.EnvVar | str:
-    """The variable as an EnvVar when it is set (to anything, empty included), else empty: an installation whose own
-    listener never authorized (or without an app of its own) still polls the listeners who did."""
-    return dg.EnvVar(name) if name in os.environ else ""

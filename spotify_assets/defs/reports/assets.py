@@ -5,6 +5,8 @@ pool and never delays a build.
 """
 
 import base64
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 from dagster import (
     AssetExecutionContext,
@@ -45,13 +47,16 @@ def _top_five_table(connection) -> str:
     "beside yours, mood, listening modes and recommendations. Open it in a browser.",
 )
 def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
-    # Every listener's report from its own published file, into its own folder; the metadata shows the default
-    # listener's (the single-listener setup's), so no other listener's figures show in the run.
-    for name in listener_names(spotify_settings.data_path):
-        if name != DEFAULT_LISTENER:
-            _write_report(context, spotify_settings.for_listener(name))
-    contents, top_artists, page, snapshot, modes_picture = _write_report(context, spotify_settings)
-    report_path = spotify_settings.reports_path / REPORT_FILE_NAME
+    # Every listener's report from its own published file, into its own folder, one per core at a time (a report is
+    # mostly DuckDB queries, which run outside Python's lock); the metadata shows the default listener's (the
+    # single-listener setup's), so no other listener's figures show in the run.
+    others = [spotify_settings.for_listener(name) for name in listener_names(spotify_settings.data_path)
+              if name != DEFAULT_LISTENER]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
+        for report_path, size in workers.map(lambda settings: _write_report(settings)[-1], others):
+            context.log.info(f"Wrote {report_path} ({size / 1e6:.1f} MB)")
+    contents, top_artists, page, snapshot, modes_picture, (report_path, size) = _write_report(spotify_settings)
+    context.log.info(f"Wrote {report_path} ({size / 1e6:.1f} MB)")
     modes = contents["mood"]["modes"]
     picture = base64.b64encode(snapshot).decode("ascii")
     return MaterializeResult(metadata={
@@ -71,8 +76,9 @@ def listening_report(context: AssetExecutionContext, spotify_settings: SpotifySe
     })
 
 
-def _write_report(context: AssetExecutionContext, settings: SpotifySettings):
-    """The listener's report and heatmap picture, from its published marts, written into its reports folder."""
+def _write_report(settings: SpotifySettings):
+    """The listener's report and heatmap picture, from its published marts, written into its reports folder; with what
+    went into them, and the report's path and size."""
     connection = connect_published(settings.published_marts_path)
     try:
         contents = report_contents(connection, marts_timezone(connection, settings.timezone_name))
@@ -87,5 +93,4 @@ def _write_report(context: AssetExecutionContext, settings: SpotifySettings):
     report_path = settings.reports_path / REPORT_FILE_NAME
     write_atomically(report_path, page)
     write_atomically(settings.reports_path / SNAPSHOT_FILE_NAME, snapshot)
-    context.log.info(f"Wrote {report_path} ({len(page) / 1e6:.1f} MB)")
-    return contents, top_artists, page, snapshot, modes_picture
+    return contents, top_artists, page, snapshot, modes_picture, (report_path, len(page))

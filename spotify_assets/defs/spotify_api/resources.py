@@ -50,13 +50,16 @@ def anyone_to_poll(data_path: Path) -> bool:
 
 class SpotifyApiResource(ConfigurableResource):
     """The installation's Spotify app and the default listener's authorization. An empty client secret means a PKCE
-    app; an empty Client ID or refresh token, an installation without an app or a default listener who has not
-    authorized (every other listener is still polled). Every other listener's authorization is its own credentials
-    file (`poll_targets`)."""
+    app. Each of the three, when not set here (the tests set them), is read from the environment when a run uses it
+    (`SPOTIFY_CLIENT_ID`, `SPOTIFY_CLIENT_SECRET`, `SPOTIFY_REFRESH_TOKEN`; the command line loads them from the
+    credentials file `auth` wrote), as every other listener's authorization is read from its own credentials file
+    then (`poll_targets`). Unset is an installation whose own listener never authorized: Spotify's view and the catalog
+    lookups wait for it, and the listeners who did authorize are polled. Never a value of this resource's config, so
+    the UI shows no secret."""
 
-    client_id: str = ""
-    client_secret: str = ""
-    refresh_token: str = ""
+    client_id: str | None = None
+    client_secret: str | None = None
+    refresh_token: str | None = None
     api_base_url: str | None = None  # default: the setting spotify_api_base_url
     accounts_base_url: str | None = None  # default: the setting spotify_accounts_base_url
     backoff_seconds: float = 1.0  # first wait after a 5xx or timeout; doubles per attempt
@@ -68,31 +71,40 @@ class SpotifyApiResource(ConfigurableResource):
 
     def client(self, settings: SpotifySettings) -> SpotifyClient:
         """`settings`: where `spotify-assets auth` stored the credentials (a rotated refresh token goes back there)."""
-        if not (self.client_id and self.refresh_token):
+        client_id, client_secret, refresh_token = self.installation_credentials()
+        if not (client_id and refresh_token):
             raise SpotifyAuthError("the default listener has not authorized a Spotify app: run `spotify-assets auth`")
         return SpotifyClient(
-            client_id=self.client_id,
-            client_secret=self.client_secret or None,
-            refresh_token=self.refresh_token,
+            client_id=client_id,
+            client_secret=client_secret or None,
+            refresh_token=refresh_token,
             api_base_url=self.api_base_url or settings.setting("spotify_api_base_url"),
             accounts_base_url=self.accounts_base_url or settings.setting("spotify_accounts_base_url"),
             retry=self.retry_policy,
-            on_refresh_token=_keeper(settings.data_path / CREDENTIALS_FILE_NAME, self.refresh_token),
+            on_refresh_token=_keeper(settings.data_path / CREDENTIALS_FILE_NAME, refresh_token),
         )
+
+    def installation_credentials(self) -> tuple[str, str, str]:
+        """The app's Client ID and secret and the default listener's refresh token: as set here, else as the
+        environment has them now, else empty."""
+        return tuple(value if value is not None else os.environ.get(name, "") for value, name in (
+            (self.client_id, "SPOTIFY_CLIENT_ID"), (self.client_secret, "SPOTIFY_CLIENT_SECRET"),
+            (self.refresh_token, "SPOTIFY_REFRESH_TOKEN")))
 
     def poll_targets(self, settings: SpotifySettings) -> tuple[list[PollTarget], list[str]]:
         """What one poll cycle asks: every listener with an authorization (the default listener's is this resource's,
         every other's its own credentials file, with the installation's app unless it names its own), and the names
         of the listeners without one, who are left out."""
         targets, unauthorized = [], []
+        app_id, app_secret, default_token = self.installation_credentials()
         for name in listeners.listener_names(settings.data_path):
             listener = listeners.Listener(name, settings.data_path)
             if listener.is_default:
-                client_id, secret, token = self.client_id, self.client_secret, self.refresh_token
+                client_id, secret, token = app_id, app_secret, default_token
             else:
                 own = read_credentials(listener.credentials_path)  # without the installation's fallbacks
-                client_id = own.get("SPOTIFY_CLIENT_ID") or self.client_id
-                secret = own.get("SPOTIFY_CLIENT_SECRET") if own.get("SPOTIFY_CLIENT_ID") else self.client_secret
+                client_id = own.get("SPOTIFY_CLIENT_ID") or app_id
+                secret = own.get("SPOTIFY_CLIENT_SECRET") if own.get("SPOTIFY_CLIENT_ID") else app_secret
                 token = own.get("SPOTIFY_REFRESH_TOKEN", "")
             if not (token and client_id):
                 unauthorized.append(name)
