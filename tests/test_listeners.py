@@ -321,3 +321,51 @@ def test_enrichment_asks_about_every_listeners_music_once(demo_data_dir, tmp_pat
     assert artist_candidates(settings) == alone[1]  # the same artists in both files: each asked once
     assert "onlybobs" in reccobeats_candidates(settings) and len(reccobeats_candidates(settings)) == len(alone[2]) + 1
     assert lookups_pending(settings) == alone[3] + 1
+
+
+@pytest.mark.slow
+def test_a_listeners_removal_takes_its_raw_rows_in_the_warehouse_pool(demo_data_dir, tmp_path):
+    """`listener remove` deletes the listener's remaining raw rows (its polls, Spotify's view of it) in a run in the
+    warehouse pool, as every writer does: while a build holds the pool's one slot it waits, and once the slot is free
+    the rows go and the warehouse is rebuilt without them."""
+    import shutil
+    import time
+    from datetime import datetime
+
+    import duckdb
+    from dagster import DagsterInstance
+
+    from spotify_assets.lib.raw_tables import RECENTLY_PLAYED_ITEMS
+    from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
+    from spotify_assets.settings import SpotifySettings
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_data_dir, data_dir)
+    listeners.add(data_dir, "bob", {})
+    with warehouse_connection(SpotifySettings(data_dir=str(data_dir))) as connection:  # a poll of bob's, loaded
+        played = dict.fromkeys(RECENTLY_PLAYED_ITEMS.column_names) | {
+            "played_at": datetime(2026, 3, 1, 12), "track_id": "bobs", "track_name": "Bob's Song",
+            "_response_file": "bob.json", "_item_index": 0, "_loaded_at": datetime(2026, 3, 1, 12), "listener": "bob"}
+        connection.execute(RECENTLY_PLAYED_ITEMS.insert_statement(), list(RECENTLY_PLAYED_ITEMS.row(**played)))
+
+    def bobs_rows() -> int:
+        with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+            return connection.execute(f"SELECT count(*) FROM {RECENTLY_PLAYED_ITEMS.qualified_name} "
+                                      "WHERE listener = 'bob'").fetchone()[0]
+
+    assert bobs_rows() == 1
+    storage = DagsterInstance.from_config(str(data_dir / "dagster_home")).event_log_storage
+    assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "a-build-in-progress", "warehouse_models").is_claimed
+    process = subprocess.Popen([str(Path(sys.executable).with_name("spotify-assets")), "listener", "remove", "bob",
+                                "--yes"], env=cli_environment(data_dir), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(20)
+        assert process.poll() is None and bobs_rows() == 1  # waiting for the slot, not writing meanwhile
+    finally:
+        storage.free_concurrency_slot_for_step("a-build-in-progress", "warehouse_models")
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr
+    assert bobs_rows() == 0 and not (data_dir / "listeners" / "bob").exists()
+    with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as marts:
+        assert marts.execute("SELECT count(*) FROM fct_plays").fetchone()[0] > 0  # the default listener's, rebuilt

@@ -55,20 +55,24 @@ def remove_listener(settings: SpotifySettings, name: str, yes: bool) -> None:
             terminal.say(f"{name} kept")
             return
     from spotify_assets.cli.exports import remove_export
-    from spotify_assets.cli.runs import update_warehouse
+    from spotify_assets.cli.runs import (
+        COMMAND_TAG,
+        failure_reason,
+        run_job,
+        update_warehouse,
+    )
     from spotify_assets.lib.exports.landing import landed_exports, removals_under_way
-    from spotify_assets.lib.raw_tables import create_raw_tables
-    from spotify_assets.lib.transformations import build_state
-    from spotify_assets.lib.warehouse import warehouse_connection
 
     own = settings.for_listener(name)
     for landed in landed_exports(own.exports_landing_path) + removals_under_way(own.exports_landing_path):
         remove_export(own, landed.export_hash, build=False)
-    if settings.warehouse_path.exists():
-        with warehouse_connection(settings) as connection:
-            create_raw_tables(connection)
-            listeners.delete_listener_rows(connection, name)
-        build_state.require_rebuild(settings, f"the listener {name} was removed since the warehouse was built")
+    if settings.warehouse_path.exists():  # its other raw rows, in the warehouse pool as every writer
+        result = run_job(settings, "remove_listener_rows_job",
+                         run_config={"ops": {"remove_listener_rows": {"config": {"listener": name}}}},
+                         tags={listeners.LISTENER_TAG: name, COMMAND_TAG: "listener remove"})
+        if not result.success:
+            raise CommandFailed(f"removing the raw rows of {name} failed ({failure_reason(result)}); see run "
+                                f"{result.run_id} in the Dagster UI")
     deleted = listeners.remove_files(settings.data_path, name)
     terminal.say(f"listener {name} removed: {', '.join(str(path) for path in deleted) or 'it had no files yet'}")
     if settings.warehouse_path.exists():

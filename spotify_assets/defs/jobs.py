@@ -12,7 +12,10 @@ from spotify_assets.defs.audio_features.assets import (
 from spotify_assets.defs.catalog.assets import CATALOG_KEY, RAW_CATALOG_KEY
 from spotify_assets.defs.dbt_docs.assets import DOCS_KEY
 from spotify_assets.defs.exports.assets import import_spotify_export
-from spotify_assets.defs.exports.removal import remove_spotify_export
+from spotify_assets.defs.exports.removal import (
+    remove_listener_rows,
+    remove_spotify_export,
+)
 from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
 from spotify_assets.defs.reports.assets import listening_report
@@ -47,6 +50,13 @@ import_spotify_export_job = define_asset_job(
      "every model without it (`spotify-assets exports remove`).")
 def remove_spotify_export_job():
     remove_spotify_export()
+
+
+# Only `spotify-assets listener remove` runs it, after removing each of the listener's exports as above.
+@job(description="Remove a listener's remaining raw rows (its polls, Spotify's view of it) in the warehouse pool; the "
+     "next build rebuilds every model without them (`spotify-assets listener remove`).")
+def remove_listener_rows_job():
+    remove_listener_rows()
 
 
 WAREHOUSE = AssetSelection.assets(warehouse_models, published_marts_database, listening_report)

@@ -45,6 +45,7 @@ from spotify_assets.defs.jobs import (
     poll_recently_played_job,
     reccobeats_job,
     recently_played_items_job,
+    remove_listener_rows_job,
     remove_spotify_export_job,
     spotify_view_job,
     update_after_poll_job,
@@ -68,7 +69,7 @@ SOURCES = (EXPORT_FILES_KEY, ITEMS_KEY, RAW_TRACKS_KEY, RAW_ARTISTS_KEY, RAW_CAT
 COVERS = {build_warehouse_job.name: SOURCES, update_after_poll_job.name: (ITEMS_KEY,)}
 # Runs whose end changes a source or the warehouse: while one is queued or running, the update waits for it.
 _WRITERS = {job.name for job in (build_warehouse_job, update_after_poll_job, import_spotify_export_job,
-                                 remove_spotify_export_job,
+                                 remove_spotify_export_job, remove_listener_rows_job,
                                  poll_recently_played_job, recently_played_items_job, lastfm_enrichment_job,
                                  catalog_enrichment_job, spotify_view_job, catalog_file_job,
                                  reccobeats_job)}

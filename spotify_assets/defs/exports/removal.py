@@ -7,7 +7,8 @@ from dagster import Config, OpExecutionContext, op
 from spotify_assets.defs.partitions import spotify_export_partitions
 from spotify_assets.lib.exports.landing import landed_exports, start_removal
 from spotify_assets.lib.exports.removal import finish_removals
-from spotify_assets.lib.listeners import owner_of_landed_export
+from spotify_assets.lib.listeners import delete_listener_rows, owner_of_landed_export
+from spotify_assets.lib.raw_tables import create_raw_tables
 from spotify_assets.lib.transformations import build_state
 from spotify_assets.lib.warehouse import WAREHOUSE_POOL, warehouse_connection
 from spotify_assets.settings import SpotifySettings
@@ -32,3 +33,18 @@ def remove_spotify_export(context: OpExecutionContext, config: RemovalConfig, sp
             context.log.info(f"Removed {name}: its landing folder and its raw rows are gone.")
     if context.instance.has_dynamic_partition(spotify_export_partitions.name, config.export_hash):
         context.instance.delete_dynamic_partition(spotify_export_partitions.name, config.export_hash)
+
+
+class ListenerRemovalConfig(Config):
+    listener: str  # the listener whose remaining raw rows go (its exports were removed one by one before)
+
+
+@op(pool=WAREHOUSE_POOL, description="Takes a removed listener's remaining raw rows (its polls, Spotify's view of it) "
+    "out of the raw tables; the next build rebuilds every model without them (`spotify-assets listener remove`).")
+def remove_listener_rows(context: OpExecutionContext, config: ListenerRemovalConfig, spotify_settings: SpotifySettings):
+    build_state.require_rebuild(spotify_settings, f"the listener {config.listener} was removed since the warehouse "
+                                                  "was built")
+    with warehouse_connection(spotify_settings) as connection:
+        create_raw_tables(connection)
+        delete_listener_rows(connection, config.listener)
+    context.log.info(f"Removed the raw rows of the listener {config.listener}.")
