@@ -41,7 +41,7 @@ PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 def poll_request(settings: SpotifySettings) -> RunRequest | SkipReason:
     """Whether a poll runs now: the schedule and `spotify-assets poll` both ask this."""
-    if not anyone_to_poll(settings.data_path):
+    if not anyone_to_poll(settings):
         return SkipReason("Live polling is off: set SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET (empty for PKCE apps) "
                           "and SPOTIFY_REFRESH_TOKEN (see `spotify-assets auth`), or authorize another listener "
                           "(`spotify-assets auth --listener NAME`).")

@@ -34,18 +34,10 @@ def credentials_configured() -> bool:
     return bool(os.environ.get("SPOTIFY_CLIENT_ID")) and bool(os.environ.get("SPOTIFY_REFRESH_TOKEN"))
 
 
-def anyone_to_poll(data_path: Path) -> bool:
-    """Whether a poll has anybody to ask (checked when the schedule ticks): the default listener's app and
-    authorization, or another listener's own authorization with its own app or the installation's. A household whose
-    installation owner never authorized still polls everybody else."""
-    if credentials_configured():
-        return True
-    installation_app = os.environ.get("SPOTIFY_CLIENT_ID")
-    for name in listeners.listener_names(data_path)[1:]:
-        own = read_credentials(listeners.Listener(name, data_path).credentials_path)
-        if own.get("SPOTIFY_REFRESH_TOKEN") and (own.get("SPOTIFY_CLIENT_ID") or installation_app):
-            return True
-    return False
+def anyone_to_poll(settings: SpotifySettings) -> bool:
+    """Whether a poll has anybody to ask (checked when the schedule ticks): the listeners `poll_targets` would poll.
+    A household whose installation owner never authorized still polls everybody else."""
+    return bool(SpotifyApiResource().poll_targets(settings)[0])
 
 
 class SpotifyApiResource(ConfigurableResource):
