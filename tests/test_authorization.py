@@ -84,17 +84,26 @@ def test_pkce_flow_for_apps_without_a_secret(settings, accounts_env, capsys):
 
 def test_auth_asks_for_every_scope_names_those_not_granted_and_lets_spotifys_view_ask_again(settings, accounts_env,
                                                                                           capsys):
+    from spotify_assets.lib import listeners
     from spotify_assets.lib.spotify_view.landing import (
         missing_scopes,
         record_missing_scope,
         view_root,
     )
 
-    record_missing_scope(view_root(settings.landing_path), "user-top-read", date(2026, 1, 1))
+    settings.data_path.mkdir(parents=True)
+    listeners.add(settings.data_path, "bob", {})
+    bobs_view = view_root(settings.for_listener("bob").landing_path)
+    for root in (view_root(settings.landing_path), bobs_view):
+        record_missing_scope(root, "user-top-read", date(2026, 1, 1))
     asked = []
     with SimulatedSpotify(scopes=("user-read-recently-played",)) as fake:
         accounts_env(fake, "fake-client-secret")
         approve = browser(fake)
+        authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=False,
+                  timeout_seconds=10, open_url=approve, listener_name="bob")
+        assert missing_scopes(bobs_view) == {}  # bob's next pull asks again; the default listener's waits
+        assert list(missing_scopes(view_root(settings.landing_path))) == ["user-top-read"]
         authorize(settings, "fake-client-id", f"http://127.0.0.1:{free_port()}/callback", print_only=False,
                   timeout_seconds=10, open_url=lambda url: (asked.append(url), approve(url)))
     scopes = parse_qs(urlparse(asked[0]).query)["scope"][0].split()
@@ -127,7 +136,7 @@ def test_a_rotated_refresh_token_is_written_back_to_the_credentials_file(setting
         resource = SpotifyApiResource(client_id="fake-client-id", client_secret="fake-client-secret",
                                       refresh_token="fake-refresh-token", api_base_url=fake.base_url,
                                       accounts_base_url=fake.base_url)
-        with resource.client(settings) as client:
+        with resource.catalog_client(settings) as client:
             client.recently_played()
             fake.expire_access_tokens()
             client.recently_played()

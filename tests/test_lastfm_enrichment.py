@@ -234,7 +234,7 @@ def test_enrich_asks_what_the_sensor_asks_and_launches_nothing_when_everything_w
                                capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
     assert "Last.fm: Every track and artist has been asked about." in completed.stdout
-    assert "Spotify catalog: Catalog lookups need Spotify credentials" in completed.stdout
+    assert "Spotify catalog: Catalog lookups need a listener's Spotify authorization" in completed.stdout
     assert enriched["fake"].calls() == calls_before
     instance = DagsterInstance.from_config(str(data_dir / "dagster_home"))
     assert instance.get_runs() == []  # no enrichment run, and nothing new for the warehouse update rule

@@ -180,6 +180,10 @@ def test_the_listeners_who_authorized_are_polled_when_the_installations_own_list
         spotify_api = defined_resources().resources["spotify_api"]
         polled = materialize([recently_played_responses], instance=DagsterInstance.ephemeral(),
                              resources={"spotify_settings": settings, "spotify_api": spotify_api})
+        # The catalog answers the same whoever asks: its lookups use bob's authorization.
+        fake.tracks["catalogtrack"] = track_object("catalogtrack", "Looked Up", ["Somebody"], "Album", 1000, "ISRC1")
+        with spotify_api.catalog_client(settings) as client:
+            assert json.loads(client.get_response("/v1/tracks/catalogtrack").content)["name"] == "Looked Up"
 
     assert polled.success
     metadata = polled.get_asset_materialization_events()[0].materialization.metadata

@@ -2,6 +2,7 @@
 unchanged, refetched only on a new snapshot_id, scopes, rate limits; then the marts against plain Python over the
 synthetic history and the fake's own answers."""
 
+import logging
 import math
 from datetime import date, timedelta
 
@@ -273,3 +274,87 @@ def test_playlists_keep_every_row_and_count_what_you_play(spotify_view_marts):
         (len(entries),)]
     assert marts.execute("SELECT tracks_streamed FROM mart_playlist_listening WHERE name = 'Followed'").fetchall() == [
         (1,)]
+
+
+# ------------------------------------------------------------------ every listener's own view
+
+def test_every_listener_who_authorized_gets_spotifys_view_of_them_alone(settings, monkeypatch):
+    """One run pulls the top lists and playlists of every listener who authorized, each with its own authorization,
+    on its own local day, into its own landing; a listener whose authorization lacks a scope is a warning naming it,
+    the others are pulled; each listener's published marts hold its own view and nobody else's."""
+    from spotify_assets.defs.resources import resources as defined_resources
+    from spotify_assets.lib import configuration, listeners
+
+    data = settings.data_path
+    data.mkdir(parents=True)
+    with SimulatedSpotify(scopes=ALL_SCOPES) as fake:
+        fake.top_items = {("artists", "short_term"): [artist_object("Default Favourite")]}
+        fake.add_playlist("defaultmix", "Default Mix", [playlist_entry(_track(1))])
+        bob = fake.add_account("bob-refresh-token")
+        bob.top_items = {("artists", "short_term"): [artist_object("Bob Favourite")],
+                         ("tracks", "long_term"): [track_object("bobtrack", "Bob Song", ["Bob Band"], "A", 1, "I")]}
+        bob.add_playlist("bobmix", "Bob Mix", [playlist_entry(_track(2)), playlist_entry(_track(3))])
+        carol = fake.add_account("carol-refresh-token")
+        carol.scopes = ("user-read-recently-played", "playlist-read-private", "playlist-read-collaborative")
+        carol.add_playlist("carolmix", "Carol Mix", [playlist_entry(_track(4))])
+        monkeypatch.setenv("SPOTIFY_CLIENT_ID", fake.client_id)
+        monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", fake.client_secret)
+        monkeypatch.setenv("SPOTIFY_REFRESH_TOKEN", "fake-refresh-token")
+        monkeypatch.setenv("SPOTIFY_API_BASE_URL", fake.base_url)
+        monkeypatch.setenv("SPOTIFY_ACCOUNTS_BASE_URL", fake.base_url)
+        # bob lives where the day starts first, carol where it starts last: their days are rarely the installation's.
+        for name, zone in (("bob", "Pacific/Kiritimati"), ("carol", "Pacific/Honolulu"), ("dave", "UTC")):
+            listeners.add(data, name, {"timezone": zone})
+        for name in ("bob", "carol"):  # dave never authorized
+            configuration.write_credentials(listeners.Listener(name, data).credentials_path,
+                                            {"SPOTIFY_REFRESH_TOKEN": f"{name}-refresh-token"})
+        request = spotify_view_request(settings)
+        assert request.partition_key == today(settings).isoformat()
+        instance = DagsterInstance.ephemeral()
+        resources = {"spotify_settings": settings, "dbt": defs.resources["dbt"],
+                     "spotify_api": defined_resources().resources["spotify_api"]}
+        pulled = materialize([top_items_responses, playlist_responses, raw_spotify_top_items, raw_playlists],
+                             partition_key=request.partition_key, resources=resources, instance=instance)
+        assert pulled.success
+        top_calls = fake.calls("top")
+        assert top_calls == 6 + 6  # the default listener's and bob's six lists; carol's token lacks the scope
+        warnings = [event.message for event in instance.all_logs(pulled.run_id) if event.level == logging.WARNING]
+        assert any("listener carol:" in line and "user-top-read" in line and "auth --listener carol" in line
+                   for line in warnings), warnings
+        # Each listener's answers in its own landing, on its own day.
+        for name in ("bob", "carol"):
+            own = settings.for_listener(name)
+            assert (view_root(own.landing_path) / "playlists" / today(own).isoformat()).is_dir()
+        assert not (view_root(settings.for_listener("dave").landing_path)).exists()
+        metadata = {event.asset_key.path[-1]: event.materialization.metadata
+                    for event in pulled.get_asset_materialization_events()}
+        assert metadata["playlist_responses"]["listeners_pulled"].value == 3
+        assert metadata["playlist_responses"]["refetched_playlists"].value == ["defaultmix"]
+        assert metadata["top_items_responses"]["listeners_pulled"].value == 2
+        # The day is pulled for everybody: the schedule skips, and carol's missing scope is not asked about again.
+        assert spotify_view_request(settings).skip_message.startswith("Spotify's view of you has been pulled today")
+        again = materialize([top_items_responses], partition_key=request.partition_key, resources=resources,
+                            instance=instance)
+        assert again.success and fake.calls("top") == top_calls
+
+        with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as warehouse:
+            days = dict(warehouse.execute("SELECT listener, max(snapshot_date) FROM raw.spotify_top_items "
+                                          "GROUP BY ALL").fetchall())
+        assert days == {"default": today(settings), "bob": today(settings.for_listener("bob"))}
+        assert materialize([warehouse_models, published_marts_database], resources=resources, instance=instance).success
+
+    everything = {"default": ({"Default Favourite"}, {"Default Mix"}), "bob": ({"Bob Favourite", "Bob Song"}, {"Bob Mix"}),
+                  "carol": (set(), {"Carol Mix"}), "dave": (set(), set())}
+    for name, (items, playlists) in everything.items():
+        with duckdb.connect(str(settings.for_listener(name).published_marts_path), read_only=True) as marts:
+            assert {row[0] for row in marts.execute("SELECT item_name FROM fct_spotify_top_items").fetchall()} == items
+            assert {row[0] for row in marts.execute("SELECT name FROM dim_playlist").fetchall()} == playlists
+            assert marts.execute("SELECT count(*) FROM bridge_playlist_track").fetchone()[0] == {
+                "default": 1, "bob": 2, "carol": 1, "dave": 0}[name]
+    # Nobody's names reach the installation's run: its log lines and metadata name listeners, counts and the default
+    # listener's own playlists only.
+    shown = " ".join(str(event) for event in instance.all_logs(pulled.run_id))
+    assert [name for name in ("Bob Mix", "Bob Favourite", "Bob Song", "Carol Mix", "bobmix", "carolmix")
+            if name in shown] == []
+    for secret in ("bob-refresh-token", "carol-refresh-token"):
+        assert secret not in shown

@@ -46,8 +46,7 @@ def authorize(settings: SpotifySettings, client_id: str | None, redirect_uri: st
     if missing:
         print(f"\nSpotify did not grant {', '.join(missing)}: the recently-played poll works, Spotify's top lists "
               "and your playlists are not pulled until you run `spotify-assets auth` again and approve every scope.")
-    if whose.is_default:
-        forget_missing_scopes(settings)  # a new authorization: Spotify's view is asked again
+    forget_missing_scopes(settings.for_listener(whose.name))  # a new authorization: Spotify's view is asked again
     if print_only:
         print("\nAuthorized. Add these lines to your environment:\n")
         print("\n".join(f"export {name}='{value}'" for name, value in values.items()))

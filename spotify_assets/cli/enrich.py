@@ -18,9 +18,9 @@ _JOBS = {"lastfm_enrichment_job": "Last.fm", "catalog_enrichment_job": "Spotify 
 
 def enrich(settings: SpotifySettings) -> None:
     from spotify_assets.defs.lastfm.resources import lastfm_configured
-    from spotify_assets.defs.spotify_api.resources import credentials_configured
+    from spotify_assets.defs.spotify_api.resources import anyone_authorized
 
-    if not lastfm_configured() and not credentials_configured() and settings.reccobeats_lookups <= 0:
+    if not lastfm_configured() and not anyone_authorized(settings) and settings.reccobeats_lookups <= 0:
         raise CommandFailed("nothing to enrich with: set LASTFM_API_KEY (tags and genres), the Spotify credentials "
                             "(`spotify-assets auth`: ISRCs, credited artists, top lists, playlists) and/or "
                             "reccobeats_lookups_per_run (audio features)")

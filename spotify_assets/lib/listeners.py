@@ -33,6 +33,11 @@ OWN_SECRETS_ONLY = ("SPOTIFY_REFRESH_TOKEN",)
 LISTENER_TAG = "spotify/listener"
 
 
+def whose(listener: str, text: str) -> str:
+    """A line about one listener: as it always read for the single listener, another listener's name before it."""
+    return text if listener == DEFAULT_LISTENER else f"listener {listener}: {text}"
+
+
 def check_name(name: str) -> str:
     """`name` when it is a listener name ([a-z0-9][a-z0-9_-]{0,31}), else ValueError saying what is allowed."""
     if not NAME_PATTERN.fullmatch(name):

@@ -87,7 +87,7 @@ def catalog_tracks(context: AssetExecutionContext, spotify_settings: SpotifySett
     candidates = _candidates(spotify_settings.data_path, _cached_ids(directory))
     chosen = candidates[:limit]
     found = not_found = 0
-    with spotify_api.client(spotify_settings) as client:
+    with spotify_api.catalog_client(spotify_settings) as client:
         for number, (track_id, _) in enumerate(chosen, start=1):
             try:
                 body = client.get_response(f"/v1/tracks/{track_id}").content

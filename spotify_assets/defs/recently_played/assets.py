@@ -27,7 +27,12 @@ from dagster import (
 )
 
 from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
-from spotify_assets.lib.listeners import DEFAULT_LISTENER, Listener, listener_names
+from spotify_assets.lib.listeners import (
+    DEFAULT_LISTENER,
+    Listener,
+    listener_names,
+    whose,
+)
 from spotify_assets.lib.raw_tables import RECENTLY_PLAYED_ITEMS, create_raw_tables
 from spotify_assets.lib.recently_played.landing import (
     RESPONSES_FOLDER,
@@ -74,7 +79,7 @@ def _iso(epoch_ms: int | None) -> str | None:
 )
 def recently_played_responses(context: AssetExecutionContext, spotify_settings: SpotifySettings,
                               spotify_api: SpotifyApiResource):
-    targets, unauthorized = spotify_api.poll_targets(spotify_settings)
+    targets, unauthorized = spotify_api.authorized_listeners(spotify_settings)
     if not targets:
         raise SpotifyAuthError("no listener has authorized a Spotify app: run `spotify-assets auth` (or "
                                "`spotify-assets auth --listener NAME`)")
@@ -85,7 +90,7 @@ def recently_played_responses(context: AssetExecutionContext, spotify_settings: 
     landed = [outcome for outcome in outcomes if outcome.landed]
     failed = [outcome for outcome in outcomes if not outcome.landed]
     if not landed:  # nobody could be polled: the run fails, saying why
-        reasons = "; ".join(_whose(o.listener, o.problem) for o in failed)
+        reasons = "; ".join(whose(o.listener, o.problem) for o in failed)
         raise (SpotifyAuthError if all(o.needs_authorization for o in failed) else SpotifyError)(reasons)
     for outcome in landed:
         if outcome.listener == DEFAULT_LISTENER:
@@ -148,11 +153,6 @@ def _gap(listener: str, gap) -> str:
     if listener == DEFAULT_LISTENER:
         return gap.describe()
     return f"listener {listener}: a poll came back full, all newer than the one before: plays were probably lost"
-
-
-def _whose(listener: str, text: str) -> str:
-    """`text` as it always read for the single listener; another listener's name before it."""
-    return text if listener == DEFAULT_LISTENER else f"listener {listener}: {text}"
 
 
 def _item_rows(response_path, days: set[date], loaded_at: datetime, listener: str) -> tuple[list[tuple], int]:

@@ -27,7 +27,7 @@ from spotify_assets.defs.jobs import (
     recently_played_items_job,
 )
 from spotify_assets.defs.recently_played.assets import ITEMS_KEY, RESPONSES_KEY
-from spotify_assets.defs.spotify_api.resources import anyone_to_poll
+from spotify_assets.defs.spotify_api.resources import anyone_authorized
 from spotify_assets.instance.recovery import keyed
 from spotify_assets.lib import configuration
 from spotify_assets.settings import SpotifySettings
@@ -41,7 +41,7 @@ PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 def poll_request(settings: SpotifySettings) -> RunRequest | SkipReason:
     """Whether a poll runs now: the schedule and `spotify-assets poll` both ask this."""
-    if not anyone_to_poll(settings):
+    if not anyone_authorized(settings):
         return SkipReason("Live polling is off: set SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET (empty for PKCE apps) "
                           "and SPOTIFY_REFRESH_TOKEN (see `spotify-assets auth`), or authorize another listener "
                           "(`spotify-assets auth --listener NAME`).")

@@ -8,7 +8,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 
 from spotify_assets.lib import listeners
-from spotify_assets.lib.configuration import CREDENTIALS_FILE_NAME, read_credentials
+from spotify_assets.lib.configuration import read_credentials
 from spotify_assets.lib.http_retry import RetryPolicy
 from spotify_assets.lib.recently_played.landing import RESPONSES_FOLDER
 from spotify_assets.lib.recently_played.polling import PollTarget
@@ -28,16 +28,11 @@ def _keeper(credentials_file: Path, token: str):
     return keep_rotated
 
 
-def credentials_configured() -> bool:
-    """The default listener's app id and refresh token are set (the secret may be empty for PKCE apps): what Spotify's
-    view and the catalog lookups ask with. Checked when a schedule ticks, never at import."""
-    return bool(os.environ.get("SPOTIFY_CLIENT_ID")) and bool(os.environ.get("SPOTIFY_REFRESH_TOKEN"))
-
-
-def anyone_to_poll(settings: SpotifySettings) -> bool:
-    """Whether a poll has anybody to ask (checked when the schedule ticks): the listeners `poll_targets` would poll.
-    A household whose installation owner never authorized still polls everybody else."""
-    return bool(SpotifyApiResource().poll_targets(settings)[0])
+def anyone_authorized(settings: SpotifySettings) -> bool:
+    """Whether any listener has authorized a Spotify app (checked when a schedule ticks, never at import): whom the
+    poll and Spotify's view ask, and whose authorization the catalog lookups use. A household whose installation owner
+    never authorized still serves everybody who did."""
+    return bool(SpotifyApiResource().authorized_listeners(settings)[0])
 
 
 class SpotifyApiResource(ConfigurableResource):
@@ -45,9 +40,9 @@ class SpotifyApiResource(ConfigurableResource):
     app. Each of the three, when not set here (the tests set them), is read from the environment when a run uses it
     (`SPOTIFY_CLIENT_ID`, `SPOTIFY_CLIENT_SECRET`, `SPOTIFY_REFRESH_TOKEN`; the command line loads them from the
     credentials file `auth` wrote), as every other listener's authorization is read from its own credentials file
-    then (`poll_targets`). Unset is an installation whose own listener never authorized: Spotify's view and the catalog
-    lookups wait for it, and the listeners who did authorize are polled. Never a value of this resource's config, so
-    the UI shows no secret."""
+    then (`authorized_listeners`). Unset is an installation whose own listener never authorized: the listeners who did
+    are polled and pulled, and the catalog lookups use one of their authorizations. Never a value of this resource's
+    config, so the UI shows no secret."""
 
     client_id: str | None = None
     client_secret: str | None = None
@@ -61,20 +56,27 @@ class SpotifyApiResource(ConfigurableResource):
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds)
 
-    def client(self, settings: SpotifySettings) -> SpotifyClient:
-        """`settings`: where `spotify-assets auth` stored the credentials (a rotated refresh token goes back there)."""
-        client_id, client_secret, refresh_token = self.installation_credentials()
-        if not (client_id and refresh_token):
-            raise SpotifyAuthError("the default listener has not authorized a Spotify app: run `spotify-assets auth`")
+    def client(self, settings: SpotifySettings, authorization: PollTarget) -> SpotifyClient:
+        """A client asking with one listener's authorization (from `authorized_listeners`); a rotated refresh token
+        goes back to that listener's credentials file."""
         return SpotifyClient(
-            client_id=client_id,
-            client_secret=client_secret or None,
-            refresh_token=refresh_token,
+            client_id=authorization.client_id,
+            client_secret=authorization.client_secret,
+            refresh_token=authorization.refresh_token,
             api_base_url=self.api_base_url or settings.setting("spotify_api_base_url"),
             accounts_base_url=self.accounts_base_url or settings.setting("spotify_accounts_base_url"),
             retry=self.retry_policy,
-            on_refresh_token=_keeper(settings.data_path / CREDENTIALS_FILE_NAME, refresh_token),
+            on_refresh_token=authorization.on_refresh_token,
         )
+
+    def catalog_client(self, settings: SpotifySettings) -> SpotifyClient:
+        """A client for the catalog, which answers the same whoever asks: with the default listener's authorization,
+        else the first other listener's."""
+        authorized, _ = self.authorized_listeners(settings)
+        if not authorized:
+            raise SpotifyAuthError("no listener has authorized a Spotify app: run `spotify-assets auth` (or "
+                                   "`spotify-assets auth --listener NAME`)")
+        return self.client(settings, authorized[0])
 
     def installation_credentials(self) -> tuple[str, str, str]:
         """The app's Client ID and secret and the default listener's refresh token: as set here, else as the
@@ -83,10 +85,10 @@ class SpotifyApiResource(ConfigurableResource):
             (self.client_id, "SPOTIFY_CLIENT_ID"), (self.client_secret, "SPOTIFY_CLIENT_SECRET"),
             (self.refresh_token, "SPOTIFY_REFRESH_TOKEN")))
 
-    def poll_targets(self, settings: SpotifySettings) -> tuple[list[PollTarget], list[str]]:
-        """What one poll cycle asks: every listener with an authorization (the default listener's is this resource's,
-        every other's its own credentials file, with the installation's app unless it names its own), and the names
-        of the listeners without one, who are left out."""
+    def authorized_listeners(self, settings: SpotifySettings) -> tuple[list[PollTarget], list[str]]:
+        """Every listener with an authorization, the default listener first (its authorization is this resource's,
+        every other's its own credentials file, with the installation's app unless it names its own): whom one poll
+        cycle and one pull of Spotify's view ask. And the names of the listeners without one, who are left out."""
         targets, unauthorized = [], []
         app_id, app_secret, default_token = self.installation_credentials()
         for name in listeners.listener_names(settings.data_path):

@@ -14,6 +14,7 @@ with its own refresh token, plays and faults, as one app authorized by many list
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import threading
@@ -39,16 +40,35 @@ class Fault:
     echo: bool = False  # the message repeats the request, headers and body (a proxy or debugging endpoint does)
 
 
+def _playlist(playlist_id: str, name: str, entries: list[dict], owner_id: str, readable: bool,
+              collaborative: bool) -> dict:
+    return {"id": playlist_id, "name": name, "description": "", "collaborative": collaborative, "public": False,
+            "owner": {"id": owner_id, "display_name": owner_id, "type": "user"},
+            "snapshot_id": secrets.token_urlsafe(24) + "+/=", "type": "playlist",
+            "uri": f"spotify:playlist:{playlist_id}", "entries": entries, "readable": readable}
+
+
 @dataclass
 class SimulatedAccount:
-    """Another listener of the same app: its refresh token, its plays, and faults only its requests meet."""
+    """Another listener of the same app: its refresh token, its plays, its top lists and playlists, the scopes it
+    granted (None: the app's), and faults only its requests meet."""
 
     refresh_token: str
     plays: list[tuple[int, dict]] = field(default_factory=list)
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
+    top_items: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    playlists: list[dict] = field(default_factory=list)
+    scopes: tuple[str, ...] | None = None
+    user_id: str = "another-listener"
 
     def add_play(self, played_at_ms: int, track: dict, context: dict | None = None) -> None:
         self.plays.append((played_at_ms, {"track": track, "played_at": iso_ms(played_at_ms), "context": context}))
+
+    def add_playlist(self, playlist_id: str, name: str, entries: list[dict], owner_id: str | None = None,
+                     readable: bool = True, collaborative: bool = False) -> dict:
+        playlist = _playlist(playlist_id, name, entries, owner_id or self.user_id, readable, collaborative)
+        self.playlists.append(playlist)
+        return playlist
 
     def inject(self, route: str, *faults: Fault) -> None:
         self.faults[route].extend(faults)
@@ -95,10 +115,7 @@ class SimulatedSpotify(LoopbackService):
 
     def add_playlist(self, playlist_id: str, name: str, entries: list[dict], owner_id: str | None = None,
                      readable: bool = True, collaborative: bool = False) -> dict:
-        playlist = {"id": playlist_id, "name": name, "description": "", "collaborative": collaborative, "public": False,
-                    "owner": {"id": owner_id or self.user_id, "display_name": owner_id or "You", "type": "user"},
-                    "snapshot_id": secrets.token_urlsafe(24) + "+/=", "type": "playlist",
-                    "uri": f"spotify:playlist:{playlist_id}", "entries": entries, "readable": readable}
+        playlist = _playlist(playlist_id, name, entries, owner_id or self.user_id, readable, collaborative)
         self.playlists.append(playlist)
         return playlist
 
@@ -114,7 +131,7 @@ class SimulatedSpotify(LoopbackService):
 
     def add_account(self, refresh_token: str) -> SimulatedAccount:
         """Another listener who authorized the same app."""
-        account = SimulatedAccount(refresh_token)
+        account = SimulatedAccount(refresh_token, user_id=f"another-listener-{len(self.accounts) + 1}")
         with self._lock:
             self.accounts[refresh_token] = account
             self.valid_refresh_tokens.add(refresh_token)
@@ -180,7 +197,7 @@ class SimulatedSpotify(LoopbackService):
             if account:
                 self.access_owners[access_token] = account
         answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": self.token_lifetime_seconds,
-                  "scope": " ".join(self.scopes)}
+                  "scope": " ".join(account.scopes if account and account.scopes is not None else self.scopes)}
         if self.rotate_refresh_tokens:
             new_token = secrets.token_urlsafe(24)
             with self._lock:
@@ -196,8 +213,6 @@ class SimulatedSpotify(LoopbackService):
         return 200, answer
 
     def _exchange_code(self, form: dict) -> tuple[int, dict]:
-        import hashlib
-
         redirect_uri, challenge = self.authorization_codes.pop(form.get("code", ""), (None, None))
         if redirect_uri is None or redirect_uri != form.get("redirect_uri"):
             return 400, {"error": "invalid_grant", "error_description": "Invalid authorization code"}
@@ -251,22 +266,25 @@ class SimulatedSpotify(LoopbackService):
                      "next": f"{self.base_url}{path}?offset={offset + limit}&limit={limit}" if following else None,
                      "previous": f"{self.base_url}{path}?offset={max(0, offset - limit)}&limit={limit}" if offset else None}
 
-    def _lacks(self, scope: str) -> tuple[int, dict] | None:
-        if scope not in self.scopes:
+    def _lacks(self, scope: str, account: SimulatedAccount | None = None) -> tuple[int, dict] | None:
+        granted = account.scopes if account and account.scopes is not None else self.scopes
+        if scope not in granted:
             return 403, {"error": {"status": 403, "message": "Insufficient client scope"}}
         return None
 
-    def me(self) -> tuple[int, dict]:
-        return 200, {"id": self.user_id, "display_name": "Simulated Listener", "type": "user",
-                     "uri": f"spotify:user:{self.user_id}", "followers": {"total": 3}}
+    def me(self, account: SimulatedAccount | None = None) -> tuple[int, dict]:
+        user_id = account.user_id if account else self.user_id
+        return 200, {"id": user_id, "display_name": "Simulated Listener", "type": "user",
+                     "uri": f"spotify:user:{user_id}", "followers": {"total": 3}}
 
-    def top(self, item_type: str, query: dict) -> tuple[int, dict]:
-        if refused := self._lacks("user-top-read"):
+    def top(self, item_type: str, query: dict, account: SimulatedAccount | None = None) -> tuple[int, dict]:
+        if refused := self._lacks("user-top-read", account):
             return refused
         time_range = query.get("time_range", "medium_term")
         if item_type not in ("artists", "tracks") or time_range not in ("short_term", "medium_term", "long_term"):
             return 400, {"error": {"status": 400, "message": "Invalid time range"}}
-        return self._page(self.top_items.get((item_type, time_range), []), query, f"/v1/me/top/{item_type}")
+        lists = account.top_items if account else self.top_items
+        return self._page(lists.get((item_type, time_range), []), query, f"/v1/me/top/{item_type}")
 
     def _playlist_object(self, playlist: dict) -> dict:
         shown = {k: v for k, v in playlist.items() if k not in ("entries", "readable")}
@@ -275,17 +293,20 @@ class SimulatedSpotify(LoopbackService):
             return shown | {"tracks": counted}
         return shown | {"items": counted | {"href": counted["href"].replace("/tracks", "/items")}, "tracks": counted}
 
-    def my_playlists(self, query: dict) -> tuple[int, dict]:
-        if refused := self._lacks("playlist-read-private"):
+    def my_playlists(self, query: dict, account: SimulatedAccount | None = None) -> tuple[int, dict]:
+        if refused := self._lacks("playlist-read-private", account):
             return refused
-        return self._page([self._playlist_object(p) for p in self.playlists], query, "/v1/me/playlists")
+        playlists = account.playlists if account else self.playlists
+        return self._page([self._playlist_object(p) for p in playlists], query, "/v1/me/playlists")
 
-    def playlist_items(self, playlist_id: str, route: str, query: dict) -> tuple[int, dict]:
-        if refused := self._lacks("playlist-read-private"):
+    def playlist_items(self, playlist_id: str, route: str, query: dict,
+                       account: SimulatedAccount | None = None) -> tuple[int, dict]:
+        if refused := self._lacks("playlist-read-private", account):
             return refused
         if route == "playlist-items" and self.legacy_playlist_items:
             return 404, {"error": {"status": 404, "message": "Service not found"}}
-        playlist = next((p for p in self.playlists if p["id"] == playlist_id), None)
+        everyone = [self.playlists, *(a.playlists for a in self.accounts.values())]  # a playlist anybody can open
+        playlist = next((p for playlists in everyone for p in playlists if p["id"] == playlist_id), None)
         if playlist is None:
             return 404, {"error": {"status": 404, "message": "Resource not found"}}
         if not playlist["readable"]:
@@ -400,13 +421,13 @@ class _Handler(BaseHTTPRequestHandler):
         if route == "tracks":
             return self._answer(*self.fake.track(parsed.path.rsplit("/", 1)[-1]))
         if route == "me":
-            return self._answer(*self.fake.me())
+            return self._answer(*self.fake.me(account))
         if route == "top":
-            return self._answer(*self.fake.top(parsed.path.rsplit("/", 1)[-1], query))
+            return self._answer(*self.fake.top(parsed.path.rsplit("/", 1)[-1], query, account))
         if route == "playlists":
-            return self._answer(*self.fake.my_playlists(query))
+            return self._answer(*self.fake.my_playlists(query, account))
         if route in ("playlist-items", "playlist-tracks"):
-            return self._answer(*self.fake.playlist_items(parsed.path.split("/")[3], route, query))
+            return self._answer(*self.fake.playlist_items(parsed.path.split("/")[3], route, query, account))
         self._answer(404, {"error": {"status": 404, "message": "Service not found"}})
 
 
@@ -415,8 +436,6 @@ SimulatedSpotify.handler = _Handler
 
 def stable_id(text: str) -> str:
     """A 22-character base-62-looking id derived from text (the same in every process)."""
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()[:22]
 
 
