@@ -17,8 +17,9 @@ copy stands and the column is dropped from it (0.1 s for every table at a millio
 rows are copied table by table into a new file: a copy of the whole file with the others' rows deleted would still
 hold their data in its free blocks. Every listener is published in one pass (`publish_listeners`): the marts are read
 once, ordered by listener, each listener's file takes only its own row groups, and the files are written one per core
-at a time (100 listeners of 10,000 plays each: 31 s and 47 CPU seconds, where publishing one listener after another
-took 87 s; bench/RESULTS.md).
+at a time, each in one transaction committed straight into its file (100 listeners of 10,000 plays each: 25 s and 45
+CPU seconds, where a commit per table took 30-37 s and 52-64 CPU seconds, and one listener after another 87 s;
+bench/RESULTS.md).
 """
 
 from __future__ import annotations
