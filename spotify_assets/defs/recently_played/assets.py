@@ -26,7 +26,10 @@ from dagster import (
     asset,
 )
 
-from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
+from spotify_assets.defs.spotify_api.resources import (
+    NOBODY_AUTHORIZED,
+    SpotifyApiResource,
+)
 from spotify_assets.lib.listeners import (
     DEFAULT_LISTENER,
     Listener,
@@ -81,8 +84,7 @@ def recently_played_responses(context: AssetExecutionContext, spotify_settings: 
                               spotify_api: SpotifyApiResource):
     targets, unauthorized = spotify_api.authorized_listeners(spotify_settings)
     if not targets:
-        raise SpotifyAuthError("no listener has authorized a Spotify app: run `spotify-assets auth` (or "
-                               "`spotify-assets auth --listener NAME`)")
+        raise SpotifyAuthError(NOBODY_AUTHORIZED)
     outcomes = poll_everyone(
         targets, spotify_api.api_base_url or spotify_settings.setting("spotify_api_base_url"),
         spotify_api.accounts_base_url or spotify_settings.setting("spotify_accounts_base_url"),

@@ -28,6 +28,10 @@ def _keeper(credentials_file: Path, token: str):
     return keep_rotated
 
 
+NOBODY_AUTHORIZED = ("no listener has authorized a Spotify app: run `spotify-assets auth` (or "
+                     "`spotify-assets auth --listener NAME`)")
+
+
 def anyone_authorized(settings: SpotifySettings) -> bool:
     """Whether any listener has authorized a Spotify app (checked when a schedule ticks, never at import): whom the
     poll and Spotify's view ask, and whose authorization the catalog lookups use. A household whose installation owner
@@ -74,8 +78,7 @@ class SpotifyApiResource(ConfigurableResource):
         else the first other listener's."""
         authorized, _ = self.authorized_listeners(settings)
         if not authorized:
-            raise SpotifyAuthError("no listener has authorized a Spotify app: run `spotify-assets auth` (or "
-                                   "`spotify-assets auth --listener NAME`)")
+            raise SpotifyAuthError(NOBODY_AUTHORIZED)
         return self.client(settings, authorized[0])
 
     def installation_credentials(self) -> tuple[str, str, str]:

@@ -28,7 +28,10 @@ from dagster import (
     multi_asset,
 )
 
-from spotify_assets.defs.spotify_api.resources import SpotifyApiResource
+from spotify_assets.defs.spotify_api.resources import (
+    NOBODY_AUTHORIZED,
+    SpotifyApiResource,
+)
 from spotify_assets.lib.listeners import DEFAULT_LISTENER, listener_names, whose
 from spotify_assets.lib.raw_tables import (
     PLAYLIST_ITEMS,
@@ -105,8 +108,7 @@ def _pull_everyone(context: AssetExecutionContext, settings: SpotifySettings, sp
     _pull_day(context, settings)
     authorized, _ = spotify_api.authorized_listeners(settings)
     if not authorized:
-        raise SpotifyAuthError("no listener has authorized a Spotify app: run `spotify-assets auth` (or "
-                               "`spotify-assets auth --listener NAME`)")
+        raise SpotifyAuthError(NOBODY_AUTHORIZED)
     pulled, problems, requests = {}, [], 0
     for authorization in authorized:
         listener = settings.for_listener(authorization.listener)
