@@ -86,14 +86,23 @@ def add_listeners(data: Path, count: int) -> list[str]:
     return names
 
 
+def listeners_environment(environment: dict[str, str], data: Path) -> dict[str, str]:
+    return environment | {"SPOTIFY_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "dagster_home")}
+
+
 def bench_listeners(count: int, history: int, work: Path, environment: dict[str, str]) -> dict:
     data = work / f"listeners-{count}"
-    environment = environment | {"SPOTIFY_DATA_DIR": str(data), "DAGSTER_HOME": str(data / "dagster_home")}
+    environment = listeners_environment(environment, data)
     started = time.perf_counter()
     _spotify_assets("demo", "--plays", str(history), environment=environment)
     names = add_listeners(data, count)
     _spotify_assets("build", environment=environment)
-    setup_seconds = time.perf_counter() - started
+    return measure_cycle(data, names, history, time.perf_counter() - started, environment)
+
+
+def measure_cycle(data: Path, names: list[str], history: int, setup_seconds: float, environment: dict[str, str]) -> dict:
+    """One poll cycle of the set-up data folder, with 50 new plays for everybody on the simulated Spotify."""
+    count = len(names) + 1
     with duckdb.connect(str(data / "marts.duckdb"), read_only=True) as marts:
         newest = marts.execute("SELECT epoch_ms(max(played_at_utc)) FROM fct_plays").fetchone()[0]
         tracks = marts.execute("SELECT track_uris[1], track_name, artist_name FROM dim_track "
@@ -133,11 +142,15 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=10_000, help="plays of history per listener")
     parser.add_argument("--work-dir", type=Path, help="where the data folders go (default: a temporary folder)")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
+    parser.add_argument("--duckdb-memory-limit", help="the setting duckdb_memory_limit for every command (default: the "
+                        "installation's default, 1GB)")
     arguments = parser.parse_args()
     import tempfile
 
     work = arguments.work_dir or Path(tempfile.mkdtemp(prefix="bench-listeners-"))
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SPOTIFY_", "DAGSTER_", "LASTFM_"))}
+    if arguments.duckdb_memory_limit:
+        environment["SPOTIFY_DUCKDB_MEMORY_LIMIT"] = arguments.duckdb_memory_limit
     results = []
     for count in (int(n) for n in arguments.listeners.split(",")):
         results.append(bench_listeners(count, arguments.history, work, environment))
@@ -147,6 +160,7 @@ def main() -> None:
     report = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                        cwd=BENCH.parent).stdout.strip(),
               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "results": results,
+              "duckdb_memory_limit": arguments.duckdb_memory_limit or "1GB (default)",
               "cpu_growth_over_listener_growth": round(growth, 3)}
     arguments.results.mkdir(parents=True, exist_ok=True)
     (arguments.results / f"listeners-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(json.dumps(report, indent=2))
