@@ -173,20 +173,9 @@ class SqlTable:
     def create_statement(self) -> str:
         return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} ({', '.join(f'{n} {t}' for n, t in self.columns)})"
 
-    def insert(self, connection, rows: list[tuple], replace: bool = False) -> None:
-        """Insert `rows` (made by `row`) in one statement over a data frame of them: a prepared insert per row
-        (`executemany`) took 6.9 s for 5,000 rows where this takes 0.03 s (bench/RESULTS.md)."""
-        if not rows:
-            return
-        import pandas as pd  # here, not at the top: every command loads this module
-
-        casts = ", ".join(f'CAST("{name}" AS {sql_type.split()[0]})' for name, sql_type in self.columns)
-        connection.register("incoming_rows", pd.DataFrame(rows, columns=list(self.column_names), dtype=object))
-        try:
-            connection.execute(f"INSERT {'OR REPLACE ' if replace else ''}INTO {self.qualified_name} "
-                               f"({', '.join(self.column_names)}) SELECT {casts} FROM incoming_rows")
-        finally:
-            connection.unregister("incoming_rows")
+    def insert_statement(self, replace: bool = False) -> str:
+        return (f"INSERT {'OR REPLACE ' if replace else ''}INTO {self.qualified_name} ({', '.join(self.column_names)}) "
+                f"VALUES ({', '.join('?' * len(self.columns))})")
 
     def row(self, **values) -> tuple:
         """The values in the table's column order; a missing or unknown column is an error naming it."""
