@@ -217,17 +217,20 @@ def _landed_days(context: AssetExecutionContext, settings: SpotifySettings, fold
 )
 def raw_spotify_top_items(context: AssetExecutionContext, spotify_settings: SpotifySettings) -> MaterializeResult:
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    rows = problems = 0
+    # Every landed list read first, so that the warehouse is held only while the rows are replaced.
+    lists = [(listener.listener_name, day, top_item_rows(view_root(listener.landing_path), day, loaded_at,
+                                                          listener.listener_name))
+             for listener, day in _landed_days(context, spotify_settings, top_items_folder)]
     with warehouse_connection(spotify_settings) as connection:
         create_raw_tables(connection)
-        for listener, day in _landed_days(context, spotify_settings, top_items_folder):
-            top = top_item_rows(view_root(listener.landing_path), day, loaded_at, listener.listener_name)
+        for name, day, top in lists:
             _replace(connection, "DELETE FROM raw.spotify_top_items WHERE snapshot_date = ? AND listener = ?", day,
-                     listener.listener_name, SPOTIFY_TOP_ITEMS, top.rows)
-            for problem in top.problems:
-                context.log.warning(whose(listener.listener_name, f"top_items/{day}/{problem}"))
-            rows, problems = rows + len(top.rows), problems + len(top.problems)
-    return MaterializeResult(metadata={"dagster/row_count": rows, "unreadable_files": problems})
+                     name, SPOTIFY_TOP_ITEMS, top.rows)
+    for name, day, top in lists:
+        for problem in top.problems:
+            context.log.warning(whose(name, f"top_items/{day}/{problem}"))
+    return MaterializeResult(metadata={"dagster/row_count": sum(len(top.rows) for _, _, top in lists),
+                                       "unreadable_files": sum(len(top.problems) for _, _, top in lists)})
 
 
 @multi_asset(
