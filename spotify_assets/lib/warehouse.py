@@ -3,6 +3,7 @@ which dbt writes there and publishing copies whole). Every writer runs in the Da
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ if TYPE_CHECKING:  # the settings are a Dagster resource; lib reads only their v
     from spotify_assets.settings import SpotifySettings
 
 WAREHOUSE_POOL = "warehouse"
+# How long a connection waits for this process's own earlier connection of another mode to be let go (_connect).
+CLOSE_WAIT_SECONDS = 5
 # The marts file's name inside a warehouse connection: the alias dbt_project/profiles.yml attaches it under, the
 # name the published copy has too (marts.duckdb), so `marts.fct_plays` means one thing everywhere.
 MARTS_DATABASE = "marts"
@@ -63,16 +66,16 @@ def _connect(path, read_only: bool) -> duckdb.DuckDBPyConnection:
     """A connection to the file. DuckDB keeps a file open in a process while any connection to it lives, and refuses a
     connection of another mode (read-only after read-write) meanwhile. dbt in the Dagster process closes its
     connection after each command, but a dbt Python model's relations can keep one alive in a reference cycle until the
-    heap is next collected: collecting it then drops the connection, and the second attempt opens the file."""
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.ConnectionException as error:
-        if "different configuration" not in str(error):
-            raise
-    import gc
+    heap is next collected: each further attempt collects it first, for up to CLOSE_WAIT_SECONDS (with both cores
+    busy, a read-only connection right after dbt was refused now and then even after one collection)."""
+    import tenacity
 
-    gc.collect()
-    return duckdb.connect(str(path), read_only=read_only)
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(lambda error: isinstance(error, duckdb.ConnectionException)
+                                          and "different configuration" in str(error)),
+        stop=tenacity.stop_after_delay(CLOSE_WAIT_SECONDS), wait=tenacity.wait_fixed(0.1),
+        before_sleep=lambda _: gc.collect(), reraise=True)
+    return retrying(duckdb.connect, str(path), read_only=read_only)
 
 
 def _held_by_another_process(error: duckdb.IOException) -> bool:

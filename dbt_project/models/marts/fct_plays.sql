@@ -64,10 +64,14 @@ select
     plays.played_on_utc,
     {{ current_batch_at() }} as batch_at
 from {{ ref('int_plays_localized') }} as plays
-inner join {{ ref('int_names_ranked') }} as track_names
+-- Left joins for the names, though every play's keys are ranked (int_names_ranked reads the same plays, and track_key
+-- and artist_key are never null): with two inner joins DuckDB joined the track names to the artist names by listener
+-- first, a product of every listener's tracks and artists (237 million rows with 1,000 listeners: 106 s of a 50-play
+-- poll, 1.1 s this way; bench/RESULTS.md).
+left join {{ ref('int_names_ranked') }} as track_names
     on track_names.listener = plays.listener and track_names.entity = 'track'
     and track_names.entity_key = plays.track_key
-inner join {{ ref('int_names_ranked') }} as artist_names
+left join {{ ref('int_names_ranked') }} as artist_names
     on artist_names.listener = plays.listener and artist_names.entity = 'artist'
     and artist_names.entity_key = plays.artist_key
 left join {{ ref('int_names_ranked') }} as album_names
