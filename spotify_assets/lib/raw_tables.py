@@ -173,16 +173,9 @@ class SqlTable:
     def create_statement(self) -> str:
         return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} ({', '.join(f'{n} {t}' for n, t in self.columns)})"
 
-    def insert(self, connection, rows: list[tuple], replace: bool = False) -> None:
-        """Insert `rows` (made by `row`) in one statement: each column's values travel as one list parameter, which
-        DuckDB unnests side by side. A prepared insert per row (`executemany`) took 11.8 s for 5,000 polled items,
-        this 0.12 s (bench/RESULTS.md); no Python object is registered with the connection."""
-        if not rows:
-            return
-        columns = ", ".join(f"unnest(${position}::{sql_type.split()[0]}[])"
-                            for position, (_, sql_type) in enumerate(self.columns, start=1))
-        connection.execute(f"INSERT {'OR REPLACE ' if replace else ''}INTO {self.qualified_name} "
-                           f"({', '.join(self.column_names)}) SELECT {columns}", [list(values) for values in zip(*rows)])
+    def insert_statement(self, replace: bool = False) -> str:
+        return (f"INSERT {'OR REPLACE ' if replace else ''}INTO {self.qualified_name} ({', '.join(self.column_names)}) "
+                f"VALUES ({', '.join('?' * len(self.columns))})")
 
     def row(self, **values) -> tuple:
         """The values in the table's column order; a missing or unknown column is an error naming it."""
