@@ -66,8 +66,9 @@ def _connect(path, read_only: bool) -> duckdb.DuckDBPyConnection:
     """A connection to the file. DuckDB keeps a file open in a process while any connection to it lives, and refuses a
     connection of another mode (read-only after read-write) meanwhile. dbt in the Dagster process closes its
     connection after each command, but a dbt Python model's relations can keep one alive in a reference cycle until the
-    heap is next collected: each further attempt collects it first, for up to CLOSE_WAIT_SECONDS (with both cores
-    busy, a read-only connection right after dbt was refused now and then even after one collection)."""
+    heap is next collected, or another thread can hold it a moment longer: each further attempt collects the heap
+    first, for up to CLOSE_WAIT_SECONDS. A reference that outlives the wait is still an error (bench/RESULTS.md: one
+    such refusal after dbt, not yet explained, outlasted it)."""
     import tenacity
 
     retrying = tenacity.Retrying(
