@@ -346,7 +346,7 @@ def test_a_listeners_removal_takes_its_raw_rows_in_the_warehouse_pool(demo_data_
         played = dict.fromkeys(RECENTLY_PLAYED_ITEMS.column_names) | {
             "played_at": datetime(2026, 3, 1, 12), "track_id": "bobs", "track_name": "Bob's Song",
             "_response_file": "bob.json", "_item_index": 0, "_loaded_at": datetime(2026, 3, 1, 12), "listener": "bob"}
-        connection.execute(RECENTLY_PLAYED_ITEMS.insert_statement(), list(RECENTLY_PLAYED_ITEMS.row(**played)))
+        RECENTLY_PLAYED_ITEMS.insert(connection, [RECENTLY_PLAYED_ITEMS.row(**played)])
 
     def bobs_rows() -> int:
         with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:

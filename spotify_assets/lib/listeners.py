@@ -216,7 +216,7 @@ def write_listeners(connection, data_path: Path, default_timezone: str) -> list[
         rows.append(LISTENERS.row(listener=name, timezone=default_timezone if each.is_default else each.setting("timezone"),
                                   share_with_friends=bool(each.setting("share_with_friends"))))
     connection.execute(f"DELETE FROM {LISTENERS.qualified_name}")
-    connection.executemany(LISTENERS.insert_statement(), rows)
+    LISTENERS.insert(connection, rows)
     return [row[0] for row in rows]
 
 

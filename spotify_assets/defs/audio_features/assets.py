@@ -142,7 +142,7 @@ def raw_reccobeats_audio_features(spotify_settings: SpotifySettings) -> Material
         known = {i for (i,) in connection.execute("SELECT spotify_id FROM raw.reccobeats_audio_features").fetchall()}
         new = [row for row in {row[0]: row for row in rows}.values() if row[0] not in known]
         if new:
-            connection.executemany(RECCOBEATS_FEATURES.insert_statement(), new)
+            RECCOBEATS_FEATURES.insert(connection, new)
         total = connection.execute("SELECT count(*) FROM raw.reccobeats_audio_features").fetchall()[0][0]
     return MaterializeResult(metadata={"loaded": len(new), "dagster/row_count": total})
 

@@ -142,7 +142,7 @@ def _load(settings: SpotifySettings, entity: str, table: SqlTable, to_row) -> Ma
         new = [to_row(json.loads(p.read_text()), p.name, loaded_at) for p in sorted(directory.glob("*.json"))
                if p.name not in known] if directory.exists() else []
         if new:
-            connection.executemany(table.insert_statement(replace=True), new)
+            table.insert(connection, new, replace=True)
         total, found = connection.execute(f"SELECT count(*), count_if(found) FROM {table.qualified_name}").fetchall()[0]
     return MaterializeResult(metadata={"loaded": len(new), "dagster/row_count": total, "found": found})
 

@@ -212,7 +212,7 @@ def recently_played_items(context: AssetExecutionContext, spotify_settings: Spot
             connection.execute("DELETE FROM raw.recently_played_items WHERE cast(played_at AS DATE) IN "
                                "(SELECT unnest(?::DATE[]))", [sorted(days)])
             if rows:
-                connection.executemany(RECENTLY_PLAYED_ITEMS.insert_statement(), rows)
+                RECENTLY_PLAYED_ITEMS.insert(connection, rows)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")

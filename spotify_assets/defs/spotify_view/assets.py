@@ -190,7 +190,7 @@ def _replace(connection, statement: str, day: date, listener: str, table, rows: 
     try:
         connection.execute(statement, [day, listener])
         if rows:
-            connection.executemany(table.insert_statement(), rows)
+            table.insert(connection, rows)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
@@ -268,7 +268,7 @@ def raw_playlists(context: AssetExecutionContext, spotify_settings: SpotifySetti
                 if items.rows:
                     connection.execute("BEGIN TRANSACTION")
                     try:
-                        connection.executemany(PLAYLIST_ITEMS.insert_statement(), items.rows)
+                        PLAYLIST_ITEMS.insert(connection, items.rows)
                         connection.execute("COMMIT")
                     except BaseException:
                         connection.execute("ROLLBACK")

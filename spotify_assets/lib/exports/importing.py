@@ -357,21 +357,17 @@ def delete_export_rows(connection, export_hash: str) -> None:
 
 
 def _insert_bookkeeping(connection, summary: ImportSummary, loaded_at: datetime, listener: str) -> None:
-    import pandas as pd
-
-    if summary.files:
-        frame = pd.DataFrame([EXPORT_FILES.row(
-            export_hash=summary.export_hash, file_path=f.path, file_role=f.role, status=f.status,
-            records_accepted=f.accepted, records_quarantined=f.quarantined, records_without_content=f.without_content,
-            message=f.message) for f in summary.files], columns=EXPORT_FILES.column_names, dtype=object)
-        _insert_frame(connection, frame, f"INSERT INTO {EXPORT_FILES.qualified_name} BY NAME SELECT * FROM incoming_rows")
-    connection.execute(EXPORT_IMPORTS.insert_statement(), EXPORT_IMPORTS.row(
+    EXPORT_FILES.insert(connection, [EXPORT_FILES.row(
+        export_hash=summary.export_hash, file_path=f.path, file_role=f.role, status=f.status,
+        records_accepted=f.accepted, records_quarantined=f.quarantined, records_without_content=f.without_content,
+        message=f.message) for f in summary.files])
+    EXPORT_IMPORTS.insert(connection, [EXPORT_IMPORTS.row(
         export_hash=summary.export_hash, export_name=summary.name, export_kind=summary.kind,
         parser_version=PARSER_VERSION, imported_at=loaded_at, files_read=len(summary.history_files()),
         files_ignored=len(summary.files_with_status("ignored")),
         files_unreadable=len(summary.files_with_status("unreadable")), records_accepted=summary.count("accepted"),
         records_quarantined=summary.count("quarantined"), records_without_content=summary.count("without_content"),
-        listener=listener))
+        listener=listener)])
 
 
 def _rows_by_table(connection, export_hash: str) -> dict[str, int]:
