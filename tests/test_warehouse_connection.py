@@ -1,6 +1,6 @@
-"""A read-only connection right after a read-write one of another configuration in the same process (the metadata
-read after dbt's build): DuckDB refuses it while the writer's database is still alive, whether a reference cycle or
-another thread lets it go a moment later."""
+"""A read-only connection right after a read-write one in the same process (the metadata read after dbt's build):
+DuckDB refuses it while the writer's database is still alive, whether a reference cycle or another thread lets it go
+a moment later."""
 
 import threading
 
@@ -13,7 +13,8 @@ from spotify_assets.lib.warehouse import warehouse_connection
 
 def _writer(settings):
     settings.data_path.mkdir(parents=True, exist_ok=True)
-    writer = duckdb.connect(str(settings.warehouse_path), config={"memory_limit": "300MB"})  # as dbt opens it
+    writer = duckdb.connect(str(settings.warehouse_path))  # as dbt-duckdb opens it: no configuration, then its settings
+    writer.execute("SET memory_limit = '300MB'")
     writer.execute("CREATE TABLE plays AS SELECT 42 AS streams")
     return writer
 

@@ -178,9 +178,9 @@ class SqlTable:
         return f"CREATE TABLE IF NOT EXISTS {self.qualified_name} ({', '.join(f'{n} {t}' for n, t in self.columns)})"
 
     def insert(self, connection, rows: list[tuple], replace: bool = False) -> None:
-        """Insert `rows` (made by `row`) as multi-row VALUES statements of INSERT_CHUNK_ROWS rows, each value a plain
-        parameter. A prepared insert per row (`executemany`) took 5.1 s for 5,000 polled items on a file database,
-        this 1.5 s (bench/RESULTS.md, 2026-12-07 21:19 section)."""
+        """Insert `rows` (made by `row`; none is no statement) as multi-row VALUES statements of INSERT_CHUNK_ROWS rows,
+        each value a plain parameter. A prepared insert per row (`executemany`) took 5.1 s for 5,000 polled items on a
+        file database, this 1.5 s (bench/RESULTS.md, 2026-12-07 21:19 section)."""
         one_row = f"({', '.join('?' * len(self.columns))})"
         for start in range(0, len(rows), INSERT_CHUNK_ROWS):
             chunk = rows[start:start + INSERT_CHUNK_ROWS]

@@ -141,8 +141,7 @@ def raw_reccobeats_audio_features(spotify_settings: SpotifySettings) -> Material
         create_raw_tables(connection)
         known = {i for (i,) in connection.execute("SELECT spotify_id FROM raw.reccobeats_audio_features").fetchall()}
         new = [row for row in {row[0]: row for row in rows}.values() if row[0] not in known]
-        if new:
-            RECCOBEATS_FEATURES.insert(connection, new)
+        RECCOBEATS_FEATURES.insert(connection, new)
         total = connection.execute("SELECT count(*) FROM raw.reccobeats_audio_features").fetchall()[0][0]
     return MaterializeResult(metadata={"loaded": len(new), "dagster/row_count": total})
 

@@ -127,7 +127,6 @@ def raw_catalog_tracks(spotify_settings: SpotifySettings) -> MaterializeResult:
         create_raw_tables(connection)
         known = {track_id for (track_id,) in connection.execute("SELECT track_id FROM raw.catalog_tracks").fetchall()}
         new = [_row(track_id, path, loaded_at) for track_id, path in files.items() if track_id not in known]
-        if new:
-            CATALOG_TRACKS.insert(connection, new)
+        CATALOG_TRACKS.insert(connection, new)
         total = connection.execute("SELECT count(*), count_if(found) FROM raw.catalog_tracks").fetchall()[0]
     return MaterializeResult(metadata={"loaded": len(new), "dagster/row_count": total[0], "found": total[1]})

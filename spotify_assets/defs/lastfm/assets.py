@@ -141,8 +141,7 @@ def _load(settings: SpotifySettings, entity: str, table: SqlTable, to_row) -> Ma
         known = {name for (name,) in connection.execute(f"SELECT _landed_file FROM {table.qualified_name}").fetchall()}
         new = [to_row(json.loads(p.read_text()), p.name, loaded_at) for p in sorted(directory.glob("*.json"))
                if p.name not in known] if directory.exists() else []
-        if new:
-            table.insert(connection, new, replace=True)
+        table.insert(connection, new, replace=True)
         total, found = connection.execute(f"SELECT count(*), count_if(found) FROM {table.qualified_name}").fetchall()[0]
     return MaterializeResult(metadata={"loaded": len(new), "dagster/row_count": total, "found": found})
 

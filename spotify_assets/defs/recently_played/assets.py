@@ -211,8 +211,7 @@ def recently_played_items(context: AssetExecutionContext, spotify_settings: Spot
         try:
             connection.execute("DELETE FROM raw.recently_played_items WHERE cast(played_at AS DATE) IN "
                                "(SELECT unnest(?::DATE[]))", [sorted(days)])
-            if rows:
-                RECENTLY_PLAYED_ITEMS.insert(connection, rows)
+            RECENTLY_PLAYED_ITEMS.insert(connection, rows)
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")

@@ -189,8 +189,7 @@ def _replace(connection, statement: str, day: date, listener: str, table, rows: 
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(statement, [day, listener])
-        if rows:
-            table.insert(connection, rows)
+        table.insert(connection, rows)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
