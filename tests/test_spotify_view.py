@@ -4,7 +4,8 @@ synthetic history and the fake's own answers."""
 
 import logging
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -20,6 +21,7 @@ from spotify_assets.defs.spotify_view.assets import (
     playlist_responses,
     raw_playlists,
     raw_spotify_top_items,
+    spotify_view_days,
     today,
     top_items_responses,
 )
@@ -358,3 +360,13 @@ def test_every_listener_who_authorized_gets_spotifys_view_of_them_alone(settings
             if name in shown] == []
     for secret in ("bob-refresh-token", "carol-refresh-token"):
         assert secret not in shown
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Europe/Berlin", "UTC", "Pacific/Pago_Pago"])
+def test_todays_partition_exists_in_every_zone_at_any_hour(zone):
+    """The pull's day is the listener's local day, a day after UTC's in zones ahead of it (Berlin from 23:00 UTC in
+    winter): that partition must exist whatever the hour, or the schedule and the demo fail."""
+    for hour in range(24):
+        now = datetime(2026, 12, 7, hour, 30, tzinfo=timezone.utc)
+        local_day = now.astimezone(ZoneInfo(zone)).date().isoformat()
+        assert local_day in spotify_view_days.get_partition_keys(current_time=now), (zone, hour)
