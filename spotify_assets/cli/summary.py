@@ -9,6 +9,7 @@ from spotify_assets.lib.exports.importing import podcast_rows_among_songs
 from spotify_assets.lib.exports.landing import landed_exports
 from spotify_assets.lib.publishing.publish import connect_published, marts_timezone
 from spotify_assets.lib.raw_tables import RECORD_TABLES
+from spotify_assets.lib.reports.render import REPORT_FILE_NAME
 from spotify_assets.lib.warehouse import WarehouseBusy, warehouse_connection
 from spotify_assets.settings import SpotifySettings
 
@@ -230,8 +231,6 @@ def print_results(settings: SpotifySettings, top: int = 5) -> None:
 
 
 def print_summary(settings: SpotifySettings) -> None:
-    from spotify_assets.defs.reports.assets import REPORT_FILE_NAME
-    
     if not print_ingest_report(settings):
         return
     print_results(settings)

@@ -20,12 +20,15 @@ from spotify_assets.defs.publishing.assets import published_marts_database
 from spotify_assets.lib.listeners import DEFAULT_LISTENER, listener_names
 from spotify_assets.lib.publishing.publish import connect_published, marts_timezone
 from spotify_assets.lib.reports.contents import report_contents
-from spotify_assets.lib.reports.render import render_report, write_atomically
+from spotify_assets.lib.reports.render import (
+    REPORT_FILE_NAME,
+    render_report,
+    write_atomically,
+)
 from spotify_assets.lib.reports.snapshot import modes_png, weekday_hour_png
 from spotify_assets.settings import SpotifySettings
 
 REPORT_KEY = AssetKey(["reports", "listening_report"])
-REPORT_FILE_NAME = "listening_report.html"
 SNAPSHOT_FILE_NAME = "weekday_hour.png"
 
 

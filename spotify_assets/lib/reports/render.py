@@ -7,6 +7,8 @@ from pathlib import Path
 
 from spotify_assets.lib.reports.colours import EMPTY_COLOUR, STEP_COLOURS
 
+REPORT_FILE_NAME = "listening_report.html"  # in the data folder's reports/ (SpotifySettings.reports_path)
+
 
 def render_report(contents: dict) -> str:
     template = resources.files(__package__).joinpath("listening_report.html").read_text(encoding="utf-8")
